@@ -1,0 +1,50 @@
+// The engine's thread of execution: an engine-owned value stack and frame
+// stack (no native recursion per Wasm call), run by the interpreter in
+// interp.cc. All state is plain data so a suspended call can be saved and
+// restored in another process.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "base/types.h"
+#include "deja/status.h"
+#include "deja/store.h"
+
+namespace deja::engine {
+
+struct StoreImpl;
+
+class Thread {
+ public:
+  explicit Thread(StoreImpl& store);
+  ~Thread();
+
+  // Calls the function at store address `func_addr` (Wasm or host) with raw
+  // argument slots. Requires: not suspended; args match the function's type.
+  Outcome Invoke(u32 func_addr, std::span<const u64> args);
+  // Continues after kSuspended with the suspended host function's results.
+  Outcome Resume(std::span<const u64> host_results);
+
+  bool suspended() const;
+  std::span<const u64> results() const;  // after kReturned: one slot per result
+  const Trap& trap() const;
+  i32 exit_code() const;
+
+  void SetFuel(std::optional<u64> fuel);
+  std::optional<u64> fuel_remaining() const;
+  u64 fuel_consumed() const;
+
+  // Appends the execution state (value stack, frames, pcs, fuel, pending
+  // host call) to `out`; RestoreState reads it back from the front of `in`
+  // and advances it. Requires: the store holds the same instances.
+  void SaveState(std::vector<u8>* out) const;
+  Status RestoreState(std::span<const u8>* in);
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace deja::engine

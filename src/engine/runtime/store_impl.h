@@ -1,0 +1,110 @@
+// The store's runtime objects, as plain data addressed by index (the spec's
+// "store"). The interpreter (exec/) reads and writes these directly;
+// instantiation (runtime/instantiate.cc) creates them.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/types.h"
+#include "deja/store.h"
+#include "engine/module.h"
+
+namespace deja::engine {
+
+struct CompiledFunc;  // compile/code.h
+class Thread;         // exec/thread.h
+
+// A module after decode, validate and compile; shared by every instance of it.
+struct CompiledModule {
+  Module module;
+  std::vector<CompiledFunc> funcs;  // one per defined function (module.code)
+  CompileOptions options;
+  ~CompiledModule();
+};
+
+inline constexpr u32 kNoInstance = UINT32_MAX;
+
+struct FuncInst {
+  u32 type_id = 0;  // interned in StoreImpl::types; equal ids <=> equal types
+  u32 instance = kNoInstance;        // Wasm functions: the defining instance
+  u32 func_index = 0;                // Wasm functions: index in its module
+  const CompiledFunc* code = nullptr;  // null for host functions
+  HostFn host = nullptr;
+  void* host_data = nullptr;
+  std::string debug_name;            // host functions
+};
+
+struct TableInst {
+  TableType type;             // limits.min is the size at creation
+  std::vector<RefBits> elems;
+  u64 max = 0;                // effective maximum (type max capped by the store limit)
+};
+
+// Linear memory. The base address never moves: the whole maximum is reserved
+// up front and growing only commits pages, so the interpreter may cache `base`.
+struct MemoryInst {
+  MemoryType type;
+  u8* base = nullptr;
+  u64 size = 0;       // bytes currently accessible
+  u64 max_pages = 0;  // effective maximum (type max capped by the store limit)
+  u64 reserved = 0;   // bytes of address space reserved at base
+  MemoryInst() = default;
+  MemoryInst(const MemoryInst&) = delete;
+  MemoryInst& operator=(const MemoryInst&) = delete;
+  ~MemoryInst();
+  // Returns the old size in pages, or -1 if the growth is not allowed.
+  i64 Grow(u64 delta_pages);
+};
+
+struct GlobalInst {
+  GlobalType type;
+  u64 lo = 0;
+  u64 hi = 0;  // v128 upper half, later
+};
+
+struct ElemInst {
+  ValType type = ValType::kFuncRef;
+  std::vector<RefBits> refs;  // emptied by elem.drop (and after active/declarative init)
+};
+
+struct DataInst {
+  std::span<const u8> bytes;  // into the module; emptied by data.drop
+};
+
+struct InstanceInst {
+  std::shared_ptr<const CompiledModule> module;
+  // Store addresses of each index space, imports first.
+  std::vector<u32> funcs;
+  std::vector<u32> tables;
+  std::vector<u32> memories;
+  std::vector<u32> globals;
+  std::vector<ElemInst> elems;
+  std::vector<DataInst> datas;
+  std::vector<std::pair<std::string, Extern>> exports;
+};
+
+struct StoreImpl {
+  explicit StoreImpl(StoreLimits l);
+  ~StoreImpl();
+
+  StoreLimits limits;
+  Store* owner = nullptr;  // the public object, handed to host functions
+
+  std::vector<FuncType> types;  // interned
+  std::vector<FuncInst> funcs;
+  std::vector<std::unique_ptr<TableInst>> tables;
+  std::vector<std::unique_ptr<MemoryInst>> memories;
+  std::vector<std::unique_ptr<GlobalInst>> globals;
+  std::vector<InstanceInst> instances;
+
+  std::unique_ptr<Thread> thread;
+  std::atomic<bool> interrupt{false};
+
+  u32 InternType(const FuncType& t);
+};
+
+}  // namespace deja::engine
