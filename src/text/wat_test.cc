@@ -1,0 +1,29 @@
+#include "text/wat.h"
+
+#include <gtest/gtest.h>
+
+namespace deja::text {
+namespace {
+
+TEST(WatToWasm, EncodesAModule) {
+  auto wasm = WatToWasm("(module (func (export \"f\") (result i32) i32.const 7))");
+  ASSERT_TRUE(wasm.ok()) << wasm.status().ToString();
+  EXPECT_TRUE(IsBinaryModule(*wasm));
+}
+
+TEST(WatToWasm, ReportsWhereParsingFailed) {
+  auto wasm = WatToWasm("(module (func (result i32) i32.konst 7))", "bad.wat");
+  ASSERT_FALSE(wasm.ok());
+  EXPECT_EQ(wasm.status().code(), Status::Code::kMalformed);
+  EXPECT_NE(wasm.status().message().find("bad.wat:1:"), std::string_view::npos)
+      << wasm.status().message();
+}
+
+TEST(LoadModuleFile, MissingFileIsAnIoError) {
+  auto wasm = LoadModuleFile("/nonexistent/x.wasm");
+  ASSERT_FALSE(wasm.ok());
+  EXPECT_EQ(wasm.status().code(), Status::Code::kIoError);
+}
+
+}  // namespace
+}  // namespace deja::text
