@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -104,7 +106,17 @@ struct StoreImpl {
   std::unique_ptr<Thread> thread;
   std::atomic<bool> interrupt{false};
 
+  // The function of the call in progress or suspended (Store::Call), so its
+  // results can be typed after Resume; kNoFunc when idle. Saved with the state.
+  static constexpr u32 kNoFunc = UINT32_MAX;
+  u32 call_func = kNoFunc;
+  // A trap raised by the Store API itself (e.g. mistyped arguments); when set,
+  // Store::trap() reports it instead of the thread's.
+  std::optional<Trap> api_trap;
+  std::map<std::string, u32> type_ids;  // InternType's index: encoded type -> id
+
   u32 InternType(const FuncType& t);
+  const FuncType& func_type(u32 func_addr) const { return types[funcs[func_addr].type_id]; }
 };
 
 }  // namespace deja::engine

@@ -1,0 +1,34 @@
+// Creation of store objects (memories, tables) with the store's limits
+// applied, and the import subtyping rule for limits. Shared by the embedder
+// API (Store::Add*), instantiation and RestoreState.
+#pragma once
+
+#include <memory>
+
+#include "deja/status.h"
+#include "engine/runtime/store_impl.h"
+
+namespace deja::engine {
+
+inline constexpr u64 kWasmPageSize = 65536;
+inline constexpr u64 kMaxWasmPages = 65536;  // 4 GiB: the 32-bit address space
+
+// Reserves the memory's whole maximum (type max capped by the store limit)
+// plus a guard region, and commits `type.limits.min` pages.
+// Errors: kResourceExhausted (min above the limit, or no address space).
+Result<std::unique_ptr<MemoryInst>> NewMemory(const MemoryType& type, const StoreLimits& limits);
+
+// Sets the accessible size to exactly `pages` (growing or shrinking) and
+// zeroes all of it. Used by RestoreState. Errors: kInvalidArgument.
+Status ResetMemory(MemoryInst* memory, u64 pages);
+
+// A table of `type.limits.min` elements, all `init`.
+// Errors: kResourceExhausted (min above the store limit).
+Result<std::unique_ptr<TableInst>> NewTable(const TableType& type, RefBits init,
+                                            const StoreLimits& limits);
+
+// Import matching for limits: `actual` (the provided object's current size
+// and declared max) fits `required` (the import's declared limits).
+bool LimitsMatch(const Limits& actual, const Limits& required);
+
+}  // namespace deja::engine

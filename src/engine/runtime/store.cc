@@ -1,0 +1,166 @@
+// Store: construction, embedder-made objects, exports, types and guest state.
+// Running code is in call.cc, instantiation in instantiate.cc, saving in state.cc.
+#include "deja/store.h"
+
+#include <string>
+
+#include "engine/exec/thread.h"
+#include "engine/runtime/objects.h"
+#include "engine/runtime/store_impl.h"
+
+namespace deja {
+
+namespace engine {
+
+StoreImpl::StoreImpl(StoreLimits l) : limits(l) { thread = std::make_unique<Thread>(*this); }
+
+StoreImpl::~StoreImpl() = default;
+
+u32 StoreImpl::InternType(const FuncType& t) {
+  // Key: the parameter bytes, a separator that is no type code, the results.
+  std::string key;
+  for (ValType v : t.params) key.push_back(static_cast<char>(v));
+  key.push_back('\0');
+  for (ValType v : t.results) key.push_back(static_cast<char>(v));
+  auto [it, inserted] = type_ids.try_emplace(std::move(key), static_cast<u32>(types.size()));
+  if (inserted) types.push_back(t);
+  return it->second;
+}
+
+}  // namespace engine
+
+namespace {
+
+bool ValueFitsType(const Value& v, ValType t) { return v.type == t; }
+
+}  // namespace
+
+Store::Store(StoreLimits limits) : impl_(std::make_unique<engine::StoreImpl>(limits)) {
+  impl_->owner = this;
+}
+
+Store::~Store() = default;
+
+Store::Store(Store&& other) noexcept : impl_(std::move(other.impl_)) {
+  if (impl_) impl_->owner = this;
+}
+
+Store& Store::operator=(Store&& other) noexcept {
+  impl_ = std::move(other.impl_);
+  if (impl_) impl_->owner = this;
+  return *this;
+}
+
+Extern Store::AddHostFunc(FuncType type, HostFn fn, void* data, std::string debug_name) {
+  engine::FuncInst f;
+  f.type_id = impl_->InternType(type);
+  f.host = fn;
+  f.host_data = data;
+  f.debug_name = std::move(debug_name);
+  impl_->funcs.push_back(std::move(f));
+  return {ExternKind::kFunc, static_cast<uint32_t>(impl_->funcs.size() - 1)};
+}
+
+Result<Extern> Store::AddTable(TableType type, Value init) {
+  if (!IsRefType(type.elem) || !ValueFitsType(init, type.elem)) {
+    return Status::InvalidArgument(std::string("table of ") + ValTypeName(type.elem) +
+                                   " cannot be initialized with a " + ValTypeName(init.type));
+  }
+  DEJA_ASSIGN_OR_RETURN(auto table, engine::NewTable(type, init.lo, impl_->limits));
+  impl_->tables.push_back(std::move(table));
+  return Extern{ExternKind::kTable, static_cast<uint32_t>(impl_->tables.size() - 1)};
+}
+
+Result<Extern> Store::AddMemory(MemoryType type) {
+  DEJA_ASSIGN_OR_RETURN(auto memory, engine::NewMemory(type, impl_->limits));
+  impl_->memories.push_back(std::move(memory));
+  return Extern{ExternKind::kMemory, static_cast<uint32_t>(impl_->memories.size() - 1)};
+}
+
+Result<Extern> Store::AddGlobal(GlobalType type, Value value) {
+  if (!ValueFitsType(value, type.type)) {
+    return Status::InvalidArgument(std::string("global of type ") + ValTypeName(type.type) +
+                                   " cannot hold a " + ValTypeName(value.type));
+  }
+  auto g = std::make_unique<engine::GlobalInst>();
+  g->type = type;
+  g->lo = value.lo;
+  g->hi = value.hi;
+  impl_->globals.push_back(std::move(g));
+  return Extern{ExternKind::kGlobal, static_cast<uint32_t>(impl_->globals.size() - 1)};
+}
+
+std::optional<Extern> Store::GetExport(InstanceId instance, std::string_view name) const {
+  if (instance >= impl_->instances.size()) return std::nullopt;
+  for (const auto& [export_name, ext] : impl_->instances[instance].exports) {
+    if (export_name == name) return ext;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::pair<std::string, Extern>> Store::Exports(InstanceId instance) const {
+  if (instance >= impl_->instances.size()) return {};
+  return impl_->instances[instance].exports;
+}
+
+FuncType Store::GetFuncType(Extern func) const { return impl_->func_type(func.addr); }
+
+TableType Store::GetTableType(Extern table) const {
+  const engine::TableInst& t = *impl_->tables[table.addr];
+  TableType type = t.type;
+  type.limits.min = t.elems.size();
+  return type;
+}
+
+MemoryType Store::GetMemoryType(Extern memory) const {
+  const engine::MemoryInst& m = *impl_->memories[memory.addr];
+  MemoryType type = m.type;
+  type.limits.min = m.size / engine::kWasmPageSize;
+  return type;
+}
+
+GlobalType Store::GetGlobalType(Extern global) const { return impl_->globals[global.addr]->type; }
+
+std::span<uint8_t> Store::MemoryData(Extern memory) {
+  engine::MemoryInst& m = *impl_->memories[memory.addr];
+  return {m.base, m.size};
+}
+
+uint64_t Store::MemoryPages(Extern memory) const {
+  return impl_->memories[memory.addr]->size / engine::kWasmPageSize;
+}
+
+Value Store::GetGlobal(Extern global) const {
+  const engine::GlobalInst& g = *impl_->globals[global.addr];
+  return {g.type.type, g.lo, g.hi};
+}
+
+Status Store::SetGlobal(Extern global, Value value) {
+  if (global.kind != ExternKind::kGlobal || global.addr >= impl_->globals.size()) {
+    return Status::InvalidArgument("not a global");
+  }
+  engine::GlobalInst& g = *impl_->globals[global.addr];
+  if (!g.type.mut) return Status::InvalidArgument("global is immutable");
+  if (!ValueFitsType(value, g.type.type)) {
+    return Status::InvalidArgument(std::string("global of type ") + ValTypeName(g.type.type) +
+                                   " cannot hold a " + ValTypeName(value.type));
+  }
+  g.lo = value.lo;
+  g.hi = value.hi;
+  return Status();
+}
+
+uint32_t Store::TableSize(Extern table) const {
+  return static_cast<uint32_t>(impl_->tables[table.addr]->elems.size());
+}
+
+Result<Value> Store::TableGet(Extern table, uint32_t index) const {
+  const engine::TableInst& t = *impl_->tables[table.addr];
+  if (index >= t.elems.size()) {
+    return Status::InvalidArgument("table index " + std::to_string(index) +
+                                   " out of bounds (size " + std::to_string(t.elems.size()) + ")");
+  }
+  return Value{t.type.elem, t.elems[index], 0};
+}
+
+}  // namespace deja
