@@ -1,0 +1,53 @@
+// The saved-state format of Store::SaveState (see docs/embedding.md): a fixed
+// header, then a payload of little-endian fields, protected by a CRC-32.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/types.h"
+
+namespace deja::engine {
+
+inline constexpr char kStateMagic[8] = {'D', 'E', 'J', 'A', 'S', 'T', 'A', 'T'};
+inline constexpr u32 kStateVersion = 1;
+// magic, version, payload size (u64), CRC-32 of the payload.
+inline constexpr size_t kStateHeaderSize = 8 + 4 + 8 + 4;
+
+// CRC-32 (IEEE 802.3 polynomial, as in zlib).
+u32 Crc32(std::span<const u8> bytes);
+
+// Appends little-endian fields.
+class StateWriter {
+ public:
+  explicit StateWriter(std::vector<u8>* out) : out_(out) {}
+  void U8(u8 v) { out_->push_back(v); }
+  void U32(u32 v) { Fixed(v, 4); }
+  void U64(u64 v) { Fixed(v, 8); }
+  void Bytes(std::span<const u8> b) { out_->insert(out_->end(), b.begin(), b.end()); }
+
+ private:
+  void Fixed(u64 v, int n) {
+    for (int i = 0; i < n; ++i) out_->push_back(static_cast<u8>(v >> (8 * i)));
+  }
+  std::vector<u8>* out_;
+};
+
+// Reads little-endian fields; every read fails (returns false) past the end.
+class StateReader {
+ public:
+  explicit StateReader(std::span<const u8> in) : in_(in) {}
+  bool U8(u8* v);
+  bool U32(u32* v);
+  bool U64(u64* v);
+  bool Bytes(size_t n, std::span<const u8>* out);
+  std::span<const u8> rest() const { return in_.subspan(pos_); }
+
+ private:
+  bool Fixed(int n, u64* v);
+  std::span<const u8> in_;
+  size_t pos_ = 0;
+};
+
+}  // namespace deja::engine
