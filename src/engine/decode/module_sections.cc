@@ -1,0 +1,181 @@
+// Decoders for the sections that declare types, imports and the index spaces
+// (type, import, function, table, memory, global, export, start).
+#include "engine/decode/sections.h"
+
+namespace deja::engine {
+namespace {
+
+constexpr u8 kFuncTypeForm = 0x60;
+
+Status ReadValTypes(Reader& r, std::vector<ValType>* out) {
+  u32 count{};
+  DEJA_TRY(r.ReadU32(&count));
+  ReserveAtMost(*out, count, r);
+  for (u32 i = 0; i < count; ++i) {
+    ValType t{};
+    DEJA_TRY(r.ReadValType(&t));
+    out->push_back(t);
+  }
+  return Status();
+}
+
+Status ReadTableType(Reader& r, TableType* out) {
+  DEJA_TRY(r.ReadRefType(&out->elem));
+  return r.ReadLimits(&out->limits);
+}
+
+Status ReadGlobalType(Reader& r, GlobalType* out) {
+  DEJA_TRY(r.ReadValType(&out->type));
+  size_t at = r.pos();
+  u8 mut{};
+  DEJA_TRY(r.ReadByte(&mut));
+  if (mut > 1) return r.Fail(at, "malformed mutability");
+  out->mut = mut == 1;
+  return Status();
+}
+
+Status ReadImport(Reader& r, Module& m, Import* imp) {
+  DEJA_TRY(r.ReadName(&imp->module));
+  DEJA_TRY(r.ReadName(&imp->name));
+  size_t at = r.pos();
+  u8 kind{};
+  DEJA_TRY(r.ReadByte(&kind));
+  switch (kind) {
+    case 0:
+      imp->kind = ExternKind::kFunc;
+      DEJA_TRY(r.ReadU32(&imp->func_type));
+      m.func_types.push_back(imp->func_type);
+      ++m.num_imported_funcs;
+      return Status();
+    case 1:
+      imp->kind = ExternKind::kTable;
+      DEJA_TRY(ReadTableType(r, &imp->table));
+      m.tables.push_back(imp->table);
+      ++m.num_imported_tables;
+      return Status();
+    case 2:
+      imp->kind = ExternKind::kMemory;
+      DEJA_TRY(r.ReadLimits(&imp->memory.limits));
+      m.memories.push_back(imp->memory);
+      ++m.num_imported_memories;
+      return Status();
+    case 3:
+      imp->kind = ExternKind::kGlobal;
+      DEJA_TRY(ReadGlobalType(r, &imp->global));
+      m.globals.push_back(imp->global);
+      ++m.num_imported_globals;
+      return Status();
+    default:
+      return r.Fail(at, "malformed import kind");
+  }
+}
+
+}  // namespace
+
+Status DecodeTypeSection(Reader& r, DecodeState& s) {
+  u32 count{};
+  DEJA_TRY(r.ReadU32(&count));
+  ReserveAtMost(s.module->types, count, r);
+  for (u32 i = 0; i < count; ++i) {
+    size_t at = r.pos();
+    u8 form{};
+    DEJA_TRY(r.ReadByte(&form));
+    // The form is a one-byte signed LEB128 (0x60 is -0x20).
+    if (form & 0x80) return r.Fail(at, "integer representation too long");
+    if (form != kFuncTypeForm) return r.Fail(at, "malformed function type");
+    FuncType type;
+    DEJA_TRY(ReadValTypes(r, &type.params));
+    DEJA_TRY(ReadValTypes(r, &type.results));
+    s.module->types.push_back(std::move(type));
+  }
+  return Status();
+}
+
+Status DecodeImportSection(Reader& r, DecodeState& s) {
+  u32 count{};
+  DEJA_TRY(r.ReadU32(&count));
+  ReserveAtMost(s.module->imports, count, r);
+  for (u32 i = 0; i < count; ++i) {
+    Import imp;
+    DEJA_TRY(ReadImport(r, *s.module, &imp));
+    s.module->imports.push_back(std::move(imp));
+  }
+  return Status();
+}
+
+Status DecodeFunctionSection(Reader& r, DecodeState& s) {
+  u32 count{};
+  DEJA_TRY(r.ReadU32(&count));
+  ReserveAtMost(s.module->func_types, count, r);
+  for (u32 i = 0; i < count; ++i) {
+    u32 type{};
+    DEJA_TRY(r.ReadU32(&type));
+    s.module->func_types.push_back(type);
+  }
+  return Status();
+}
+
+Status DecodeTableSection(Reader& r, DecodeState& s) {
+  u32 count{};
+  DEJA_TRY(r.ReadU32(&count));
+  ReserveAtMost(s.module->tables, count, r);
+  for (u32 i = 0; i < count; ++i) {
+    TableType t;
+    DEJA_TRY(ReadTableType(r, &t));
+    s.module->tables.push_back(t);
+  }
+  return Status();
+}
+
+Status DecodeMemorySection(Reader& r, DecodeState& s) {
+  u32 count{};
+  DEJA_TRY(r.ReadU32(&count));
+  ReserveAtMost(s.module->memories, count, r);
+  for (u32 i = 0; i < count; ++i) {
+    MemoryType t;
+    DEJA_TRY(r.ReadLimits(&t.limits));
+    s.module->memories.push_back(t);
+  }
+  return Status();
+}
+
+Status DecodeGlobalSection(Reader& r, DecodeState& s) {
+  u32 count{};
+  DEJA_TRY(r.ReadU32(&count));
+  ReserveAtMost(s.module->global_defs, count, r);
+  for (u32 i = 0; i < count; ++i) {
+    Global g;
+    DEJA_TRY(ReadGlobalType(r, &g.type));
+    DEJA_TRY(ReadConstExpr(r, &g.init));
+    s.module->globals.push_back(g.type);
+    s.module->global_defs.push_back(std::move(g));
+  }
+  return Status();
+}
+
+Status DecodeExportSection(Reader& r, DecodeState& s) {
+  u32 count{};
+  DEJA_TRY(r.ReadU32(&count));
+  ReserveAtMost(s.module->exports, count, r);
+  for (u32 i = 0; i < count; ++i) {
+    Export e;
+    DEJA_TRY(r.ReadName(&e.name));
+    size_t at = r.pos();
+    u8 kind{};
+    DEJA_TRY(r.ReadByte(&kind));
+    if (kind > 3) return r.Fail(at, "malformed export kind");
+    e.kind = static_cast<ExternKind>(kind);
+    DEJA_TRY(r.ReadU32(&e.index));
+    s.module->exports.push_back(std::move(e));
+  }
+  return Status();
+}
+
+Status DecodeStartSection(Reader& r, DecodeState& s) {
+  u32 func{};
+  DEJA_TRY(r.ReadU32(&func));
+  s.module->start = func;
+  return Status();
+}
+
+}  // namespace deja::engine

@@ -1,0 +1,65 @@
+// The per-section decoders DecodeModule dispatches to; internal to decode/.
+// Each reads exactly one section's contents from a reader bounded to it and
+// appends to the module; the caller checks the section was consumed.
+#pragma once
+
+#include <vector>
+
+#include "engine/decode/reader.h"
+#include "engine/module.h"
+
+namespace deja::engine {
+
+enum class SectionId : u8 {
+  kCustom = 0,
+  kType = 1,
+  kImport = 2,
+  kFunction = 3,
+  kTable = 4,
+  kMemory = 5,
+  kGlobal = 6,
+  kExport = 7,
+  kStart = 8,
+  kElement = 9,
+  kCode = 10,
+  kData = 11,
+  kDataCount = 12,
+};
+
+// What a section decoder may need beyond its own bytes.
+struct DecodeState {
+  Module* module = nullptr;
+  size_t module_size = 0;
+  bool saw_code = false;
+  bool saw_data = false;
+  std::vector<u8> control;  // block kinds while scanning a body; reused
+};
+
+Status DecodeTypeSection(Reader& r, DecodeState& s);
+Status DecodeImportSection(Reader& r, DecodeState& s);
+Status DecodeFunctionSection(Reader& r, DecodeState& s);
+Status DecodeTableSection(Reader& r, DecodeState& s);
+Status DecodeMemorySection(Reader& r, DecodeState& s);
+Status DecodeGlobalSection(Reader& r, DecodeState& s);
+Status DecodeExportSection(Reader& r, DecodeState& s);
+Status DecodeStartSection(Reader& r, DecodeState& s);
+Status DecodeElementSection(Reader& r, DecodeState& s);
+Status DecodeDataCountSection(Reader& r, DecodeState& s);
+Status DecodeCodeSection(Reader& r, DecodeState& s);
+Status DecodeDataSection(Reader& r, DecodeState& s);
+// Checks the custom section's name; fills Module::name and func_names from a
+// well-formed "name" section and ignores a malformed one.
+Status DecodeCustomSection(Reader& r, DecodeState& s);
+
+// Reads a constant expression through its final `end` (balancing nested
+// blocks, which the validator will reject); the `end` is not stored.
+Status ReadConstExpr(Reader& r, ConstExpr* out);
+
+// Most vectors take at least one byte per element: reserve no more than the
+// bytes left could hold.
+template <typename T>
+void ReserveAtMost(std::vector<T>& v, u32 count, const Reader& r) {
+  v.reserve(v.size() + (count < r.remaining() ? count : r.remaining()));
+}
+
+}  // namespace deja::engine
