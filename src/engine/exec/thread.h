@@ -4,6 +4,7 @@
 // restored in another process.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -15,6 +16,7 @@
 namespace deja::engine {
 
 struct StoreImpl;
+struct ThreadState;  // thread_state.h
 
 class Thread {
  public:
@@ -43,8 +45,7 @@ class Thread {
   Status RestoreState(std::span<const u8>* in);
 
  private:
-  struct State;
-  std::unique_ptr<State> s_;
+  std::unique_ptr<ThreadState> s_;
 };
 
 }  // namespace deja::engine

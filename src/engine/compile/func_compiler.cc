@@ -1,0 +1,303 @@
+#include "engine/compile/func_compiler.h"
+
+#include <algorithm>
+
+#include "engine/exec/interp.h"
+
+namespace deja::engine {
+
+FuncCompiler::FuncCompiler(const Module& module, u32 func_index, const CompileOptions& options)
+    : module_(module),
+      func_index_(func_index),
+      func_(module.code[func_index - module.num_imported_funcs]),
+      type_(module.func_type(func_index)),
+      canonical_nans_(options.canonicalize_nans) {}
+
+Result<CompiledFunc> FuncCompiler::Compile() {
+  u64 total = type_.params.size() + func_.num_locals;
+  if (total > (1u << 24)) {
+    return Status::ResourceExhausted("func " + std::to_string(func_index_) + ": too many locals");
+  }
+  num_locals_total_ = static_cast<u32>(total);
+  out_.num_params = static_cast<u32>(type_.params.size());
+  out_.num_results = static_cast<u32>(type_.results.size());
+  out_.num_locals = static_cast<u32>(func_.num_locals);
+  Ctrl fn;
+  fn.kind = Opcode::kBlock;
+  fn.num_results = out_.num_results;
+  ctrls_.push_back(std::move(fn));
+  StartFuelBlock();
+  InstrReader reader(module_.body(func_), func_.body_offset);
+  while (!reader.AtEnd() && !ctrls_.empty()) {
+    Instr in;
+    DEJA_TRY(reader.Next(&in));
+    if (unreachable_) {
+      Skip(in);
+      continue;
+    }
+    if (!out_.offsets.empty() && out_.offsets.back().first == out_.code.size()) {
+      out_.offsets.back().second = in.offset;
+    } else {
+      out_.offsets.emplace_back(static_cast<u32>(out_.code.size()), in.offset);
+    }
+    ++fuel_count_;
+    DEJA_TRY(Step(in));
+  }
+  FinishFuelBlock();
+  if (!ctrls_.empty()) {
+    return Status::Internal("func " + std::to_string(func_index_) + ": body ends inside a block");
+  }
+  u64 frame = static_cast<u64>(num_locals_total_) + max_height_;
+  if (frame > (1u << 30)) {
+    return Status::ResourceExhausted("func " + std::to_string(func_index_) + ": frame too large");
+  }
+  out_.frame_slots = static_cast<u32>(frame);
+  return std::move(out_);
+}
+
+// Dead code after br/return/unreachable emits nothing; only the block
+// structure is followed so the matching else/end is found.
+void FuncCompiler::Skip(const Instr& in) {
+  switch (in.op) {
+    case Opcode::kBlock:
+    case Opcode::kLoop:
+    case Opcode::kIf:
+      ++skip_depth_;
+      return;
+    case Opcode::kElse:
+      if (skip_depth_ == 0) (void)StepControl(in);
+      return;
+    case Opcode::kEnd:
+      if (skip_depth_ > 0) {
+        --skip_depth_;
+      } else {
+        (void)StepControl(in);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+Status FuncCompiler::Step(const Instr& in) {
+  OpVariants v = VariantsOf(in.op);
+  if (v.kind != OpVariants::Kind::kNone) return StepGeneric(in, v);
+  switch (in.op) {
+    case Opcode::kLocalGet:
+    case Opcode::kLocalSet:
+    case Opcode::kLocalTee:
+    case Opcode::kGlobalGet:
+    case Opcode::kGlobalSet:
+    case Opcode::kI32Const:
+    case Opcode::kI64Const:
+    case Opcode::kF32Const:
+    case Opcode::kF64Const:
+    case Opcode::kRefNull:
+    case Opcode::kRefFunc:
+    case Opcode::kDrop:
+    case Opcode::kSelect:
+    case Opcode::kSelectT:
+    case Opcode::kNop:
+      return StepVariable(in);
+    case Opcode::kUnreachable:
+    case Opcode::kBlock:
+    case Opcode::kLoop:
+    case Opcode::kIf:
+    case Opcode::kElse:
+    case Opcode::kEnd:
+    case Opcode::kBr:
+    case Opcode::kBrIf:
+    case Opcode::kBrTable:
+    case Opcode::kReturn:
+    case Opcode::kCall:
+    case Opcode::kCallIndirect:
+      return StepControl(in);
+    default:
+      return StepMemoryOrTable(in);
+  }
+}
+
+Status FuncCompiler::StepGeneric(const Instr& in, const OpVariants& v) {
+  using K = OpVariants::Kind;
+  switch (v.kind) {
+    case K::kBinary:
+    case K::kFloatBinary: {
+      size_t a = stack_.size() - 2, b = stack_.size() - 1;
+      if (stack_[b].where == Where::kConst) {
+        u32 sa = Operand(a);
+        EmitWithDst(v.Pick(true, canonical_nans_), {SlotOf(a), sa, stack_[b].value});
+      } else {
+        u32 sa = Operand(a), sb = Operand(b);
+        EmitWithDst(v.Pick(false, canonical_nans_), {SlotOf(a), sa, sb});
+      }
+      Pop(2);
+      PushSlot();
+      return Status();
+    }
+    case K::kUnary:
+    case K::kFloatUnary: {
+      size_t a = Top();
+      u32 sa = Operand(a);
+      EmitWithDst(v.Pick(false, canonical_nans_), {SlotOf(a), sa});
+      Pop(1);
+      PushSlot();
+      return Status();
+    }
+    case K::kLoad: {
+      size_t a = Top();
+      u32 sa = Operand(a);
+      EmitWithDst(v.first, {SlotOf(a), sa, in.value});
+      Pop(1);
+      PushSlot();
+      return Status();
+    }
+    case K::kStore: {
+      size_t a = stack_.size() - 2;
+      u32 sa = Operand(a), sv = Operand(a + 1);
+      Emit(v.first, {sa, sv, in.value});
+      Pop(2);
+      return Status();
+    }
+    case K::kNone:
+      break;
+  }
+  return Status::Internal("unexpected operator kind");
+}
+
+Status FuncCompiler::StepVariable(const Instr& in) {
+  switch (in.op) {
+    case Opcode::kLocalGet:
+      Push({Where::kLocal, in.index, 0});
+      return Status();
+    case Opcode::kLocalSet:
+    case Opcode::kLocalTee: {
+      u32 x = in.index;
+      MaterializeLocal(x);
+      Entry e = stack_.back();
+      size_t pos = Top();
+      bool retarget = e.where == Where::kSlot && last_dst_word_ != SIZE_MAX &&
+                      out_.code[last_dst_word_] == SlotOf(pos);
+      if (retarget) {
+        out_.code[last_dst_word_] = x;
+      } else if (!(e.where == Where::kLocal && e.local == x)) {
+        EmitMove(e, pos, x);
+      }
+      last_dst_word_ = SIZE_MAX;
+      Pop(1);
+      if (in.op == Opcode::kLocalTee) Push({Where::kLocal, x, 0});
+      return Status();
+    }
+    case Opcode::kGlobalGet:
+      EmitWithDst(IOp::kGlobalGet, {SlotOf(stack_.size()), in.index});
+      PushSlot();
+      return Status();
+    case Opcode::kGlobalSet:
+      Emit(IOp::kGlobalSet, {Operand(Top()), in.index});
+      Pop(1);
+      return Status();
+    case Opcode::kI32Const:
+      Push({Where::kConst, 0, static_cast<u32>(in.value)});
+      return Status();
+    case Opcode::kI64Const:
+    case Opcode::kF32Const:
+    case Opcode::kF64Const:
+      Push({Where::kConst, 0, in.value});
+      return Status();
+    case Opcode::kRefNull:
+      Push({Where::kConst, 0, kNullRef});
+      return Status();
+    case Opcode::kRefFunc:
+      EmitWithDst(IOp::kRefFunc, {SlotOf(stack_.size()), in.index});
+      PushSlot();
+      return Status();
+    case Opcode::kDrop:
+      Pop(1);
+      return Status();
+    case Opcode::kSelect:
+    case Opcode::kSelectT: {
+      size_t a = stack_.size() - 3;
+      u32 sa = Operand(a), sb = Operand(a + 1), sc = Operand(a + 2);
+      EmitWithDst(IOp::kSelect, {SlotOf(a), sa, sb, sc});
+      Pop(3);
+      PushSlot();
+      return Status();
+    }
+    default:
+      return Status();  // nop
+  }
+}
+
+Status FuncCompiler::StepMemoryOrTable(const Instr& in) {
+  size_t h = stack_.size();
+  switch (in.op) {
+    case Opcode::kMemorySize:
+      EmitWithDst(IOp::kMemorySize, {SlotOf(h)});
+      PushSlot();
+      return Status();
+    case Opcode::kMemoryGrow:
+      EmitWithDst(IOp::kMemoryGrow, {SlotOf(h - 1), Operand(h - 1)});
+      Pop(1);
+      PushSlot();
+      return Status();
+    case Opcode::kTableGet:
+      EmitWithDst(IOp::kTableGet, {SlotOf(h - 1), Operand(h - 1), in.index});
+      Pop(1);
+      PushSlot();
+      return Status();
+    case Opcode::kTableSet:
+      Emit(IOp::kTableSet, {Operand(h - 2), Operand(h - 1), in.index});
+      Pop(2);
+      return Status();
+    case Opcode::kTableSize:
+      EmitWithDst(IOp::kTableSize, {SlotOf(h), in.index});
+      PushSlot();
+      return Status();
+    case Opcode::kTableGrow:
+      EmitWithDst(IOp::kTableGrow, {SlotOf(h - 2), Operand(h - 2), Operand(h - 1), in.index});
+      Pop(2);
+      PushSlot();
+      return Status();
+    case Opcode::kDataDrop:
+      Emit(IOp::kDataDrop, {in.index});
+      return Status();
+    case Opcode::kElemDrop:
+      Emit(IOp::kElemDrop, {in.index});
+      return Status();
+    default:
+      break;
+  }
+  // The three-operand bulk operations.
+  u32 a = Operand(h - 3), b = Operand(h - 2), c = Operand(h - 1);
+  switch (in.op) {
+    case Opcode::kMemoryFill:
+      Emit(IOp::kMemoryFill, {a, b, c});
+      break;
+    case Opcode::kMemoryCopy:
+      Emit(IOp::kMemoryCopy, {a, b, c});
+      break;
+    case Opcode::kMemoryInit:
+      Emit(IOp::kMemoryInit, {a, b, c, in.index});
+      break;
+    case Opcode::kTableFill:
+      Emit(IOp::kTableFill, {a, b, c, in.index});
+      break;
+    case Opcode::kTableCopy:
+      Emit(IOp::kTableCopy, {a, b, c, in.index, in.index2});
+      break;
+    case Opcode::kTableInit:
+      Emit(IOp::kTableInit, {a, b, c, in.index, in.index2});
+      break;
+    default:
+      return Status::Internal("func " + std::to_string(func_index_) + " offset 0x" +
+                              [&] {
+                                char buf[16];
+                                snprintf(buf, sizeof buf, "%x", in.offset);
+                                return std::string(buf);
+                              }() +
+                              ": cannot compile " + OpcodeName(in.op));
+  }
+  Pop(3);
+  return Status();
+}
+
+}  // namespace deja::engine

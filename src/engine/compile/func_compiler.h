@@ -1,0 +1,97 @@
+// Compiles one function body to slot code. The operand stack is simulated:
+// each entry is either in its canonical slot (params | locals | position),
+// or still a deferred local or constant, so local.get and constants cost
+// nothing until an operator names them as operands.
+#pragma once
+
+#include <vector>
+
+#include "deja/module.h"
+#include "engine/compile/code.h"
+#include "engine/compile/op_variants.h"
+#include "engine/module.h"
+
+namespace deja::engine {
+
+class FuncCompiler {
+ public:
+  FuncCompiler(const Module& module, u32 func_index, const CompileOptions& options);
+  Result<CompiledFunc> Compile();
+
+ private:
+  enum class Where : u8 { kSlot, kLocal, kConst };
+  struct Entry {
+    Where where = Where::kSlot;
+    u32 local = 0;
+    u64 value = 0;
+  };
+  struct Fixup {
+    u32 word;   // the offset word to patch
+    u32 start;  // the branching instruction's first word
+  };
+  struct Ctrl {
+    Opcode kind = Opcode::kBlock;
+    u32 height = 0;  // stack height below the block's params
+    u32 num_params = 0;
+    u32 num_results = 0;
+    u32 loop_start = 0;  // loop: the branch target
+    std::vector<Fixup> fixups;  // branches to the end label
+    bool has_else_fixup = false;  // if: the jump to else (or end) to bind
+    Fixup else_fixup{};
+    u32 label_arity() const { return kind == Opcode::kLoop ? num_params : num_results; }
+  };
+
+  Status Step(const Instr& in);
+  Status StepControl(const Instr& in);
+  Status StepVariable(const Instr& in);
+  Status StepMemoryOrTable(const Instr& in);
+  Status StepGeneric(const Instr& in, const OpVariants& v);
+  void Skip(const Instr& in);
+
+  // Code emission.
+  u32 Emit(IOp op, std::initializer_list<u64> imms);
+  // An op whose first immediate is its destination slot (for local.set's retarget).
+  void EmitWithDst(IOp op, std::initializer_list<u64> imms);
+  void BindFixup(const Fixup& f, u32 target);
+  void BindLabel();  // a jump target at code.size()
+  void StartFuelBlock();
+  void FinishFuelBlock();
+
+  // The simulated stack.
+  u32 SlotOf(size_t pos) const { return num_locals_total_ + static_cast<u32>(pos); }
+  u32 Top() const { return static_cast<u32>(stack_.size()) - 1; }
+  void PushSlot();
+  void Push(Entry e);
+  void Pop(size_t n);
+  void Materialize(size_t pos);
+  void MaterializeAll();
+  void MaterializeLocal(u32 local);  // entries reading `local`, before it changes
+  u32 Operand(size_t pos);           // its slot; constants are materialized
+  void EmitMove(const Entry& src, size_t src_pos, u32 dst_slot);
+
+  void BlockArity(const BlockType& bt, u32* params, u32* results) const;
+  Ctrl& Label(u32 depth) { return ctrls_[ctrls_.size() - 1 - depth]; }
+  bool MovesNeeded(const Ctrl& target) const;
+  void EmitBranchMoves(const Ctrl& target);
+  void EmitJumpTo(Ctrl& target, IOp op, std::initializer_list<u64> imms_before_offset);
+  void EmitReturn();
+  void EndBlock();
+
+  const Module& module_;
+  u32 func_index_;
+  const Function& func_;
+  const FuncType& type_;
+  bool canonical_nans_;
+  u32 num_locals_total_ = 0;  // params + declared locals
+  CompiledFunc out_;
+  std::vector<Entry> stack_;
+  std::vector<Ctrl> ctrls_;
+  u32 max_height_ = 0;
+  bool unreachable_ = false;
+  u32 skip_depth_ = 0;
+  size_t last_dst_word_ = SIZE_MAX;  // dst word of the last op, if retargetable
+  size_t fuel_word_ = SIZE_MAX;
+  u64 fuel_count_ = 0;
+};
+
+}  // namespace deja::engine

@@ -1,0 +1,317 @@
+// FuncCompiler: blocks, branches, calls and returns, plus the emission and
+// simulated-stack helpers they share.
+#include <algorithm>
+
+#include "engine/compile/func_compiler.h"
+#include "engine/exec/interp.h"
+
+namespace deja::engine {
+
+u32 FuncCompiler::Emit(IOp op, std::initializer_list<u64> imms) {
+  u32 start = static_cast<u32>(out_.code.size());
+  out_.code.push_back(HandlerWord(op));
+  out_.code.insert(out_.code.end(), imms.begin(), imms.end());
+  last_dst_word_ = SIZE_MAX;
+  return start;
+}
+
+void FuncCompiler::EmitWithDst(IOp op, std::initializer_list<u64> imms) {
+  u32 start = Emit(op, imms);
+  last_dst_word_ = start + 1;
+}
+
+void FuncCompiler::BindFixup(const Fixup& f, u32 target) {
+  out_.code[f.word] = static_cast<u64>(static_cast<i64>(target) - static_cast<i64>(f.start));
+}
+
+void FuncCompiler::BindLabel() { last_dst_word_ = SIZE_MAX; }
+
+// Fuel is charged when a straight-line block is entered: at function entry,
+// at loop headers (so every back-edge pays) and at labels reached by jumps.
+void FuncCompiler::StartFuelBlock() {
+  FinishFuelBlock();
+  Emit(IOp::kFuel, {0});
+  fuel_word_ = out_.code.size() - 1;
+  fuel_count_ = 0;
+}
+
+void FuncCompiler::FinishFuelBlock() {
+  if (fuel_word_ != SIZE_MAX) out_.code[fuel_word_] = fuel_count_;
+  fuel_word_ = SIZE_MAX;
+}
+
+void FuncCompiler::Push(Entry e) {
+  stack_.push_back(e);
+  max_height_ = std::max(max_height_, static_cast<u32>(stack_.size()));
+}
+
+void FuncCompiler::PushSlot() { Push({Where::kSlot, 0, 0}); }
+
+void FuncCompiler::Pop(size_t n) { stack_.resize(stack_.size() - n); }
+
+void FuncCompiler::EmitMove(const Entry& src, size_t src_pos, u32 dst_slot) {
+  switch (src.where) {
+    case Where::kConst:
+      Emit(IOp::kConst, {dst_slot, src.value});
+      break;
+    case Where::kLocal:
+      if (src.local != dst_slot) Emit(IOp::kCopy, {dst_slot, src.local});
+      break;
+    case Where::kSlot:
+      if (SlotOf(src_pos) != dst_slot) Emit(IOp::kCopy, {dst_slot, SlotOf(src_pos)});
+      break;
+  }
+}
+
+void FuncCompiler::Materialize(size_t pos) {
+  Entry& e = stack_[pos];
+  if (e.where == Where::kSlot) return;
+  Entry copy = e;
+  EmitMove(copy, pos, SlotOf(pos));
+  stack_[pos] = Entry{};
+}
+
+void FuncCompiler::MaterializeAll() {
+  for (size_t i = 0; i < stack_.size(); ++i) Materialize(i);
+}
+
+void FuncCompiler::MaterializeLocal(u32 local) {
+  // The top entry is the value being stored; it is read before the store.
+  for (size_t i = 0; i + 1 < stack_.size(); ++i) {
+    if (stack_[i].where == Where::kLocal && stack_[i].local == local) Materialize(i);
+  }
+}
+
+u32 FuncCompiler::Operand(size_t pos) {
+  Entry& e = stack_[pos];
+  if (e.where == Where::kLocal) return e.local;
+  Materialize(pos);
+  return SlotOf(pos);
+}
+
+void FuncCompiler::BlockArity(const BlockType& bt, u32* params, u32* results) const {
+  switch (bt.kind) {
+    case BlockType::Kind::kEmpty:
+      *params = *results = 0;
+      return;
+    case BlockType::Kind::kValue:
+      *params = 0;
+      *results = 1;
+      return;
+    case BlockType::Kind::kTypeIndex: {
+      const FuncType& t = module_.types[bt.type_index];
+      *params = static_cast<u32>(t.params.size());
+      *results = static_cast<u32>(t.results.size());
+      return;
+    }
+  }
+}
+
+bool FuncCompiler::MovesNeeded(const Ctrl& target) const {
+  u32 n = target.label_arity();
+  size_t first = stack_.size() - n;
+  for (u32 i = 0; i < n; ++i) {
+    const Entry& e = stack_[first + i];
+    if (e.where != Where::kSlot || SlotOf(first + i) != SlotOf(target.height + i)) return true;
+  }
+  return false;
+}
+
+// Sources sit at or above their targets (or in locals / immediates), so
+// copying in ascending order never overwrites a value still to be read.
+void FuncCompiler::EmitBranchMoves(const Ctrl& target) {
+  u32 n = target.label_arity();
+  size_t first = stack_.size() - n;
+  for (u32 i = 0; i < n; ++i) EmitMove(stack_[first + i], first + i, SlotOf(target.height + i));
+}
+
+// Emits `op` with `imms` followed by a branch offset to `target`'s label.
+void FuncCompiler::EmitJumpTo(Ctrl& target, IOp op, std::initializer_list<u64> imms) {
+  u32 start = Emit(op, imms);
+  out_.code.push_back(0);
+  Fixup f{static_cast<u32>(out_.code.size() - 1), start};
+  if (target.kind == Opcode::kLoop) {
+    BindFixup(f, target.loop_start);
+  } else {
+    target.fixups.push_back(f);
+  }
+}
+
+void FuncCompiler::EmitReturn() {
+  u32 n = out_.num_results;
+  size_t first = stack_.size() - n;
+  if (n == 0) {
+    Emit(IOp::kReturn, {});
+    return;
+  }
+  if (n == 1) {
+    const Entry& e = stack_[first];
+    if (e.where == Where::kConst) {
+      Emit(IOp::kReturn1I, {e.value});
+    } else {
+      Emit(IOp::kReturn1, {e.where == Where::kLocal ? e.local : SlotOf(first)});
+    }
+    return;
+  }
+  // Results go to slots 0..n, which may hold locals still to be read.
+  for (u32 i = 0; i < n; ++i) {
+    if (stack_[first + i].where == Where::kLocal && stack_[first + i].local < n) {
+      Materialize(first + i);
+    }
+  }
+  for (u32 i = 0; i < n; ++i) EmitMove(stack_[first + i], first + i, i);
+  Emit(IOp::kReturn, {});
+}
+
+Status FuncCompiler::StepControl(const Instr& in) {
+  switch (in.op) {
+    case Opcode::kUnreachable:
+      Emit(IOp::kUnreachable, {});
+      unreachable_ = true;
+      return Status();
+    case Opcode::kBlock:
+    case Opcode::kLoop:
+    case Opcode::kIf: {
+      Ctrl c;
+      c.kind = in.op;
+      BlockArity(in.block_type, &c.num_params, &c.num_results);
+      u32 cond = 0;
+      if (in.op == Opcode::kIf) {
+        cond = Operand(Top());
+        Pop(1);
+      }
+      MaterializeAll();
+      c.height = static_cast<u32>(stack_.size()) - c.num_params;
+      if (in.op == Opcode::kLoop) {
+        BindLabel();
+        StartFuelBlock();
+        c.loop_start = static_cast<u32>(fuel_word_ - 1);
+      } else if (in.op == Opcode::kIf) {
+        u32 start = Emit(IOp::kBrUnless, {cond, 0});
+        c.has_else_fixup = true;
+        c.else_fixup = Fixup{start + 2, start};
+      }
+      ctrls_.push_back(std::move(c));
+      return Status();
+    }
+    case Opcode::kElse: {
+      Ctrl& c = ctrls_.back();
+      if (!unreachable_) {
+        for (u32 i = 0; i < c.num_results; ++i) Materialize(c.height + i);
+        EmitJumpTo(c, IOp::kBr, {});
+      }
+      BindLabel();
+      BindFixup(c.else_fixup, static_cast<u32>(out_.code.size()));
+      c.has_else_fixup = false;
+      c.kind = Opcode::kElse;
+      StartFuelBlock();
+      stack_.resize(c.height);
+      for (u32 i = 0; i < c.num_params; ++i) PushSlot();
+      unreachable_ = false;
+      return Status();
+    }
+    case Opcode::kEnd:
+      EndBlock();
+      return Status();
+    case Opcode::kBr: {
+      Ctrl& target = Label(in.index);
+      EmitBranchMoves(target);
+      EmitJumpTo(target, IOp::kBr, {});
+      unreachable_ = true;
+      return Status();
+    }
+    case Opcode::kBrIf: {
+      u32 cond = Operand(Top());
+      Pop(1);
+      Ctrl& target = Label(in.index);
+      if (!MovesNeeded(target)) {
+        EmitJumpTo(target, IOp::kBrIf, {cond});
+        return Status();
+      }
+      u32 skip = Emit(IOp::kBrUnless, {cond, 0});
+      EmitBranchMoves(target);
+      EmitJumpTo(target, IOp::kBr, {});
+      BindLabel();
+      BindFixup(Fixup{skip + 2, skip}, static_cast<u32>(out_.code.size()));
+      return Status();
+    }
+    case Opcode::kBrTable: {
+      std::vector<u32> depths(in.targets.begin(), in.targets.end());
+      u32 index = Operand(Top());
+      Pop(1);
+      u32 start = Emit(IOp::kBrTable, {index, depths.size() - 1});
+      size_t table = out_.code.size();
+      out_.code.resize(table + depths.size(), 0);
+      for (size_t i = 0; i < depths.size(); ++i) {
+        Ctrl& target = Label(depths[i]);
+        Fixup f{static_cast<u32>(table + i), start};
+        if (!MovesNeeded(target)) {
+          if (target.kind == Opcode::kLoop) {
+            BindFixup(f, target.loop_start);
+          } else {
+            target.fixups.push_back(f);
+          }
+          continue;
+        }
+        BindFixup(f, static_cast<u32>(out_.code.size()));  // a stub: moves, then jump
+        EmitBranchMoves(target);
+        EmitJumpTo(target, IOp::kBr, {});
+      }
+      unreachable_ = true;
+      return Status();
+    }
+    case Opcode::kReturn:
+      EmitReturn();
+      unreachable_ = true;
+      return Status();
+    case Opcode::kCall:
+    case Opcode::kCallIndirect: {
+      bool indirect = in.op == Opcode::kCallIndirect;
+      const FuncType& t =
+          indirect ? module_.types[in.index] : module_.func_type(in.index);
+      u32 index_slot = indirect ? Operand(Top()) : 0;
+      if (indirect) Pop(1);
+      size_t first = stack_.size() - t.params.size();
+      for (size_t i = first; i < stack_.size(); ++i) Materialize(i);
+      u32 base = SlotOf(first);
+      if (indirect) {
+        Emit(IOp::kCallIndirect, {in.index, in.index2, base, index_slot});
+      } else {
+        Emit(IOp::kCall, {in.index, base});
+      }
+      Pop(t.params.size());
+      for (size_t i = 0; i < t.results.size(); ++i) PushSlot();
+      return Status();
+    }
+    default:
+      return Status::Internal(std::string("cannot compile ") + OpcodeName(in.op));
+  }
+}
+
+void FuncCompiler::EndBlock() {
+  Ctrl c = std::move(ctrls_.back());
+  ctrls_.pop_back();
+  bool falls_through = !unreachable_;
+  if (ctrls_.empty()) {  // the function's end
+    if (falls_through) EmitReturn();
+    return;
+  }
+  if (falls_through) {
+    for (u32 i = 0; i < c.num_results; ++i) Materialize(c.height + i);
+  }
+  bool jumped_to = !c.fixups.empty() || c.has_else_fixup;
+  if (c.kind != Opcode::kLoop) {
+    BindLabel();
+    u32 here = static_cast<u32>(out_.code.size());
+    for (const Fixup& f : c.fixups) BindFixup(f, here);
+    if (c.has_else_fixup) BindFixup(c.else_fixup, here);
+  } else {
+    jumped_to = false;
+  }
+  if (jumped_to) StartFuelBlock();
+  stack_.resize(c.height);
+  for (u32 i = 0; i < c.num_results; ++i) PushSlot();
+  unreachable_ = !(falls_through || jumped_to);
+}
+
+}  // namespace deja::engine

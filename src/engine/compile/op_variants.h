@@ -1,0 +1,26 @@
+// Which internal op variants implement a Wasm operator that has a generic
+// body in exec/ops/*.inc (numeric, compare, convert, load, store).
+#pragma once
+
+#include "engine/exec/op_ids.h"
+#include "engine/instr.h"
+
+namespace deja::engine {
+
+struct OpVariants {
+  enum class Kind : u8 { kNone, kBinary, kFloatBinary, kUnary, kFloatUnary, kLoad, kStore };
+  Kind kind = Kind::kNone;
+  // kBinary: _SS, _SI follow; kFloatBinary: _SS, _SI, _SS_C, _SI_C;
+  // kUnary: _S; kFloatUnary: _S, _S_C; kLoad/kStore: the op.
+  IOp first = IOp::kCount;
+
+  IOp Pick(bool immediate, bool canonical) const {
+    u16 i = static_cast<u16>(first) + (immediate ? 1 : 0);
+    if (canonical) i += kind == Kind::kFloatBinary ? 2 : kind == Kind::kFloatUnary ? 1 : 0;
+    return static_cast<IOp>(i);
+  }
+};
+
+OpVariants VariantsOf(Opcode op);
+
+}  // namespace deja::engine

@@ -1,0 +1,282 @@
+// The dispatch function: direct-threaded code run by computed goto. Every
+// operator body comes from ops/*.inc; this file only defines the operand
+// macros, the variants, and the shared slow paths (calls, returns, host
+// calls, fuel refills, traps). Built with -fno-gcse (see CMakeLists.txt) so
+// each handler keeps its own indirect jump.
+#include "engine/exec/interp.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <span>
+#include <string>
+
+#include "engine/compile/code.h"
+#include "engine/exec/numeric.h"
+#include "engine/exec/runtime_ops.h"
+#include "engine/exec/thread_state.h"
+#include "engine/runtime/store_impl.h"
+
+namespace deja::engine {
+namespace {
+
+constexpr u64 kPageSize = 65536;
+
+// Operands: I(k) is the k-th immediate word, S(k) the frame slot it names.
+#define I(k) (pc[k])
+#define S(k) (fp[pc[k]])
+#define NEXT(n)                                  \
+  do {                                           \
+    pc += (n);                                   \
+    goto *reinterpret_cast<const void*>(*pc);    \
+  } while (0)
+#define JUMP(off) NEXT(static_cast<i64>(off))
+#define TRAP(kind)                  \
+  do {                              \
+    trap_kind = TrapKind::kind;     \
+    goto trap;                      \
+  } while (0)
+#define TRUNC_CHECK(F, Int)                                 \
+  do {                                                      \
+    if (std::isnan(a)) TRAP(kInvalidConversion);            \
+    if (!TruncInRange<Int>(a)) TRAP(kIntegerOverflow);      \
+  } while (0)
+#define GLOBAL(i) (*store.globals[inst->globals[i]])
+#define TABLE(i) (*store.tables[inst->tables[i]])
+
+Outcome Run(ThreadState* state, const void* const** table_out) {
+  static const void* const kHandlers[] = {
+#define DEJA_BINOP(Name, T, R, ...) &&L_##Name##_SS, &&L_##Name##_SI,
+#define DEJA_FBINOP(Name, T, ...) &&L_##Name##_SS, &&L_##Name##_SI, &&L_##Name##_SS_C, &&L_##Name##_SI_C,
+#define DEJA_UNOP(Name, T, R, ...) &&L_##Name##_S,
+#define DEJA_FUNOP(Name, T, R, ...) &&L_##Name##_S, &&L_##Name##_S_C,
+#define DEJA_LOAD(Name, M, R) &&L_##Name,
+#define DEJA_STORE(Name, T, M) &&L_##Name,
+#define DEJA_OP(Name, ...) &&L_##Name,
+#include "engine/exec/ops/all.inc"
+  };
+  static_assert(std::size(kHandlers) == static_cast<size_t>(IOp::kCount));
+  if (state == nullptr) {
+    *table_out = kHandlers;
+    return Outcome::kReturned;
+  }
+
+  ThreadState& st = *state;
+  StoreImpl& store = st.store;
+  u64* const stack = st.slots.get();
+  const CompiledFunc* cf = nullptr;
+  const u64* pc = nullptr;
+  u64* fp = nullptr;
+  InstanceInst* inst = nullptr;
+  u32 cur_instance = 0;
+  MemoryInst* mem0 = nullptr;
+  u8* mem = nullptr;
+  u64 mem_size = 0;
+  i64 budget = st.budget;
+  u32 call_addr = 0;
+  u32 call_base = 0;
+  const u64* call_next = nullptr;
+  TrapKind trap_kind = TrapKind::kUnreachable;
+  std::string host_message;
+
+// Reloads everything cached about the top frame: after returns, host calls
+// (which may grow memory) and on entry.
+load_frame : {
+  const Frame& f = st.frames.back();
+  const FuncInst& fi = store.funcs[f.func];
+  cf = fi.code;
+  pc = cf->code.data() + f.pc;
+  fp = stack + f.fp;
+  cur_instance = fi.instance;
+  inst = &store.instances[cur_instance];
+  mem0 = inst->memories.empty() ? nullptr : store.memories[inst->memories[0]].get();
+  mem = mem0 != nullptr ? mem0->base : nullptr;
+  mem_size = mem0 != nullptr ? mem0->size : 0;
+  NEXT(0);
+}
+
+#define DEJA_BINOP(Name, T, R, ...)                                \
+  L_##Name##_SS : {                                                \
+    T a = Get<T>(S(2));                                            \
+    T b = Get<T>(S(3));                                            \
+    R r{};                                                         \
+    __VA_ARGS__;                                                   \
+    S(1) = Put(r);                                                 \
+    NEXT(4);                                                       \
+  }                                                                \
+  L_##Name##_SI : {                                                \
+    T a = Get<T>(S(2));                                            \
+    T b = Get<T>(I(3));                                            \
+    R r{};                                                         \
+    __VA_ARGS__;                                                   \
+    S(1) = Put(r);                                                 \
+    NEXT(4);                                                       \
+  }
+#define DEJA_FBINOP_VARIANT(Label, B, Finish, ...) \
+  Label : {                                        \
+    auto a = Get<T_>(S(2));                        \
+    auto b = Get<T_>(B);                           \
+    T_ r{};                                        \
+    __VA_ARGS__;                                   \
+    S(1) = Put(Finish(r));                         \
+    NEXT(4);                                       \
+  }
+#define DEJA_FBINOP(Name, T, ...)                                    \
+  {                                                                  \
+    using T_ = T;                                                    \
+    DEJA_FBINOP_VARIANT(L_##Name##_SS, S(3), , __VA_ARGS__)          \
+    DEJA_FBINOP_VARIANT(L_##Name##_SI, I(3), , __VA_ARGS__)          \
+    DEJA_FBINOP_VARIANT(L_##Name##_SS_C, S(3), Canon, __VA_ARGS__)   \
+    DEJA_FBINOP_VARIANT(L_##Name##_SI_C, I(3), Canon, __VA_ARGS__)   \
+  }
+#define DEJA_UNOP(Name, T, R, ...) \
+  L_##Name##_S : {                 \
+    T a = Get<T>(S(2));            \
+    R r{};                         \
+    __VA_ARGS__;                   \
+    S(1) = Put(r);                 \
+    NEXT(3);                       \
+  }
+#define DEJA_FUNOP(Name, T, R, ...) \
+  DEJA_UNOP(Name, T, R, __VA_ARGS__) \
+  L_##Name##_S_C : {                \
+    T a = Get<T>(S(2));             \
+    R r{};                          \
+    __VA_ARGS__;                    \
+    S(1) = Put(Canon(r));           \
+    NEXT(3);                        \
+  }
+#define DEJA_LOAD(Name, M, R)                                         \
+  L_##Name : {                                                        \
+    u64 ea = static_cast<u64>(static_cast<u32>(S(2))) + I(3);         \
+    if (ea + sizeof(M) > mem_size) TRAP(kMemoryOutOfBounds);          \
+    M v;                                                              \
+    std::memcpy(&v, mem + ea, sizeof(M));                             \
+    S(1) = static_cast<u64>(static_cast<R>(v));                       \
+    NEXT(4);                                                          \
+  }
+#define DEJA_STORE(Name, T, M)                                        \
+  L_##Name : {                                                        \
+    u64 ea = static_cast<u64>(static_cast<u32>(S(1))) + I(3);         \
+    if (ea + sizeof(M) > mem_size) TRAP(kMemoryOutOfBounds);          \
+    M v = static_cast<M>(Get<T>(S(2)));                               \
+    std::memcpy(mem + ea, &v, sizeof(M));                             \
+    NEXT(4);                                                          \
+  }
+#define DEJA_OP(Name, ...) \
+  L_##Name : {             \
+    __VA_ARGS__            \
+  }
+#include "engine/exec/ops/all.inc"
+#undef DEJA_FBINOP_VARIANT
+
+// A call: call_addr, call_base (first argument slot, relative to fp) and
+// call_next (the caller's resume point) are set; pc is still the call.
+do_call : {
+  const FuncInst& fi = store.funcs[call_addr];
+  if (fi.host != nullptr) goto call_host;
+  if (st.frames.size() >= store.limits.max_call_depth) TRAP(kCallStackExhausted);
+  const CompiledFunc* callee = fi.code;
+  u64 new_fp = static_cast<u64>(fp - stack) + call_base;
+  if (new_fp + callee->frame_slots > st.max_slots) TRAP(kCallStackExhausted);
+  st.frames.back().pc = static_cast<u32>(call_next - cf->code.data());
+  std::memset(stack + new_fp + callee->num_params, 0, sizeof(u64) * callee->num_locals);
+  st.frames.push_back(Frame{call_addr, 0, static_cast<u32>(new_fp)});
+  cf = callee;
+  fp = stack + new_fp;
+  pc = cf->code.data();
+  if (fi.instance != cur_instance) {
+    cur_instance = fi.instance;
+    inst = &store.instances[cur_instance];
+    mem0 = inst->memories.empty() ? nullptr : store.memories[inst->memories[0]].get();
+    mem = mem0 != nullptr ? mem0->base : nullptr;
+    mem_size = mem0 != nullptr ? mem0->size : 0;
+  }
+  NEXT(0);
+}
+
+call_host : {
+  // Copy what we need: the host may add functions (reallocating funcs).
+  const FuncInst& fi = store.funcs[call_addr];
+  HostFn fn = fi.host;
+  void* data = fi.host_data;
+  const FuncType& type = store.types[fi.type_id];
+  u32 num_results = static_cast<u32>(type.results.size());
+  u64 n = std::max(type.params.size(), type.results.size());
+  u64 base = static_cast<u64>(fp - stack) + call_base;
+  if (base + n > st.max_slots) TRAP(kCallStackExhausted);
+  st.frames.back().pc = static_cast<u32>(call_next - cf->code.data());
+  st.budget = budget;
+  HostCall call(store.owner, data, cur_instance);
+  HostAction action = fn(call, std::span<u64>(stack + base, n));
+  budget = st.budget;
+  switch (action) {
+    case HostAction::kContinue:
+      goto load_frame;
+    case HostAction::kTrap:
+      host_message = call.trap_message();
+      TRAP(kHost);
+    case HostAction::kExit:
+      st.exit_code = call.exit_code();
+      st.frames.clear();
+      return Outcome::kExited;
+    case HostAction::kSuspend:
+      st.suspended = true;
+      st.pending_slot = static_cast<u32>(base);
+      st.pending_results = num_results;
+      return Outcome::kSuspended;
+  }
+  TRAP(kHost);
+}
+
+do_return:
+  st.frames.pop_back();
+  if (st.frames.empty()) {
+    st.budget = budget;
+    return Outcome::kReturned;
+  }
+  goto load_frame;
+
+// The Fuel op overdrew its chunk: give the unspent part back, poll the
+// interrupt flag, and grant a new chunk that covers this block.
+fuel_slow : {
+  i64 need = static_cast<i64>(I(1));
+  budget += need;
+  st.consumed += static_cast<u64>(st.granted - budget);
+  if (st.fuel_left) *st.fuel_left += static_cast<u64>(budget);
+  st.granted = budget = 0;
+  if (store.interrupt.load(std::memory_order_relaxed)) TRAP(kInterrupted);
+  u64 avail = st.fuel_left ? *st.fuel_left : UINT64_MAX;
+  if (static_cast<u64>(need) > avail) TRAP(kOutOfFuel);
+  i64 grant = std::max(kFuelChunk, need);
+  if (static_cast<u64>(grant) > avail) grant = static_cast<i64>(avail);
+  if (st.fuel_left) *st.fuel_left -= static_cast<u64>(grant);
+  st.granted = grant;
+  budget = grant - need;
+  NEXT(2);
+}
+
+trap:
+  st.frames.back().pc = static_cast<u32>(pc - cf->code.data());
+  st.budget = budget;
+  RecordTrap(st, trap_kind,
+             trap_kind == TrapKind::kHost ? host_message : TrapKindMessage(trap_kind));
+  st.frames.clear();
+  return Outcome::kTrapped;
+}
+
+}  // namespace
+
+const void* const* HandlerTable() {
+  static const void* const* table = [] {
+    const void* const* t = nullptr;
+    (void)Run(nullptr, &t);
+    return t;
+  }();
+  return table;
+}
+
+Outcome Interpret(ThreadState& state) { return Run(&state, nullptr); }
+
+}  // namespace deja::engine

@@ -1,0 +1,127 @@
+// Thread::SaveState / RestoreState: the execution state as plain
+// little-endian bytes (no pointers), checked against the store on restore.
+#include <cstring>
+
+#include "engine/compile/code.h"
+#include "engine/exec/thread.h"
+#include "engine/exec/thread_state.h"
+#include "engine/runtime/store_impl.h"
+
+namespace deja::engine {
+namespace {
+
+constexpr u32 kMagic = 0x48544a44;  // "DJTH"
+constexpr u32 kVersion = 1;
+
+template <typename T>
+void Put(std::vector<u8>* out, T v) {
+  u8 bytes[sizeof(T)];
+  std::memcpy(bytes, &v, sizeof(T));
+  out->insert(out->end(), bytes, bytes + sizeof(T));
+}
+
+template <typename T>
+bool Take(std::span<const u8>* in, T* v) {
+  if (in->size() < sizeof(T)) return false;
+  std::memcpy(v, in->data(), sizeof(T));
+  *in = in->subspan(sizeof(T));
+  return true;
+}
+
+// Slots in use: the top frame's whole frame, or a direct host call's slots.
+u64 StackHeight(const ThreadState& st) {
+  if (!st.suspended) return 0;
+  u64 pending_end = static_cast<u64>(st.pending_slot) + st.pending_results;
+  if (st.frames.empty()) return pending_end;
+  const Frame& top = st.frames.back();
+  u64 frame_end = static_cast<u64>(top.fp) + st.store.funcs[top.func].code->frame_slots;
+  return std::max(frame_end, pending_end);
+}
+
+Status Corrupt(const char* what) {
+  return Status::Corruption(std::string("thread state: ") + what);
+}
+
+}  // namespace
+
+void Thread::SaveState(std::vector<u8>* out) const {
+  const ThreadState& st = *s_;
+  Put(out, kMagic);
+  Put(out, kVersion);
+  Put<u8>(out, st.suspended ? 1 : 0);
+  Put(out, st.num_results);
+  Put(out, st.pending_slot);
+  Put(out, st.pending_results);
+  Put<u8>(out, st.fuel_left ? 1 : 0);
+  Put<u64>(out, st.fuel_left.value_or(0));
+  Put(out, st.consumed);
+  Put(out, st.granted);
+  Put(out, st.budget);
+  Put<u32>(out, static_cast<u32>(st.frames.size()));
+  for (const Frame& f : st.frames) {
+    Put(out, f.func);
+    Put(out, f.pc);
+    Put(out, f.fp);
+  }
+  u64 height = StackHeight(st);
+  Put(out, height);
+  const u8* raw = reinterpret_cast<const u8*>(st.slots.get());
+  out->insert(out->end(), raw, raw + height * sizeof(u64));
+}
+
+Status Thread::RestoreState(std::span<const u8>* in) {
+  ThreadState st_new(s_->store);
+  u32 magic = 0, version = 0, num_frames = 0;
+  u8 suspended = 0, has_fuel = 0;
+  u64 fuel_left = 0, height = 0;
+  bool ok = Take(in, &magic) && Take(in, &version) && Take(in, &suspended) &&
+            Take(in, &st_new.num_results) && Take(in, &st_new.pending_slot) &&
+            Take(in, &st_new.pending_results) && Take(in, &has_fuel) && Take(in, &fuel_left) &&
+            Take(in, &st_new.consumed) && Take(in, &st_new.granted) && Take(in, &st_new.budget) &&
+            Take(in, &num_frames);
+  if (!ok) return Corrupt("truncated header");
+  if (magic != kMagic || version != kVersion) return Corrupt("bad magic or version");
+  if (num_frames > st_new.store.limits.max_call_depth) return Corrupt("too many frames");
+  const StoreImpl& store = st_new.store;
+  for (u32 i = 0; i < num_frames; ++i) {
+    Frame f;
+    if (!Take(in, &f.func) || !Take(in, &f.pc) || !Take(in, &f.fp)) return Corrupt("truncated frame");
+    if (f.func >= store.funcs.size() || store.funcs[f.func].code == nullptr) {
+      return Corrupt("frame names a function that is not a Wasm function of this store");
+    }
+    const CompiledFunc& cf = *store.funcs[f.func].code;
+    if (f.pc >= cf.code.size() || static_cast<u64>(f.fp) + cf.frame_slots > st_new.max_slots) {
+      return Corrupt("frame out of range");
+    }
+    st_new.frames.push_back(f);
+  }
+  if (!Take(in, &height) || height > st_new.max_slots || in->size() < height * sizeof(u64)) {
+    return Corrupt("bad value stack");
+  }
+  std::memcpy(st_new.slots.get(), in->data(), height * sizeof(u64));
+  *in = in->subspan(height * sizeof(u64));
+  st_new.suspended = suspended != 0;
+  if (has_fuel) st_new.fuel_left = fuel_left;
+  if (st_new.suspended &&
+      static_cast<u64>(st_new.pending_slot) + st_new.pending_results > st_new.max_slots) {
+    return Corrupt("pending host call out of range");
+  }
+  if (st_new.budget < 0 || st_new.granted < st_new.budget) return Corrupt("bad fuel");
+  // Move the checked state into place (the slot array too: it is ours).
+  ThreadState& st = *s_;
+  st.slots.swap(st_new.slots);
+  st.frames = std::move(st_new.frames);
+  st.suspended = st_new.suspended;
+  st.pending_slot = st_new.pending_slot;
+  st.pending_results = st_new.pending_results;
+  st.num_results = st_new.num_results;
+  st.fuel_left = st_new.fuel_left;
+  st.consumed = st_new.consumed;
+  st.granted = st_new.granted;
+  st.budget = st_new.budget;
+  st.trap = Trap{};
+  st.type_ids.clear();
+  return Status();
+}
+
+}  // namespace deja::engine

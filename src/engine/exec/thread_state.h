@@ -1,0 +1,58 @@
+// The plain-data state of a Thread, shared by thread.cc (setup, save and
+// restore) and interp.cc (the dispatch loop). No pointers into guest state
+// outlive a run: frames hold store addresses, code offsets and slot indices.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "base/types.h"
+#include "deja/store.h"
+
+namespace deja::engine {
+
+struct StoreImpl;
+
+struct Frame {
+  u32 func = 0;  // store function address
+  u32 pc = 0;    // code offset: resume point (callers) or current instruction
+  u32 fp = 0;    // slot index of the frame's base
+};
+
+struct ThreadState {
+  explicit ThreadState(StoreImpl& s);
+
+  StoreImpl& store;
+  std::unique_ptr<u64[]> slots;  // max_slots entries; pages are touched on use
+  u32 max_slots = 0;
+  std::vector<Frame> frames;
+
+  bool suspended = false;
+  u32 pending_slot = 0;     // where a suspended host call's results go
+  u32 pending_results = 0;  // how many
+  u32 num_results = 0;      // of the invoked function, for results()
+
+  Trap trap;
+  i32 exit_code = 0;
+
+  // Fuel: `budget` is what is left of the chunk granted from `fuel_left`
+  // (nullopt = unlimited); consumed = `consumed` + granted - budget.
+  std::optional<u64> fuel_left;
+  u64 consumed = 0;
+  i64 granted = 0;
+  i64 budget = 0;
+
+  // Store type id of each module type index, per instance (call_indirect);
+  // derived data, rebuilt on demand.
+  std::vector<std::vector<u32>> type_ids;
+};
+
+// Units granted per refill when fuel allows: bounds how long the guest runs
+// between two polls of the interrupt flag (well under a millisecond).
+inline constexpr i64 kFuelChunk = 1 << 16;
+
+// Fills state.trap (kind, message, backtrace from state.frames).
+void RecordTrap(ThreadState& state, TrapKind kind, std::string message);
+
+}  // namespace deja::engine
