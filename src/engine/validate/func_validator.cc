@@ -103,13 +103,15 @@ Status FuncValidator::Pop(ValType* out) {
 }
 
 Status FuncValidator::PopExpect(ValType expected, ValType* out) {
-  ValType actual;
   const Ctrl& c = ctrls_.back();
-  if (vals_.size() == c.height && !c.unreachable) {
+  ValType actual = kUnknown;  // what an unreachable block's empty stack yields
+  if (vals_.size() > c.height) {
+    actual = vals_.back();
+    vals_.pop_back();
+  } else if (!c.unreachable) {
     return Error(std::string("type mismatch in ") + OpcodeName(op_) + ": expected " +
                  TypeName(expected) + ", the stack is empty");
   }
-  DEJA_TRY(Pop(&actual));
   if (actual != expected && actual != kUnknown && expected != kUnknown) {
     return Error(std::string("type mismatch in ") + OpcodeName(op_) + ": expected " +
                  TypeName(expected) + ", got " + TypeName(actual));
@@ -193,7 +195,7 @@ Status FuncValidator::Step(const Instr& in) {
     case Opcode::kElemDrop:
       return StepTable(in);
     default:
-      return StepMemory(in);  // also every opcode typed by its signature alone
+      return StepFixed(in);
   }
 }
 
@@ -208,6 +210,7 @@ Status FuncValidator::BlockTypes(const BlockType& bt, Types* params, Types* resu
     case BlockType::Kind::kValue:
       *params = {};
       *results = {SingleType(bt.value), 1};
+      if (results->data == std::end(kSingleTypes)) return Status::Internal("bad block value type");
       return Status();
     case BlockType::Kind::kTypeIndex: {
       DEJA_TRY(CheckType(bt.type_index));

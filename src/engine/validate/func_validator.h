@@ -62,7 +62,7 @@ class FuncValidator {
   Status StepCall(const Instr& in);
   Status StepRef(const Instr& in);
   Status StepTable(const Instr& in);
-  Status StepMemory(const Instr& in);
+  Status StepFixed(const Instr& in);  // numeric, memory and bulk memory
   Status StepBySignature(const char* sig);
 
   Status BlockTypes(const BlockType& bt, Types* params, Types* results);

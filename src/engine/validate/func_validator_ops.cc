@@ -240,7 +240,9 @@ Status FuncValidator::StepTable(const Instr& in) {
   }
 }
 
-Status FuncValidator::StepMemory(const Instr& in) {
+// Instructions with a fixed signature in opcodes.def (numeric, memory, bulk
+// memory), after the checks their immediates need.
+Status FuncValidator::StepFixed(const Instr& in) {
   switch (OpcodeImmKind(in.op)) {
     case ImmKind::kMemarg:
       DEJA_TRY(CheckMemory());
