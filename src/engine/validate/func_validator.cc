@@ -39,24 +39,34 @@ Status FuncValidator::Error(std::string reason) const {
                          ": " + reason);
 }
 
-Status FuncValidator::Validate(u32 func_index) {
-  func_index_ = func_index;
-  const Function& f = module_.code[func_index - module_.num_imported_funcs];
-  offset_ = f.body_offset;
-  DEJA_TRY(CheckType(f.type));
-  const FuncType& type = module_.types[f.type];
+Status FuncValidator::Malformed(u32 offset, std::string_view reason) const {
+  std::string message = "func " + std::to_string(func_index_) + " offset " + HexOffset(offset);
+  message += ": ";
+  message += reason;
+  return Status::Malformed(std::move(message));
+}
+
+Status FuncValidator::SetLocals(const FuncType& type, const Function& f) {
   func_params_ = {type.params.data(), static_cast<u32>(type.params.size())};
   local_ends_.clear();
   local_types_.clear();
   u64 end = type.params.size();
   for (const LocalRun& run : f.locals) {
     end += run.count;
-    if (end > std::numeric_limits<u32>::max()) {
-      return Status::Malformed("func " + std::to_string(func_index) + ": too many locals");
-    }
+    if (end > std::numeric_limits<u32>::max()) return Malformed(f.body_offset, "too many locals");
     local_ends_.push_back(static_cast<u32>(end));
     local_types_.push_back(run.type);
   }
+  return Status();
+}
+
+Status FuncValidator::Validate(u32 func_index) {
+  func_index_ = func_index;
+  const Function& f = module_.code[func_index - module_.num_imported_funcs];
+  offset_ = f.body_offset;
+  DEJA_TRY(CheckType(f.type));
+  const FuncType& type = module_.types[f.type];
+  DEJA_TRY(SetLocals(type, f));
   vals_.clear();
   ctrls_.clear();
   ctrls_.push_back({Opcode::kBlock, {}, {type.results.data(), static_cast<u32>(type.results.size())},
@@ -66,18 +76,13 @@ Status FuncValidator::Validate(u32 func_index) {
   Instr in;
   while (!reader.AtEnd()) {
     if (ctrls_.empty()) {
-      return Status::Malformed("func " + std::to_string(func_index) + " offset " +
-                               HexOffset(reader.offset()) +
-                               ": operators remaining after end of function");
+      return Malformed(reader.offset(), "operators remaining after end of function");
     }
     if (Status s = reader.Next(&in); !s.ok()) return WithFuncPrefix(s, func_index);
     offset_ = in.offset;
     DEJA_TRY(Step(in));
   }
-  if (!ctrls_.empty()) {
-    return Status::Malformed("func " + std::to_string(func_index) + " offset " +
-                             HexOffset(reader.offset()) + ": unexpected end of function body");
-  }
+  if (!ctrls_.empty()) return Malformed(reader.offset(), "unexpected end of function body");
   return Status();
 }
 
@@ -237,8 +242,7 @@ Status FuncValidator::StepControl(const Instr& in) {
       return PushCtrl(in.op, params, results);
     case Opcode::kElse:
       if (ctrls_.back().op != Opcode::kIf) {
-        return Status::Malformed("func " + std::to_string(func_index_) + " offset " +
-                                 HexOffset(offset_) + ": else without a matching if");
+        return Malformed(offset_, "else without a matching if");
       }
       DEJA_TRY(PopCtrl(&c));
       return PushCtrl(Opcode::kElse, c.params, c.results);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "deja/status.h"
@@ -75,8 +76,12 @@ class FuncValidator {
   Status CheckFunc(u32 index) const;
   Status CheckType(u32 index) const;
 
-  // Builds "func N offset 0xHEX: reason" for the current instruction.
+  Status SetLocals(const FuncType& type, const Function& f);
+
+  // Builds kInvalid "func N offset 0xHEX: reason" for the current instruction.
   Status Error(std::string reason) const;
+  // The same for code the binary format forbids (kMalformed).
+  Status Malformed(u32 offset, std::string_view reason) const;
 
   const Module& module_;
   const std::vector<bool>& declared_;

@@ -73,8 +73,7 @@ Status FuncValidator::CheckData(u32 index) const {
   // With no data segments at all every index is unknown, which is what the
   // spec suite expects of such modules written as text.
   if (!module_.data_count && !module_.datas.empty()) {
-    return Status::Malformed("func " + std::to_string(func_index_) + " offset " +
-                             HexOffset(offset_) + ": data count section required");
+    return Malformed(offset_, "data count section required");
   }
   if (index >= module_.datas.size()) return Error(WithIndex("unknown data segment", index));
   return Status();
