@@ -242,7 +242,7 @@ Status FuncValidator::StepControl(const Instr& in) {
       return PushCtrl(in.op, params, results);
     case Opcode::kElse:
       if (ctrls_.back().op != Opcode::kIf) {
-        return Malformed(offset_, "else without a matching if");
+        return Malformed(offset_, "END opcode expected: else without a matching if");
       }
       DEJA_TRY(PopCtrl(&c));
       return PushCtrl(Opcode::kElse, c.params, c.results);
