@@ -49,8 +49,7 @@ const char* MissingEndReason(size_t body_end, size_t section_end, size_t module_
 // `if`, and the `end` closing the function must be the body's last byte.
 Status ScanBody(const Reader& section, DecodeState& s, const Function& f) {
   const Module& m = *s.module;
-  InstrReader ir(std::span<const u8>(m.bytes).subspan(f.body_offset, f.body_size),
-                 f.body_offset);
+  InstrReader ir(std::span<const u8>(m.bytes).subspan(f.body_offset, f.body_size), f.body_offset);
   size_t body_end = size_t{f.body_offset} + f.body_size;
   std::vector<u8>& control = s.control;
   control.clear();

@@ -32,19 +32,34 @@ Status CheckPreamble(Reader& r) {
 
 Status DecodeSection(u8 id, Reader& r, DecodeState& s) {
   switch (static_cast<SectionId>(id)) {
-    case SectionId::kCustom: return DecodeCustomSection(r, s);
-    case SectionId::kType: return DecodeTypeSection(r, s);
-    case SectionId::kImport: return DecodeImportSection(r, s);
-    case SectionId::kFunction: return DecodeFunctionSection(r, s);
-    case SectionId::kTable: return DecodeTableSection(r, s);
-    case SectionId::kMemory: return DecodeMemorySection(r, s);
-    case SectionId::kGlobal: return DecodeGlobalSection(r, s);
-    case SectionId::kExport: return DecodeExportSection(r, s);
-    case SectionId::kStart: return DecodeStartSection(r, s);
-    case SectionId::kElement: return DecodeElementSection(r, s);
-    case SectionId::kCode: s.saw_code = true; return DecodeCodeSection(r, s);
-    case SectionId::kData: s.saw_data = true; return DecodeDataSection(r, s);
-    case SectionId::kDataCount: return DecodeDataCountSection(r, s);
+    case SectionId::kCustom:
+      return DecodeCustomSection(r, s);
+    case SectionId::kType:
+      return DecodeTypeSection(r, s);
+    case SectionId::kImport:
+      return DecodeImportSection(r, s);
+    case SectionId::kFunction:
+      return DecodeFunctionSection(r, s);
+    case SectionId::kTable:
+      return DecodeTableSection(r, s);
+    case SectionId::kMemory:
+      return DecodeMemorySection(r, s);
+    case SectionId::kGlobal:
+      return DecodeGlobalSection(r, s);
+    case SectionId::kExport:
+      return DecodeExportSection(r, s);
+    case SectionId::kStart:
+      return DecodeStartSection(r, s);
+    case SectionId::kElement:
+      return DecodeElementSection(r, s);
+    case SectionId::kCode:
+      s.saw_code = true;
+      return DecodeCodeSection(r, s);
+    case SectionId::kData:
+      s.saw_data = true;
+      return DecodeDataSection(r, s);
+    case SectionId::kDataCount:
+      return DecodeDataCountSection(r, s);
   }
   return r.Fail(r.pos(), "malformed section id");
 }

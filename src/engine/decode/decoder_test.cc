@@ -24,15 +24,16 @@ struct ErrorCase {
 const ErrorCase kModuleErrors[] = {
     {"empty", {}, "malformed: offset 0x0: unexpected end"},
     {"short magic", {0x00, 0x61, 0x73}, "malformed: offset 0x3: unexpected end"},
-    {"bad magic", {0x00, 0x61, 0x73, 0x6e, 0x01, 0x00, 0x00, 0x00},
+    {"bad magic",
+     {0x00, 0x61, 0x73, 0x6e, 0x01, 0x00, 0x00, 0x00},
      "malformed: offset 0x0: magic header not detected"},
     {"short version", {0x00, 0x61, 0x73, 0x6d, 0x01}, "malformed: offset 0x5: unexpected end"},
-    {"bad version", {0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00},
+    {"bad version",
+     {0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00},
      "malformed: offset 0x4: unknown binary version"},
     {"section id", Wasm({{0x0d, 0x00}}), "malformed: offset 0x8: malformed section id"},
     {"no section size", Wasm({{0x01}}), "malformed: offset 0x9: unexpected end"},
-    {"section too long", Wasm({{0x01, 0x05, 0x00}}),
-     "malformed: offset 0x9: length out of bounds"},
+    {"section too long", Wasm({{0x01, 0x05, 0x00}}), "malformed: offset 0x9: length out of bounds"},
     {"section not consumed", Wasm({Section(1, {0x00, 0x00})}),
      "malformed: offset 0xa: section size mismatch"},
     {"section ran out", Wasm({Section(1, {0x01})}),
@@ -86,8 +87,7 @@ const ErrorCase kModuleErrors[] = {
 };
 
 const ErrorCase kFunctionErrors[] = {
-    {"too many locals",
-     CodeSection({0x02, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x01, 0x7e, 0x0b}),
+    {"too many locals", CodeSection({0x02, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x01, 0x7e, 0x0b}),
      "malformed: func 0 offset 0x1d: too many locals"},
     {"simd local", CodeSection({0x01, 0x01, 0x7b, 0x0b}),
      "unsupported: func 0 offset 0x18: unsupported feature: simd"},
@@ -107,8 +107,8 @@ const ErrorCase kFunctionErrors[] = {
      "malformed: func 0 offset 0x18: zero byte expected"},
     {"data.drop without data count", CodeSection({0x00, 0xfc, 0x09, 0x00, 0x0b}),
      "malformed: func 0 offset 0x17: data count section required"},
-    {"memory.init without data count", CodeSection({0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00,
-                                                    0xfc, 0x08, 0x00, 0x00, 0x0b}),
+    {"memory.init without data count",
+     CodeSection({0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x08, 0x00, 0x00, 0x0b}),
      "malformed: func 0 offset 0x1d: data count section required"},
     {"body size past section", Section(10, {0x01, 0x05, 0x00, 0x0b}),
      "malformed: func 0 offset 0x15: length out of bounds"},
@@ -176,9 +176,9 @@ TEST(DecoderTest, HugeCountsFailWithoutHugeAllocations) {
     EXPECT_EQ(r.status().code(), Status::Code::kMalformed) << int{id};
   }
   // A huge local count is only summed, never allocated.
-  Result<Module> r = DecodeModule(Wasm({VoidTypeSection(), OneFuncSection(),
-                                          CodeSection({0x01, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f,
-                                                       0x0b})}));
+  Result<Module> r =
+      DecodeModule(Wasm({VoidTypeSection(), OneFuncSection(),
+                         CodeSection({0x01, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x0b})}));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->code[0].num_locals, 0xffffffffu);
 }

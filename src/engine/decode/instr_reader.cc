@@ -17,9 +17,9 @@ constexpr u8 kNoOpcode = 0xff;
 constexpr std::array<u8, 256> BuildImmTable(bool prefixed) {
   std::array<u8, 256> t{};
   for (u8& e : t) e = kNoOpcode;
-#define DEJA_OPCODE(name, code, imm, text, sig)                         \
-  if (((code) >> 8) == (prefixed ? 0xfc : 0)) {                          \
-    t[(code) & 0xff] = static_cast<u8>(ImmKind::k##imm);                 \
+#define DEJA_OPCODE(name, code, imm, text, sig)        \
+  if (((code) >> 8) == (prefixed ? 0xfc : 0)) {        \
+    t[(code)&0xff] = static_cast<u8>(ImmKind::k##imm); \
   }
 #include "engine/opcodes.def"
   return t;

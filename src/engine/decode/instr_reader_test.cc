@@ -114,7 +114,8 @@ TEST(InstrReaderTest, SelectAndReferenceTypes) {
   EXPECT_EQ(in.op, Opcode::kRefNull);
   EXPECT_EQ(in.type, ValType::kExternRef);
   EXPECT_EQ(DecodeError({0xd0, 0x7f}), "malformed: offset 0x101: malformed reference type");
-  EXPECT_EQ(DecodeError({0x1c, 0x01, 0x7b}), "unsupported: offset 0x102: unsupported feature: simd");
+  EXPECT_EQ(DecodeError({0x1c, 0x01, 0x7b}),
+            "unsupported: offset 0x102: unsupported feature: simd");
 }
 
 TEST(InstrReaderTest, PrefixedOpcodes) {

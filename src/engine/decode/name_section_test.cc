@@ -26,10 +26,10 @@ TEST(NameSectionTest, ModuleAndFunctionNames) {
 
 TEST(NameSectionTest, MalformedNameSectionIsIgnored) {
   const Bytes cases[] = {
-      NameSection(Subsection(1, Cat({{0x01, 0x00}, {0x01, 0xff}}))),     // bad UTF-8
+      NameSection(Subsection(1, Cat({{0x01, 0x00}, {0x01, 0xff}}))),        // bad UTF-8
       NameSection(Cat({Subsection(1, {0x00}), Subsection(0, Name("m"))})),  // out of order
-      NameSection(Cat({Subsection(0, Name("m")), {0x01, 0x7f}})),         // size past the end
-      NameSection(Subsection(0, Cat({Name("m"), {0x00}}))),                // trailing bytes
+      NameSection(Cat({Subsection(0, Name("m")), {0x01, 0x7f}})),           // size past the end
+      NameSection(Subsection(0, Cat({Name("m"), {0x00}}))),                 // trailing bytes
       NameSection(Subsection(1, Cat({{0x02, 0x03}, Name("a"), {0x01}, Name("b")}))),  // unsorted
   };
   for (const Bytes& names : cases) {

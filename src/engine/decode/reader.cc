@@ -8,10 +8,14 @@ namespace deja::engine {
 
 const char* LebErrorReason(LebError e) {
   switch (e) {
-    case LebError::kNone: return "ok";
-    case LebError::kEnd: return "unexpected end";
-    case LebError::kTooLong: return "integer representation too long";
-    case LebError::kTooLarge: return "integer too large";
+    case LebError::kNone:
+      return "ok";
+    case LebError::kEnd:
+      return "unexpected end";
+    case LebError::kTooLong:
+      return "integer representation too long";
+    case LebError::kTooLarge:
+      return "integer too large";
   }
   return "malformed integer";
 }

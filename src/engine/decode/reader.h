@@ -75,7 +75,12 @@ class Reader {
 // false for bytes that are not a WebAssembly 2.0 value type (v128 included).
 inline bool DecodeValType(u8 b, ValType* out) {
   switch (b) {
-    case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x70: case 0x6f:
+    case 0x7f:
+    case 0x7e:
+    case 0x7d:
+    case 0x7c:
+    case 0x70:
+    case 0x6f:
       *out = static_cast<ValType>(b);
       return true;
     default:

@@ -37,9 +37,7 @@ inline Bytes Section(u8 id, const Bytes& contents) {
 // A vector: LEB count, then the items' bytes concatenated.
 inline Bytes Vec(u32 count, const Bytes& items) { return Cat({Uleb(count), items}); }
 
-inline Bytes Name(const std::string& s) {
-  return Cat({Uleb(s.size()), Bytes(s.begin(), s.end())});
-}
+inline Bytes Name(const std::string& s) { return Cat({Uleb(s.size()), Bytes(s.begin(), s.end())}); }
 
 inline Bytes Preamble() { return {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}; }
 
@@ -53,7 +51,9 @@ inline Bytes Wasm(std::initializer_list<Bytes> sections) {
 inline Bytes VoidTypeSection() { return Section(1, {0x01, 0x60, 0x00, 0x00}); }
 inline Bytes OneFuncSection() { return Section(3, {0x01, 0x00}); }
 // A code section with one body (locals and instructions given, size added).
-inline Bytes CodeSection(const Bytes& body) { return Section(10, Cat({{0x01}, Uleb(body.size()), body})); }
+inline Bytes CodeSection(const Bytes& body) {
+  return Section(10, Cat({{0x01}, Uleb(body.size()), body}));
+}
 
 // "malformed: offset 0x..: reason" style text for EXPECT_EQ.
 inline std::string Text(const Status& s) { return s.ToString(); }
