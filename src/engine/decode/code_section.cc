@@ -12,7 +12,8 @@ constexpr u64 kMaxLocals = 0xffffffffu;
 
 enum class Frame : u8 { kFunc, kBlock, kIf, kElse };
 
-// "func N offset 0x..: reason" from an "offset 0x..: reason" status.
+}  // namespace
+
 Status InFunc(u32 func_index, const Status& st) {
   char prefix[24];
   std::snprintf(prefix, sizeof prefix, "func %u ", func_index);
@@ -20,6 +21,8 @@ Status InFunc(u32 func_index, const Status& st) {
   m += st.message();
   return Status(st.code(), std::move(m));
 }
+
+namespace {
 
 Status ReadLocals(Reader& r, Function* f) {
   u32 runs{};
@@ -79,7 +82,10 @@ Status ScanBody(const Reader& section, DecodeState& s, const Function& f) {
         break;
       case Opcode::kMemoryInit:
       case Opcode::kDataDrop:
-        if (!m.data_count) return MalformedAt(in.offset, "data count section required");
+        if (!m.data_count && !s.data_op_func) {
+          s.data_op_func = s.func_index;
+          s.data_op_offset = in.offset;
+        }
         break;
       default:
         break;
@@ -115,6 +121,7 @@ Status DecodeCodeSection(Reader& r, DecodeState& s) {
   for (u32 i = 0; i < count; ++i) {
     Function f;
     f.type = m.func_types[m.num_imported_funcs + i];
+    s.func_index = m.num_imported_funcs + i;
     if (Status st = ReadFunction(r, s, &f); !st.ok()) return InFunc(m.num_imported_funcs + i, st);
     m.code.push_back(std::move(f));
   }

@@ -98,6 +98,9 @@ Status CheckCounts(const Reader& r, const DecodeState& s) {
   if (!s.saw_data && m.data_count.value_or(0) != 0) {
     return r.Fail(r.end(), "data count and data section have inconsistent lengths");
   }
+  if (s.data_op_func && !m.datas.empty()) {
+    return InFunc(*s.data_op_func, MalformedAt(s.data_op_offset, "data count section required"));
+  }
   return Status();
 }
 

@@ -105,11 +105,6 @@ const ErrorCase kFunctionErrors[] = {
      "unsupported: func 0 offset 0x17: unsupported feature: simd"},
     {"memory.size reserved byte", CodeSection({0x00, 0x3f, 0x01, 0x1a, 0x0b}),
      "malformed: func 0 offset 0x18: zero byte expected"},
-    {"data.drop without data count", CodeSection({0x00, 0xfc, 0x09, 0x00, 0x0b}),
-     "malformed: func 0 offset 0x17: data count section required"},
-    {"memory.init without data count",
-     CodeSection({0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x08, 0x00, 0x00, 0x0b}),
-     "malformed: func 0 offset 0x1d: data count section required"},
     {"body size past section", Section(10, {0x01, 0x05, 0x00, 0x0b}),
      "malformed: func 0 offset 0x15: length out of bounds"},
 };
@@ -142,6 +137,25 @@ TEST(DecoderTest, MissingEndIsWordedByWhatFollowsTheBody) {
   r = DecodeModule(Wasm({VoidTypeSection(), Section(3, {0x02, 0x00, 0x00}), two}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().ToString(), "malformed: func 0 offset 0x19: END opcode expected");
+}
+
+TEST(DecoderTest, DataCountSectionRequiredWhenDataSegmentsExist) {
+  const Bytes kDataDrop = CodeSection({0x00, 0xfc, 0x09, 0x00, 0x0b});  // data.drop at 0x17
+  const Bytes kMemoryInit = CodeSection(
+      {0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x08, 0x00, 0x00, 0x0b});  // at 0x1d
+  const Bytes kData = Section(11, {0x01, 0x01, 0x00});
+  Result<Module> r = DecodeModule(Wasm({VoidTypeSection(), OneFuncSection(), kDataDrop, kData}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().ToString(), "malformed: func 0 offset 0x17: data count section required");
+  r = DecodeModule(Wasm({VoidTypeSection(), OneFuncSection(), kMemoryInit, kData}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().ToString(), "malformed: func 0 offset 0x1d: data count section required");
+  // With the section, or without any data segment (the validator then
+  // reports the unknown segment), decoding succeeds.
+  EXPECT_TRUE(DecodeModule(Wasm({VoidTypeSection(), OneFuncSection(), Section(12, {0x01}),
+                                 kDataDrop, kData}))
+                  .ok());
+  EXPECT_TRUE(DecodeModule(Wasm({VoidTypeSection(), OneFuncSection(), kDataDrop})).ok());
 }
 
 TEST(DecoderTest, FunctionIndexInMessagesCountsImports) {

@@ -3,6 +3,7 @@
 // appends to the module; the caller checks the section was consumed.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "engine/decode/reader.h"
@@ -33,6 +34,13 @@ struct DecodeState {
   bool saw_code = false;
   bool saw_data = false;
   std::vector<u8> control;  // block kinds while scanning a body; reused
+  u32 func_index = 0;       // of the body being scanned (imports counted)
+  // The first memory.init or data.drop seen without a data count section.
+  // It makes the module malformed only if data segments exist: without any,
+  // the validator reports the unknown segment index instead, as the spec
+  // suite expects of text modules (which carry no data count section then).
+  std::optional<u32> data_op_func;
+  u32 data_op_offset = 0;
 };
 
 Status DecodeTypeSection(Reader& r, DecodeState& s);
@@ -50,6 +58,9 @@ Status DecodeDataSection(Reader& r, DecodeState& s);
 // Checks the custom section's name; fills Module::name and func_names from a
 // well-formed "name" section and ignores a malformed one.
 Status DecodeCustomSection(Reader& r, DecodeState& s);
+
+// "func N offset 0x..: reason" from an "offset 0x..: reason" status.
+Status InFunc(u32 func_index, const Status& st);
 
 // Reads a constant expression through its final `end` (balancing nested
 // blocks, which the validator will reject); the `end` is not stored.
