@@ -129,6 +129,17 @@ TEST(ValidateModule, ActiveElemSegmentNeedsAMatchingTable) {
       ValidateWat("(module (table 1 externref) (elem (i32.const 0) externref (ref.null extern)))")));
 }
 
+TEST(ValidateModule, ModuleLevelMessagesNameTheOffset) {
+  Result<std::vector<u8>> wasm = text::WatToWasm("(module (global i32 (i64.const 0)))");
+  ASSERT_TRUE(wasm.ok());
+  Status s = vtest::ValidateBinary(*wasm);
+  ASSERT_TRUE(IsInvalid(s, "type mismatch"));
+  ASSERT_TRUE(s.message().starts_with("offset 0x")) << s.message();
+  size_t offset = std::stoul(std::string(s.message().substr(7)), nullptr, 16);
+  ASSERT_LT(offset, wasm->size());
+  EXPECT_EQ((*wasm)[offset], 0x42) << "offset should point at i64.const";
+}
+
 TEST(ValidateModule, ElemInitializersHaveTheSegmentsType) {
   EXPECT_TRUE(IsValid(ValidateWat("(module (func $f) (elem funcref (ref.func $f) (ref.null func)))")));
   EXPECT_TRUE(IsInvalid(ValidateWat("(module (elem funcref (ref.null extern)))"), "type mismatch"));
