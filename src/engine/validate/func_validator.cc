@@ -130,10 +130,9 @@ Status FuncValidator::PopTypes(Types ts) {
   return Status();
 }
 
-Status FuncValidator::PushCtrl(Opcode op, Types params, Types results) {
+void FuncValidator::PushCtrl(Opcode op, Types params, Types results) {
   ctrls_.push_back({op, params, results, static_cast<u32>(vals_.size()), false});
   PushTypes(params);
-  return Status();
 }
 
 Status FuncValidator::PopCtrl(Ctrl* out) {
@@ -239,13 +238,15 @@ Status FuncValidator::StepControl(const Instr& in) {
     case Opcode::kLoop:
       DEJA_TRY(BlockTypes(in.block_type, &params, &results));
       DEJA_TRY(PopTypes(params));
-      return PushCtrl(in.op, params, results);
+      PushCtrl(in.op, params, results);
+      return Status();
     case Opcode::kElse:
       if (ctrls_.back().op != Opcode::kIf) {
         return Malformed(offset_, "END opcode expected: else without a matching if");
       }
       DEJA_TRY(PopCtrl(&c));
-      return PushCtrl(Opcode::kElse, c.params, c.results);
+      PushCtrl(Opcode::kElse, c.params, c.results);
+      return Status();
     default:  // kEnd
       DEJA_TRY(PopCtrl(&c));
       // An if without else leaves its parameters as results.

@@ -49,7 +49,7 @@ class FuncValidator {
   Status Pop(ValType* out);
   Status PopExpect(ValType expected, ValType* out = nullptr);
   Status PopTypes(Types ts);
-  Status PushCtrl(Opcode op, Types params, Types results);
+  void PushCtrl(Opcode op, Types params, Types results);
   Status PopCtrl(Ctrl* out);
   Types LabelTypes(const Ctrl& c) const { return c.op == Opcode::kLoop ? c.params : c.results; }
   void SetUnreachable();
@@ -97,8 +97,5 @@ class FuncValidator {
   std::vector<Ctrl> ctrls_;
   std::vector<ValType> scratch_;  // br_table's re-pushed label values
 };
-
-// Type of a value type character in an opcodes.def signature ('i' 'l' 'f' 'd').
-ValType SignatureType(char c);
 
 }  // namespace deja::engine

@@ -33,8 +33,7 @@ u32 NaturalAlignment(Opcode op) {
   }
 }
 
-}  // namespace
-
+// Type of a value type character in an opcodes.def signature ('i' 'l' 'f' 'd').
 ValType SignatureType(char c) {
   switch (c) {
     case 'i': return ValType::kI32;
@@ -43,6 +42,8 @@ ValType SignatureType(char c) {
     default: return ValType::kF64;  // 'd'
   }
 }
+
+}  // namespace
 
 // --- Index checks ---------------------------------------------------------------
 
