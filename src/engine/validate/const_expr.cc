@@ -8,11 +8,21 @@ namespace {
 // The type `in` pushes if it is a constant instruction in WebAssembly 2.0.
 Status ConstInstrType(const Module& module, const Instr& in, ValType* out) {
   switch (in.op) {
-    case Opcode::kI32Const: *out = ValType::kI32; return Status();
-    case Opcode::kI64Const: *out = ValType::kI64; return Status();
-    case Opcode::kF32Const: *out = ValType::kF32; return Status();
-    case Opcode::kF64Const: *out = ValType::kF64; return Status();
-    case Opcode::kRefNull: *out = in.type; return Status();
+    case Opcode::kI32Const:
+      *out = ValType::kI32;
+      return Status();
+    case Opcode::kI64Const:
+      *out = ValType::kI64;
+      return Status();
+    case Opcode::kF32Const:
+      *out = ValType::kF32;
+      return Status();
+    case Opcode::kF64Const:
+      *out = ValType::kF64;
+      return Status();
+    case Opcode::kRefNull:
+      *out = in.type;
+      return Status();
     case Opcode::kRefFunc:
       if (in.index >= module.func_types.size()) {
         return InvalidAt(in.offset, WithIndex("unknown function", in.index));

@@ -13,15 +13,17 @@ namespace {
 
 // Storage for the one-value block types `[] -> [t]`, so every type list the
 // validator holds points into the Module or here (never into a moving vector).
-constexpr ValType kSingleTypes[] = {ValType::kI32,     ValType::kI64,      ValType::kF32,
-                                    ValType::kF64,     ValType::kV128,     ValType::kFuncRef,
+constexpr ValType kSingleTypes[] = {ValType::kI32,      ValType::kI64,  ValType::kF32,
+                                    ValType::kF64,      ValType::kV128, ValType::kFuncRef,
                                     ValType::kExternRef};
 
 const ValType* SingleType(ValType t) {
   return std::find(std::begin(kSingleTypes), std::end(kSingleTypes), t);
 }
 
-const char* TypeName(ValType t) { return t == static_cast<ValType>(0) ? "nothing" : ValTypeName(t); }
+const char* TypeName(ValType t) {
+  return t == static_cast<ValType>(0) ? "nothing" : ValTypeName(t);
+}
 
 // The prefix "func N offset 0xHEX: " added to errors from InstrReader, whose
 // messages may already start with "offset 0xHEX: ".
@@ -69,8 +71,8 @@ Status FuncValidator::Validate(u32 func_index) {
   DEJA_TRY(SetLocals(type, f));
   vals_.clear();
   ctrls_.clear();
-  ctrls_.push_back({Opcode::kBlock, {}, {type.results.data(), static_cast<u32>(type.results.size())},
-                    0, false});
+  ctrls_.push_back(
+      {Opcode::kBlock, {}, {type.results.data(), static_cast<u32>(type.results.size())}, 0, false});
 
   InstrReader reader(module_.body(f), f.body_offset);
   Instr in;
@@ -252,8 +254,9 @@ Status FuncValidator::StepControl(const Instr& in) {
       // An if without else leaves its parameters as results.
       if (c.op == Opcode::kIf && !std::equal(c.params.data, c.params.data + c.params.size,
                                              c.results.data, c.results.data + c.results.size)) {
-        return Error("type mismatch in if: no else branch, but the block's parameters "
-                     "differ from its results");
+        return Error(
+            "type mismatch in if: no else branch, but the block's parameters "
+            "differ from its results");
       }
       PushTypes(c.results);
       return Status();

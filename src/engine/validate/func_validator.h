@@ -86,7 +86,7 @@ class FuncValidator {
   const Module& module_;
   const std::vector<bool>& declared_;
   u32 func_index_ = 0;
-  u32 offset_ = 0;  // of the instruction being validated
+  u32 offset_ = 0;            // of the instruction being validated
   Opcode op_ = Opcode::kNop;  // the instruction being validated, for messages
   Types func_params_;
   // Declared locals as runs: local index where each run ends (exclusive) and

@@ -18,14 +18,26 @@ bool IsNumeric(ValType t) {
 // log2 of the bytes a load or store accesses: its natural alignment.
 u32 NaturalAlignment(Opcode op) {
   switch (op) {
-    case Opcode::kI32Load8S: case Opcode::kI32Load8U: case Opcode::kI64Load8S:
-    case Opcode::kI64Load8U: case Opcode::kI32Store8: case Opcode::kI64Store8:
+    case Opcode::kI32Load8S:
+    case Opcode::kI32Load8U:
+    case Opcode::kI64Load8S:
+    case Opcode::kI64Load8U:
+    case Opcode::kI32Store8:
+    case Opcode::kI64Store8:
       return 0;
-    case Opcode::kI32Load16S: case Opcode::kI32Load16U: case Opcode::kI64Load16S:
-    case Opcode::kI64Load16U: case Opcode::kI32Store16: case Opcode::kI64Store16:
+    case Opcode::kI32Load16S:
+    case Opcode::kI32Load16U:
+    case Opcode::kI64Load16S:
+    case Opcode::kI64Load16U:
+    case Opcode::kI32Store16:
+    case Opcode::kI64Store16:
       return 1;
-    case Opcode::kI32Load: case Opcode::kF32Load: case Opcode::kI64Load32S:
-    case Opcode::kI64Load32U: case Opcode::kI32Store: case Opcode::kF32Store:
+    case Opcode::kI32Load:
+    case Opcode::kF32Load:
+    case Opcode::kI64Load32S:
+    case Opcode::kI64Load32U:
+    case Opcode::kI32Store:
+    case Opcode::kF32Store:
     case Opcode::kI64Store32:
       return 2;
     default:  // i64 and f64 loads and stores
@@ -36,10 +48,14 @@ u32 NaturalAlignment(Opcode op) {
 // Type of a value type character in an opcodes.def signature ('i' 'l' 'f' 'd').
 ValType SignatureType(char c) {
   switch (c) {
-    case 'i': return ValType::kI32;
-    case 'l': return ValType::kI64;
-    case 'f': return ValType::kF32;
-    default: return ValType::kF64;  // 'd'
+    case 'i':
+      return ValType::kI32;
+    case 'l':
+      return ValType::kI64;
+    case 'f':
+      return ValType::kF32;
+    default:
+      return ValType::kF64;  // 'd'
   }
 }
 
@@ -210,8 +226,8 @@ Status FuncValidator::StepTable(const Instr& in) {
       src = module_.elems[in.index].type;
     }
     if (dst != src) {
-      return Error(std::string("type mismatch in ") + OpcodeName(in.op) + ": " +
-                   ValTypeName(src) + " into a table of " + ValTypeName(dst));
+      return Error(std::string("type mismatch in ") + OpcodeName(in.op) + ": " + ValTypeName(src) +
+                   " into a table of " + ValTypeName(dst));
     }
     return StepBySignature("iii_");
   }

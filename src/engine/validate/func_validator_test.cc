@@ -65,20 +65,20 @@ TEST(ValidateFunction, BlocksTakeAndProduceTheirTypes) {
       "(i32.const 4)))")));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (block (result i32)))"), "type mismatch"));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (block (i32.const 1)))"), "type mismatch"));
-  EXPECT_TRUE(IsInvalid(
-      ValidateFunc("(func (f32.const 0) (block (param i32) (drop)))"), "type mismatch"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateFunc("(func (f32.const 0) (block (param i32) (drop)))"), "type mismatch"));
   // block (type 99) with no such type (0x02, s33 99), which text tools refuse.
-  EXPECT_TRUE(IsInvalid(
-      ValidateBinary(vtest::OneFunctionModule({0x00, 0x02, 0xe3, 0x00, 0x0b, 0x0b})),
-      "unknown type 99"));
-  EXPECT_TRUE(IsValid(
-      ValidateFunc("(func (result i32) (i32.const 1) (loop (param i32) (result i32)))")));
+  EXPECT_TRUE(
+      IsInvalid(ValidateBinary(vtest::OneFunctionModule({0x00, 0x02, 0xe3, 0x00, 0x0b, 0x0b})),
+                "unknown type 99"));
+  EXPECT_TRUE(
+      IsValid(ValidateFunc("(func (result i32) (i32.const 1) (loop (param i32) (result i32)))")));
 }
 
 TEST(ValidateFunction, IfElseArity) {
-  EXPECT_TRUE(IsValid(ValidateFunc(
-      "(func (result i32) (if (result i32) (i32.const 1) (then (i32.const 2)) "
-      "(else (i32.const 3))))")));
+  EXPECT_TRUE(
+      IsValid(ValidateFunc("(func (result i32) (if (result i32) (i32.const 1) (then (i32.const 2)) "
+                           "(else (i32.const 3))))")));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (result i32) (if (result i32) (i32.const 1) "
                                      "(then (i32.const 2))))"),
                         "type mismatch"));
@@ -92,8 +92,8 @@ TEST(ValidateFunction, IfElseArity) {
 }
 
 TEST(ValidateFunction, Branches) {
-  EXPECT_TRUE(IsValid(ValidateFunc(
-      "(func (result i32) (block (result i32) (br 0 (i32.const 1))))")));
+  EXPECT_TRUE(
+      IsValid(ValidateFunc("(func (result i32) (block (result i32) (br 0 (i32.const 1))))")));
   EXPECT_TRUE(IsValid(ValidateFunc("(func (result i32) (br 0 (i32.const 1)))")));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (block (br 2)))"), "unknown label 2"));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (result i32) (block (result i32) "
@@ -102,36 +102,36 @@ TEST(ValidateFunction, Branches) {
   EXPECT_TRUE(IsValid(ValidateFunc(
       "(func (result i32) (block (result i32) (br_if 0 (i32.const 1) (i32.const 1))))")));
   // A loop's label takes the loop's parameters, not its results.
-  EXPECT_TRUE(IsValid(ValidateFunc("(func (result i32) (f32.const 0) (block (param f32) "
-                                   "(result i32) (drop) (br 0 (i32.const 1))))")));
+  EXPECT_TRUE(
+      IsValid(ValidateFunc("(func (result i32) (f32.const 0) (block (param f32) "
+                           "(result i32) (drop) (br 0 (i32.const 1))))")));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (result i32) (f32.const 0) (loop (param f32) "
                                      "(result i32) (drop) (br 0 (i32.const 1))))"),
                         "type mismatch"));
 }
 
 TEST(ValidateFunction, BrTableTargetsAgree) {
-  EXPECT_TRUE(IsValid(ValidateFunc(
-      "(func (result i32) (block (result i32) (block (result i32) "
-      "(br_table 0 1 (i32.const 7) (i32.const 0)))))")));
-  EXPECT_TRUE(IsInvalid(ValidateFunc(
-      "(func (result i32) (block (result i32) (block "
-      "(br_table 0 1 (i32.const 7) (i32.const 0))) (i32.const 1)))"),
-      "type mismatch"));
-  EXPECT_TRUE(IsInvalid(ValidateFunc("(func (block (br_table 0 3 (i32.const 0))))"),
-                        "unknown label 3"));
-  EXPECT_TRUE(IsInvalid(ValidateFunc("(func (block (br_table 0 (i64.const 0))))"),
+  EXPECT_TRUE(
+      IsValid(ValidateFunc("(func (result i32) (block (result i32) (block (result i32) "
+                           "(br_table 0 1 (i32.const 7) (i32.const 0)))))")));
+  EXPECT_TRUE(IsInvalid(ValidateFunc("(func (result i32) (block (result i32) (block "
+                                     "(br_table 0 1 (i32.const 7) (i32.const 0))) (i32.const 1)))"),
                         "type mismatch"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateFunc("(func (block (br_table 0 3 (i32.const 0))))"), "unknown label 3"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateFunc("(func (block (br_table 0 (i64.const 0))))"), "type mismatch"));
   // In unreachable code the operands are unknown: targets of different types
   // are fine (the unknown operand matches both), different arities are not.
-  EXPECT_TRUE(IsValid(ValidateFunc(
-      "(func (block (result f32) (block (result i64) (unreachable) (br_table 0 1 0 "
-      "(i32.const 1))) (drop) (f32.const 0)) (drop))")));
-  EXPECT_TRUE(IsInvalid(ValidateFunc(
-      "(func (block (block (result f32) (unreachable) (br_table 0 1 0 (i32.const 1))) (drop)))"),
-      "type mismatch"));
-  EXPECT_TRUE(IsInvalid(ValidateFunc(
-      "(func (result i32) (block (result i32) (unreachable) (br_table 0 (f32.const 0) "
-      "(i32.const 1))))"),
+  EXPECT_TRUE(IsValid(
+      ValidateFunc("(func (block (result f32) (block (result i64) (unreachable) (br_table 0 1 0 "
+                   "(i32.const 1))) (drop) (f32.const 0)) (drop))")));
+  EXPECT_TRUE(IsInvalid(ValidateFunc("(func (block (block (result f32) (unreachable) (br_table 0 1 "
+                                     "0 (i32.const 1))) (drop)))"),
+                        "type mismatch"));
+  EXPECT_TRUE(IsInvalid(
+      ValidateFunc("(func (result i32) (block (result i32) (unreachable) (br_table 0 (f32.const 0) "
+                   "(i32.const 1))))"),
       "type mismatch"));
 }
 
@@ -143,8 +143,8 @@ TEST(ValidateFunction, UnreachableCodeIsPolymorphic) {
                         "type mismatch"));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (result i32) (unreachable) (i64.const 0) (i32.add))"),
                         "type mismatch"));
-  EXPECT_TRUE(IsInvalid(ValidateFunc("(func (result i32) (unreachable) (i64.const 0))"),
-                        "type mismatch"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateFunc("(func (result i32) (unreachable) (i64.const 0))"), "type mismatch"));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (unreachable) (ref.null func) (i32.const 0) (select) "
                                      "(drop))"),
                         "type mismatch"));
@@ -153,24 +153,25 @@ TEST(ValidateFunction, UnreachableCodeIsPolymorphic) {
 TEST(ValidateFunction, Return) {
   EXPECT_TRUE(IsValid(ValidateFunc(
       "(func (result i32 i64) (block (return (i32.const 1) (i64.const 2))) (unreachable))")));
-  EXPECT_TRUE(IsInvalid(ValidateFunc("(func (result i32) (return (i64.const 1)))"),
-                        "type mismatch"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateFunc("(func (result i32) (return (i64.const 1)))"), "type mismatch"));
 }
 
 TEST(ValidateFunction, Select) {
-  EXPECT_TRUE(IsValid(ValidateFunc(
-      "(func (result f32) (select (f32.const 1) (f32.const 2) (i32.const 0)))")));
-  EXPECT_TRUE(IsInvalid(ValidateFunc(
-      "(func (result f32) (select (f32.const 1) (f64.const 2) (i32.const 0)))"),
+  EXPECT_TRUE(IsValid(
+      ValidateFunc("(func (result f32) (select (f32.const 1) (f32.const 2) (i32.const 0)))")));
+  EXPECT_TRUE(IsInvalid(
+      ValidateFunc("(func (result f32) (select (f32.const 1) (f64.const 2) (i32.const 0)))"),
       "type mismatch"));
-  EXPECT_TRUE(IsInvalid(ValidateFunc(
-      "(func (result funcref) (select (ref.null func) (ref.null func) (i32.const 0)))"),
+  EXPECT_TRUE(IsInvalid(
+      ValidateFunc(
+          "(func (result funcref) (select (ref.null func) (ref.null func) (i32.const 0)))"),
       "type mismatch"));
   EXPECT_TRUE(IsValid(ValidateFunc(
       "(func (result funcref) (select (result funcref) (ref.null func) (ref.null func) "
       "(i32.const 0)))")));
-  EXPECT_TRUE(IsInvalid(ValidateFunc(
-      "(func (result i32) (select (i32.const 1) (i32.const 2) (i64.const 0)))"),
+  EXPECT_TRUE(IsInvalid(
+      ValidateFunc("(func (result i32) (select (i32.const 1) (i32.const 2) (i64.const 0)))"),
       "type mismatch"));
 }
 
@@ -189,11 +190,11 @@ TEST(ValidateFunction, LocalsAndGlobals) {
       "(local.set 1 (local.tee 1 (f64.const 0))) (global.set $gm (global.get $gi)))")));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (param i32) (local i64) (drop (local.get 2)))"),
                         "unknown local 2"));
-  EXPECT_TRUE(IsInvalid(ValidateFunc("(func (param i32) (local.set 0 (i64.const 0)))"),
-                        "type mismatch"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateFunc("(func (param i32) (local.set 0 (i64.const 0)))"), "type mismatch"));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (drop (global.get 9)))"), "unknown global 9"));
-  EXPECT_TRUE(IsInvalid(ValidateFunc("(func (global.set $gi (i32.const 1)))"),
-                        "global is immutable"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateFunc("(func (global.set $gi (i32.const 1)))"), "global is immutable"));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (global.set $gm (f32.const 1)))"), "type mismatch"));
 }
 
@@ -227,58 +228,57 @@ TEST(ValidateFunction, Calls) {
 }
 
 TEST(ValidateFunction, References) {
-  EXPECT_TRUE(IsValid(ValidateFunc(
-      "(func (result i32) (ref.is_null (ref.null extern)))")));
-  EXPECT_TRUE(IsInvalid(ValidateFunc("(func (result i32) (ref.is_null (i32.const 0)))"),
-                        "type mismatch"));
-  EXPECT_TRUE(IsInvalid(ValidateFunc("(func (result externref) (ref.null func))"),
-                        "type mismatch"));
+  EXPECT_TRUE(IsValid(ValidateFunc("(func (result i32) (ref.is_null (ref.null extern)))")));
+  EXPECT_TRUE(
+      IsInvalid(ValidateFunc("(func (result i32) (ref.is_null (i32.const 0)))"), "type mismatch"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateFunc("(func (result externref) (ref.null func))"), "type mismatch"));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (drop (ref.func 99)))"), "unknown function 99"));
 }
 
 TEST(ValidateFunction, TableInstructions) {
-  EXPECT_TRUE(IsValid(ValidateFunc(
-      "(func (result i32)"
-      "  (table.set $et (i32.const 0) (table.get $et (i32.const 0)))"
-      "  (table.fill $ft (i32.const 0) (ref.null func) (i32.const 1))"
-      "  (drop (table.grow $et (ref.null extern) (i32.const 1)))"
-      "  (table.copy $ft $ft (i32.const 0) (i32.const 0) (i32.const 0))"
-      "  (table.init $et $x (i32.const 0) (i32.const 0) (i32.const 0))"
-      "  (elem.drop $e)"
-      "  (table.size $ft))")));
-  EXPECT_TRUE(IsInvalid(ValidateFunc("(func (drop (table.get 5 (i32.const 0))))"),
-                        "unknown table 5"));
-  EXPECT_TRUE(IsInvalid(
-      ValidateFunc("(func (table.set $ft (i32.const 0) (ref.null extern)))"), "type mismatch"));
-  EXPECT_TRUE(IsInvalid(
-      ValidateFunc("(func (drop (table.grow $ft (ref.null extern) (i32.const 1))))"),
-      "type mismatch"));
+  EXPECT_TRUE(
+      IsValid(ValidateFunc("(func (result i32)"
+                           "  (table.set $et (i32.const 0) (table.get $et (i32.const 0)))"
+                           "  (table.fill $ft (i32.const 0) (ref.null func) (i32.const 1))"
+                           "  (drop (table.grow $et (ref.null extern) (i32.const 1)))"
+                           "  (table.copy $ft $ft (i32.const 0) (i32.const 0) (i32.const 0))"
+                           "  (table.init $et $x (i32.const 0) (i32.const 0) (i32.const 0))"
+                           "  (elem.drop $e)"
+                           "  (table.size $ft))")));
+  EXPECT_TRUE(
+      IsInvalid(ValidateFunc("(func (drop (table.get 5 (i32.const 0))))"), "unknown table 5"));
+  EXPECT_TRUE(IsInvalid(ValidateFunc("(func (table.set $ft (i32.const 0) (ref.null extern)))"),
+                        "type mismatch"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateFunc("(func (drop (table.grow $ft (ref.null extern) (i32.const 1))))"),
+                "type mismatch"));
   EXPECT_TRUE(IsInvalid(
       ValidateFunc("(func (table.copy $ft $et (i32.const 0) (i32.const 0) (i32.const 0)))"),
       "type mismatch"));
   EXPECT_TRUE(IsInvalid(
       ValidateFunc("(func (table.init $ft $x (i32.const 0) (i32.const 0) (i32.const 0)))"),
       "type mismatch"));
-  EXPECT_TRUE(IsInvalid(
-      ValidateFunc("(func (table.init $ft 9 (i32.const 0) (i32.const 0) (i32.const 0)))"),
-      "unknown elem segment 9"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateFunc("(func (table.init $ft 9 (i32.const 0) (i32.const 0) (i32.const 0)))"),
+                "unknown elem segment 9"));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (elem.drop 9))"), "unknown elem segment 9"));
 }
 
 TEST(ValidateFunction, MemoryInstructions) {
-  EXPECT_TRUE(IsValid(ValidateFunc(
-      "(func (i64.store32 align=4 (i32.const 0) (i64.load16_s align=2 (i32.const 0)))"
-      "  (drop (memory.grow (memory.size)))"
-      "  (memory.fill (i32.const 0) (i32.const 0) (i32.const 0))"
-      "  (memory.copy (i32.const 0) (i32.const 0) (i32.const 0))"
-      "  (memory.init $d (i32.const 0) (i32.const 0) (i32.const 0))"
-      "  (data.drop $d))")));
+  EXPECT_TRUE(IsValid(
+      ValidateFunc("(func (i64.store32 align=4 (i32.const 0) (i64.load16_s align=2 (i32.const 0)))"
+                   "  (drop (memory.grow (memory.size)))"
+                   "  (memory.fill (i32.const 0) (i32.const 0) (i32.const 0))"
+                   "  (memory.copy (i32.const 0) (i32.const 0) (i32.const 0))"
+                   "  (memory.init $d (i32.const 0) (i32.const 0) (i32.const 0))"
+                   "  (data.drop $d))")));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (drop (i32.load8_u align=2 (i32.const 0))))"),
                         "alignment must not be larger than natural"));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (f64.store align=16 (i32.const 0) (f64.const 0)))"),
                         "alignment must not be larger than natural"));
-  EXPECT_TRUE(IsInvalid(ValidateFunc("(func (f64.store (i32.const 0) (f32.const 0)))"),
-                        "type mismatch"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateFunc("(func (f64.store (i32.const 0) (f32.const 0)))"), "type mismatch"));
   EXPECT_TRUE(IsInvalid(ValidateFunc("(func (data.drop 4))"), "unknown data segment 4"));
   EXPECT_TRUE(IsInvalid(ValidateWat("(module (func (drop (i32.load (i32.const 0)))))"),
                         "unknown memory 0"));

@@ -67,9 +67,9 @@ Status CheckElems(const Module& m) {
         return InvalidAt(e.byte_offset, WithIndex("unknown table", e.table));
       }
       if (m.tables[e.table].elem != e.type) {
-        return InvalidAt(e.byte_offset,
-                         std::string("type mismatch: elem segment of ") + ValTypeName(e.type) +
-                             " for a table of " + ValTypeName(m.tables[e.table].elem));
+        return InvalidAt(e.byte_offset, std::string("type mismatch: elem segment of ") +
+                                            ValTypeName(e.type) + " for a table of " +
+                                            ValTypeName(m.tables[e.table].elem));
       }
       DEJA_TRY(ValidateConstExpr(m, e.offset, ValType::kI32));
     }
@@ -174,9 +174,8 @@ Status ValidateModule(const Module& module) {
   DEJA_TRY(CheckStart(module));
   DEJA_TRY(CheckExports(module));
   if (module.num_imported_funcs + module.code.size() != module.func_types.size()) {
-    return Status::Internal("module has " + std::to_string(module.code.size()) +
-                            " bodies for " + std::to_string(module.func_types.size()) +
-                            " functions");
+    return Status::Internal("module has " + std::to_string(module.code.size()) + " bodies for " +
+                            std::to_string(module.func_types.size()) + " functions");
   }
   std::vector<bool> declared = DeclaredFunctions(module);
   FuncValidator funcs(module, declared);

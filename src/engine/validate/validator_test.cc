@@ -59,16 +59,15 @@ TEST(ValidateModule, TableLimits) {
 TEST(ValidateModule, GlobalInitializerMustHaveTheGlobalsType) {
   EXPECT_TRUE(IsValid(ValidateWat("(module (global f64 (f64.const 1)))")));
   EXPECT_TRUE(IsInvalid(ValidateWat("(module (global i32 (i64.const 0)))"), "type mismatch"));
-  EXPECT_TRUE(IsInvalid(ValidateWat("(module (global i32 (i32.const 0) (i32.const 0)))"),
-                        "type mismatch"));
-  EXPECT_TRUE(IsInvalid(ValidateWat("(module (global externref (ref.null func)))"),
-                        "type mismatch"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateWat("(module (global i32 (i32.const 0) (i32.const 0)))"), "type mismatch"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateWat("(module (global externref (ref.null func)))"), "type mismatch"));
 }
 
 TEST(ValidateModule, GlobalInitializerMustBeConstant) {
-  EXPECT_TRUE(IsInvalid(
-      ValidateWat("(module (global i32 (i32.add (i32.const 1) (i32.const 2))))"),
-      "constant expression required"));
+  EXPECT_TRUE(IsInvalid(ValidateWat("(module (global i32 (i32.add (i32.const 1) (i32.const 2))))"),
+                        "constant expression required"));
   EXPECT_TRUE(IsInvalid(ValidateWat("(module (global i32 (nop) (i32.const 1)))"),
                         "constant expression required"));
 }
@@ -79,9 +78,9 @@ TEST(ValidateModule, ConstantGlobalGetNamesAnImportedImmutableGlobal) {
   EXPECT_TRUE(IsInvalid(
       ValidateWat(R"((module (import "a" "g" (global (mut i32))) (global i32 (global.get 0))))"),
       "constant expression required"));
-  EXPECT_TRUE(IsInvalid(
-      ValidateWat("(module (global i32 (i32.const 0)) (global i32 (global.get 0)))"),
-      "unknown global 0"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateWat("(module (global i32 (i32.const 0)) (global i32 (global.get 0)))"),
+                "unknown global 0"));
   EXPECT_TRUE(IsInvalid(
       ValidateWat(R"((module (import "a" "g" (global i32)) (global i32 (global.get 1))))"),
       "unknown global 1"));
@@ -96,9 +95,9 @@ TEST(ValidateModule, ExportNamesAreUnique) {
   EXPECT_TRUE(IsValid(ValidateWat(R"((module (func (export "a")) (func (export "b"))))")));
   EXPECT_TRUE(IsInvalid(ValidateWat(R"((module (func (export "a")) (func (export "a"))))"),
                         "export 1 \"a\": duplicate export name"));
-  EXPECT_TRUE(IsInvalid(
-      ValidateWat(R"((module (memory 1) (func (export "m")) (export "m" (memory 0))))"),
-      "duplicate export name"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateWat(R"((module (memory 1) (func (export "m")) (export "m" (memory 0))))"),
+                "duplicate export name"));
 }
 
 TEST(ValidateModule, ExportIndicesMustExist) {
@@ -110,23 +109,23 @@ TEST(ValidateModule, ExportIndicesMustExist) {
 
 TEST(ValidateModule, StartFunctionTakesAndReturnsNothing) {
   EXPECT_TRUE(IsValid(ValidateWat("(module (func $s) (start $s))")));
-  EXPECT_TRUE(IsInvalid(ValidateWat("(module (func $s (param i32)) (start $s))"),
-                        "start function"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateWat("(module (func $s (param i32)) (start $s))"), "start function"));
   EXPECT_TRUE(IsInvalid(ValidateWat("(module (func $s (result i32) i32.const 0) (start $s))"),
                         "start function"));
   EXPECT_TRUE(IsInvalid(ValidateWat("(module (start 1) (func))"), "unknown function 1"));
 }
 
 TEST(ValidateModule, ActiveElemSegmentNeedsAMatchingTable) {
-  EXPECT_TRUE(IsInvalid(ValidateWat("(module (func $f) (elem (i32.const 0) $f))"),
-                        "unknown table 0"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateWat("(module (func $f) (elem (i32.const 0) $f))"), "unknown table 0"));
   EXPECT_TRUE(IsInvalid(
       ValidateWat("(module (table 1 funcref) (elem (i32.const 0) externref (ref.null extern)))"),
       "type mismatch"));
   EXPECT_TRUE(IsInvalid(ValidateWat("(module (table 1 funcref) (func $f) (elem (i64.const 0) $f))"),
                         "type mismatch"));
-  EXPECT_TRUE(IsValid(
-      ValidateWat("(module (table 1 externref) (elem (i32.const 0) externref (ref.null extern)))")));
+  EXPECT_TRUE(IsValid(ValidateWat(
+      "(module (table 1 externref) (elem (i32.const 0) externref (ref.null extern)))")));
 }
 
 TEST(ValidateModule, ModuleLevelMessagesNameTheOffset) {
@@ -141,15 +140,16 @@ TEST(ValidateModule, ModuleLevelMessagesNameTheOffset) {
 }
 
 TEST(ValidateModule, ElemInitializersHaveTheSegmentsType) {
-  EXPECT_TRUE(IsValid(ValidateWat("(module (func $f) (elem funcref (ref.func $f) (ref.null func)))")));
+  EXPECT_TRUE(
+      IsValid(ValidateWat("(module (func $f) (elem funcref (ref.func $f) (ref.null func)))")));
   EXPECT_TRUE(IsInvalid(ValidateWat("(module (elem funcref (ref.null extern)))"), "type mismatch"));
   EXPECT_TRUE(IsInvalid(ValidateWat("(module (elem funcref (i32.const 0)))"), "type mismatch"));
 }
 
 TEST(ValidateModule, ActiveDataSegmentNeedsAMemory) {
   EXPECT_TRUE(IsInvalid(ValidateWat(R"((module (data (i32.const 0) "x")))"), "unknown memory 0"));
-  EXPECT_TRUE(IsInvalid(ValidateWat(R"((module (memory 1) (data (i64.const 0) "x")))"),
-                        "type mismatch"));
+  EXPECT_TRUE(
+      IsInvalid(ValidateWat(R"((module (memory 1) (data (i64.const 0) "x")))"), "type mismatch"));
   EXPECT_TRUE(IsValid(ValidateWat(R"((module (data "passive needs no memory")))")));
 }
 
@@ -157,12 +157,12 @@ TEST(ValidateModule, RefFuncInABodyNeedsADeclaredFunction) {
   const char* kBody = "(func $g (result funcref) (ref.func $f))";
   EXPECT_TRUE(IsInvalid(ValidateWat(std::string("(module (func $f) ") + kBody + ")"),
                         "undeclared function reference"));
-  EXPECT_TRUE(IsValid(
-      ValidateWat(std::string("(module (func $f) (elem declare func $f) ") + kBody + ")")));
+  EXPECT_TRUE(
+      IsValid(ValidateWat(std::string("(module (func $f) (elem declare func $f) ") + kBody + ")")));
   EXPECT_TRUE(
       IsValid(ValidateWat(std::string(R"((module (func $f (export "f")) )") + kBody + ")")));
-  EXPECT_TRUE(IsValid(ValidateWat(
-      std::string("(module (func $f) (global funcref (ref.func $f)) ") + kBody + ")")));
+  EXPECT_TRUE(IsValid(
+      ValidateWat(std::string("(module (func $f) (global funcref (ref.func $f)) ") + kBody + ")")));
   // The start section does not declare a function.
   EXPECT_TRUE(IsInvalid(ValidateWat(std::string("(module (func $f) (start $f) ") + kBody + ")"),
                         "undeclared function reference"));

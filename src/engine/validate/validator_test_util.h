@@ -53,11 +53,12 @@ inline std::vector<u8> OneFunctionModule(const std::vector<u8>& body) {
 
 // Success if `status` is kInvalid and its message contains `reason`.
 inline ::testing::AssertionResult IsInvalid(const Status& status, std::string_view reason) {
-  if (status.code() == Status::Code::kInvalid && status.message().find(reason) != std::string_view::npos) {
+  if (status.code() == Status::Code::kInvalid &&
+      status.message().find(reason) != std::string_view::npos) {
     return ::testing::AssertionSuccess();
   }
-  return ::testing::AssertionFailure() << "expected invalid \"" << reason << "\", got "
-                                       << status.ToString();
+  return ::testing::AssertionFailure()
+         << "expected invalid \"" << reason << "\", got " << status.ToString();
 }
 
 inline ::testing::AssertionResult IsValid(const Status& status) {
