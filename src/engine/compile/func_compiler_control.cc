@@ -214,6 +214,11 @@ Status FuncCompiler::StepControl(const Instr& in) {
       EndBlock();
       return Status();
     case Opcode::kBr: {
+      if (in.index + 1 == ctrls_.size()) {
+        EmitReturn();
+        unreachable_ = true;
+        return Status();
+      }
       Ctrl& target = Label(in.index);
       EmitBranchMoves(target);
       EmitJumpTo(target, IOp::kBr, {});
@@ -292,10 +297,6 @@ void FuncCompiler::EndBlock() {
   Ctrl c = std::move(ctrls_.back());
   ctrls_.pop_back();
   bool falls_through = !unreachable_;
-  if (ctrls_.empty()) {  // the function's end
-    if (falls_through) EmitReturn();
-    return;
-  }
   if (falls_through) {
     for (u32 i = 0; i < c.num_results; ++i) Materialize(c.height + i);
   }
@@ -312,6 +313,8 @@ void FuncCompiler::EndBlock() {
   stack_.resize(c.height);
   for (u32 i = 0; i < c.num_results; ++i) PushSlot();
   unreachable_ = !(falls_through || jumped_to);
+  // The function's end: branches to its label return.
+  if (ctrls_.empty() && !unreachable_) EmitReturn();
 }
 
 }  // namespace deja::engine
