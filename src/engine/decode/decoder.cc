@@ -2,6 +2,7 @@
 // sections anywhere), then the checks that span sections.
 #include "engine/decode/decoder.h"
 
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -89,7 +90,8 @@ Status DecodeSections(Reader& r, DecodeState& s) {
   return Status();
 }
 
-// Checks between sections that may be absent altogether.
+// Checks that span sections (which may be absent altogether), and the
+// problems deferred until the whole module has decoded.
 Status CheckCounts(const Reader& r, const DecodeState& s) {
   const Module& m = *s.module;
   if (!s.saw_code && m.func_types.size() != m.num_imported_funcs) {
@@ -100,6 +102,12 @@ Status CheckCounts(const Reader& r, const DecodeState& s) {
   }
   if (s.data_op_func && !m.datas.empty()) {
     return InFunc(*s.data_op_func, MalformedAt(s.data_op_offset, "data count section required"));
+  }
+  if (s.too_long_const_expr) {
+    char msg[80];
+    std::snprintf(msg, sizeof msg, "offset 0x%x: constant expression required",
+                  *s.too_long_const_expr);
+    return Status::Invalid(msg);
   }
   return Status();
 }

@@ -14,7 +14,10 @@ namespace deja::engine {
 // offsets into it). Errors: kMalformed with "offset 0xHEX: reason" or, inside
 // a function body, "func N offset 0xHEX: reason" (N counts imported
 // functions); kUnsupported "offset 0xHEX: unsupported feature: simd" for
-// SIMD types or instructions. A malformed "name" section is ignored.
+// SIMD types or instructions; kInvalid "offset 0xHEX: constant expression
+// required" for a constant expression too long to store (see
+// kMaxConstExprInstrs), once the rest decoded. A malformed "name" section is
+// ignored.
 Result<Module> DecodeModule(std::span<const u8> bytes);
 
 }  // namespace deja::engine

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "engine/decode/sections.h"
 #include "engine/decode/test_builders.h"
 
 namespace deja::engine {
@@ -156,6 +157,19 @@ TEST(DecoderTest, DataCountSectionRequiredWhenDataSegmentsExist) {
                                  kDataDrop, kData}))
                   .ok());
   EXPECT_TRUE(DecodeModule(Wasm({VoidTypeSection(), OneFuncSection(), kDataDrop})).ok());
+}
+
+TEST(DecoderTest, OverlongConstantExpressionIsInvalidButNotStored) {
+  Bytes init(kMaxConstExprInstrs + 1, 0x01);  // nops
+  Bytes global = Section(6, Cat({{0x01, 0x7f, 0x00}, init, {0x41, 0x00, 0x0b}}));
+  Result<Module> r = DecodeModule(Wasm({global}));
+  ASSERT_FALSE(r.ok());
+  // The global section's size takes two bytes: the expression is at 0xe.
+  EXPECT_EQ(r.status().ToString(), "invalid: offset 0xe: constant expression required");
+  // A malformed byte later on still makes the module malformed.
+  r = DecodeModule(Wasm({global, {0x0d, 0x00}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kMalformed);
 }
 
 TEST(DecoderTest, FunctionIndexInMessagesCountsImports) {

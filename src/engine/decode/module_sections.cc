@@ -146,7 +146,7 @@ Status DecodeGlobalSection(Reader& r, DecodeState& s) {
   for (u32 i = 0; i < count; ++i) {
     Global g;
     DEJA_TRY(ReadGlobalType(r, &g.type));
-    DEJA_TRY(ReadConstExpr(r, &g.init));
+    DEJA_TRY(ReadConstExpr(r, s, &g.init));
     s.module->globals.push_back(g.type);
     s.module->global_defs.push_back(std::move(g));
   }

@@ -41,6 +41,9 @@ struct DecodeState {
   // suite expects of text modules (which carry no data count section then).
   std::optional<u32> data_op_func;
   u32 data_op_offset = 0;
+  // Offset of the first constant expression too long to store: the module
+  // is invalid if it decodes.
+  std::optional<u32> too_long_const_expr;
 };
 
 Status DecodeTypeSection(Reader& r, DecodeState& s);
@@ -63,8 +66,15 @@ Status DecodeCustomSection(Reader& r, DecodeState& s);
 Status InFunc(u32 func_index, const Status& st);
 
 // Reads a constant expression through its final `end` (balancing nested
-// blocks, which the validator will reject); the `end` is not stored.
-Status ReadConstExpr(Reader& r, ConstExpr* out);
+// blocks, which the validator will reject); the `end` is not stored. An
+// expression longer than kMaxConstExprInstrs is decoded but not stored, and
+// recorded in s.too_long_const_expr.
+Status ReadConstExpr(Reader& r, DecodeState& s, ConstExpr* out);
+
+// A valid WebAssembly 2.0 constant expression is a single instruction, so a
+// longer one is invalid whatever it holds. Storing it whole would let hostile
+// input turn each byte into a 56-byte Instr.
+inline constexpr size_t kMaxConstExprInstrs = 1024;
 
 // Most vectors take at least one byte per element: reserve no more than the
 // bytes left could hold.

@@ -25,7 +25,7 @@ Status ReadElemType(Reader& r, u32 flags, ValType* out) {
   return Status();
 }
 
-Status ReadElemInits(Reader& r, bool expressions, std::vector<ConstExpr>* out) {
+Status ReadElemInits(Reader& r, DecodeState& s, bool expressions, std::vector<ConstExpr>* out) {
   u32 count{};
   DEJA_TRY(r.ReadU32(&count));
   ReserveAtMost(*out, count, r);
@@ -33,7 +33,7 @@ Status ReadElemInits(Reader& r, bool expressions, std::vector<ConstExpr>* out) {
     ConstExpr e;
     e.offset = static_cast<u32>(r.pos());
     if (expressions) {
-      DEJA_TRY(ReadConstExpr(r, &e));
+      DEJA_TRY(ReadConstExpr(r, s, &e));
     } else {
       // A bare function index means `ref.func index`.
       Instr ref;
@@ -47,7 +47,7 @@ Status ReadElemInits(Reader& r, bool expressions, std::vector<ConstExpr>* out) {
   return Status();
 }
 
-Status ReadElemSegment(Reader& r, ElemSegment* seg) {
+Status ReadElemSegment(Reader& r, DecodeState& s, ElemSegment* seg) {
   seg->byte_offset = static_cast<u32>(r.pos());
   u32 flags{};
   DEJA_TRY(r.ReadU32(&flags));
@@ -55,23 +55,23 @@ Status ReadElemSegment(Reader& r, ElemSegment* seg) {
   if (!(flags & kElemPassiveOrDeclarative)) {
     seg->mode = SegmentMode::kActive;
     if (flags & kElemExplicitTableOrDeclarative) DEJA_TRY(r.ReadU32(&seg->table));
-    DEJA_TRY(ReadConstExpr(r, &seg->offset));
+    DEJA_TRY(ReadConstExpr(r, s, &seg->offset));
   } else {
     seg->mode = (flags & kElemExplicitTableOrDeclarative) ? SegmentMode::kDeclarative
                                                           : SegmentMode::kPassive;
   }
   DEJA_TRY(ReadElemType(r, flags, &seg->type));
-  return ReadElemInits(r, flags & kElemExpressions, &seg->init);
+  return ReadElemInits(r, s, flags & kElemExpressions, &seg->init);
 }
 
-Status ReadDataSegment(Reader& r, DataSegment* seg) {
+Status ReadDataSegment(Reader& r, DecodeState& s, DataSegment* seg) {
   seg->byte_offset = static_cast<u32>(r.pos());
   u32 flags{};
   DEJA_TRY(r.ReadU32(&flags));
   switch (flags) {
     case 0:
       seg->mode = SegmentMode::kActive;
-      DEJA_TRY(ReadConstExpr(r, &seg->offset));
+      DEJA_TRY(ReadConstExpr(r, s, &seg->offset));
       break;
     case 1:
       seg->mode = SegmentMode::kPassive;
@@ -79,7 +79,7 @@ Status ReadDataSegment(Reader& r, DataSegment* seg) {
     case 2:
       seg->mode = SegmentMode::kActive;
       DEJA_TRY(r.ReadU32(&seg->memory));
-      DEJA_TRY(ReadConstExpr(r, &seg->offset));
+      DEJA_TRY(ReadConstExpr(r, s, &seg->offset));
       break;
     default:
       return r.Fail(seg->byte_offset, "malformed data segment kind");
@@ -94,7 +94,7 @@ Status ReadDataSegment(Reader& r, DataSegment* seg) {
 
 }  // namespace
 
-Status ReadConstExpr(Reader& r, ConstExpr* out) {
+Status ReadConstExpr(Reader& r, DecodeState& s, ConstExpr* out) {
   out->offset = static_cast<u32>(r.pos());
   out->instrs.clear();
   InstrReader ir(r.bounded().subspan(r.pos()), static_cast<u32>(r.pos()));
@@ -107,6 +107,10 @@ Status ReadConstExpr(Reader& r, ConstExpr* out) {
       ++depth;
     } else if (in.op == Opcode::kEnd && --depth == 0) {
       break;
+    }
+    if (out->instrs.size() == kMaxConstExprInstrs) {
+      if (!s.too_long_const_expr) s.too_long_const_expr = out->offset;
+      continue;
     }
     // br_table targets live in the reader; a constant expression cannot use
     // them anyway (the validator rejects br_table here).
@@ -123,7 +127,7 @@ Status DecodeElementSection(Reader& r, DecodeState& s) {
   ReserveAtMost(s.module->elems, count, r);
   for (u32 i = 0; i < count; ++i) {
     ElemSegment seg;
-    DEJA_TRY(ReadElemSegment(r, &seg));
+    DEJA_TRY(ReadElemSegment(r, s, &seg));
     s.module->elems.push_back(std::move(seg));
   }
   return Status();
@@ -146,7 +150,7 @@ Status DecodeDataSection(Reader& r, DecodeState& s) {
   ReserveAtMost(s.module->datas, count, r);
   for (u32 i = 0; i < count; ++i) {
     DataSegment seg;
-    DEJA_TRY(ReadDataSegment(r, &seg));
+    DEJA_TRY(ReadDataSegment(r, s, &seg));
     s.module->datas.push_back(std::move(seg));
   }
   return Status();
