@@ -121,15 +121,20 @@ Status FuncCompiler::StepGeneric(const Instr& in, const OpVariants& v) {
   using K = OpVariants::Kind;
   switch (v.kind) {
     case K::kBinary:
+    case K::kCompare:
     case K::kFloatBinary: {
       size_t a = stack_.size() - 2, b = stack_.size() - 1;
-      if (stack_[b].where == Where::kConst) {
+      bool imm = stack_[b].where == Where::kConst;
+      if (imm) {
         u32 sa = Operand(a);
         EmitWithDst(v.Pick(true, canonical_nans_), {SlotOf(a), sa, stack_[b].value});
       } else {
         u32 sa = Operand(a), sb = Operand(b);
         EmitWithDst(v.Pick(false, canonical_nans_), {SlotOf(a), sa, sb});
       }
+      last_generic_start_ = last_dst_word_ - 1;
+      last_generic_ = v;
+      last_generic_imm_ = imm;
       Pop(2);
       PushSlot();
       return Status();
@@ -139,6 +144,9 @@ Status FuncCompiler::StepGeneric(const Instr& in, const OpVariants& v) {
       size_t a = Top();
       u32 sa = Operand(a);
       EmitWithDst(v.Pick(false, canonical_nans_), {SlotOf(a), sa});
+      last_generic_start_ = last_dst_word_ - 1;
+      last_generic_ = v;
+      last_generic_imm_ = false;
       Pop(1);
       PushSlot();
       return Status();

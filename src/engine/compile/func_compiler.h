@@ -75,6 +75,7 @@ class FuncCompiler {
   void EmitBranchMoves(const Ctrl& target);
   void EmitJumpTo(Ctrl& target, IOp op, std::initializer_list<u64> imms_before_offset);
   void EmitReturn();
+  bool TryFuseBrIf(Ctrl& target);
   void EndBlock();
 
   const Module& module_;
@@ -90,6 +91,11 @@ class FuncCompiler {
   bool unreachable_ = false;
   u32 skip_depth_ = 0;
   size_t last_dst_word_ = SIZE_MAX;  // dst word of the last op, if retargetable
+  // The last generic op (for fusing a compare or i32.eqz into br_if); valid
+  // while last_dst_word_ == its start + 1.
+  size_t last_generic_start_ = SIZE_MAX;
+  OpVariants last_generic_;
+  bool last_generic_imm_ = false;
   size_t fuel_word_ = SIZE_MAX;
   u64 fuel_count_ = 0;
 };

@@ -137,6 +137,33 @@ void FuncCompiler::EmitJumpTo(Ctrl& target, IOp op, std::initializer_list<u64> i
   }
 }
 
+// `cmp; br_if` becomes one BrIf<cmp> and `i32.eqz; br_if` one BrUnless when
+// the condition is the last op's fresh result and the branch moves nothing.
+bool FuncCompiler::TryFuseBrIf(Ctrl& target) {
+  size_t start = last_generic_start_;
+  if (start == SIZE_MAX || last_dst_word_ != start + 1) return false;
+  if (stack_.back().where != Where::kSlot || out_.code[start + 1] != SlotOf(Top())) return false;
+  bool is_compare = last_generic_.kind == OpVariants::Kind::kCompare;
+  bool is_eqz = last_generic_.first == IOp::kI32Eqz_S;
+  if (!is_compare && !is_eqz) return false;
+  Pop(1);
+  if (MovesNeeded(target)) {
+    PushSlot();
+    return false;
+  }
+  u64 a = out_.code[start + 2];
+  u64 b = is_compare ? out_.code[start + 3] : 0;
+  out_.code.resize(start);
+  while (!out_.offsets.empty() && out_.offsets.back().first > start) out_.offsets.pop_back();
+  if (is_compare) {
+    EmitJumpTo(target, last_generic_.FusedBrIf(last_generic_imm_), {a, b});
+  } else {
+    EmitJumpTo(target, IOp::kBrUnless, {a});
+  }
+  last_generic_start_ = SIZE_MAX;
+  return true;
+}
+
 void FuncCompiler::EmitReturn() {
   u32 n = out_.num_results;
   size_t first = stack_.size() - n;
@@ -226,6 +253,7 @@ Status FuncCompiler::StepControl(const Instr& in) {
       return Status();
     }
     case Opcode::kBrIf: {
+      if (TryFuseBrIf(Label(in.index))) return Status();
       u32 cond = Operand(Top());
       Pop(1);
       Ctrl& target = Label(in.index);

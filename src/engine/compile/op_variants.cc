@@ -8,6 +8,9 @@ OpVariants VariantsOf(Opcode op) {
 #define DEJA_BINOP(Name, T, R, ...) \
   case Opcode::k##Name:             \
     return {K::kBinary, IOp::k##Name##_SS};
+#define DEJA_CMP(Name, T, ...) \
+  case Opcode::k##Name:        \
+    return {K::kCompare, IOp::k##Name##_SS};
 #define DEJA_FBINOP(Name, T, ...) \
   case Opcode::k##Name:           \
     return {K::kFloatBinary, IOp::k##Name##_SS};

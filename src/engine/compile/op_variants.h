@@ -8,9 +8,10 @@
 namespace deja::engine {
 
 struct OpVariants {
-  enum class Kind : u8 { kNone, kBinary, kFloatBinary, kUnary, kFloatUnary, kLoad, kStore };
+  enum class Kind : u8 { kNone, kBinary, kCompare, kFloatBinary, kUnary, kFloatUnary, kLoad, kStore };
   Kind kind = Kind::kNone;
-  // kBinary: _SS, _SI follow; kFloatBinary: _SS, _SI, _SS_C, _SI_C;
+  // kBinary: _SS, _SI follow; kCompare: _SS, _SI, BrIf_SS, BrIf_SI;
+  // kFloatBinary: _SS, _SI, _SS_C, _SI_C;
   // kUnary: _S; kFloatUnary: _S, _S_C; kLoad/kStore: the op.
   IOp first = IOp::kCount;
 
@@ -18,6 +19,10 @@ struct OpVariants {
     u16 i = static_cast<u16>(first) + (immediate ? 1 : 0);
     if (canonical) i += kind == Kind::kFloatBinary ? 2 : kind == Kind::kFloatUnary ? 1 : 0;
     return static_cast<IOp>(i);
+  }
+  // kCompare: the variant fused with br_if.
+  IOp FusedBrIf(bool immediate) const {
+    return static_cast<IOp>(static_cast<u16>(first) + 2 + (immediate ? 1 : 0));
   }
 };
 
