@@ -114,6 +114,25 @@ TEST(StateTest, SuspendedCallResumesInAnotherStore) {
   EXPECT_EQ(b.Call(*b.GetExport(second->inst, "init_d"), {}, &none), Outcome::kTrapped);
 }
 
+TEST(StateTest, OnlyOneCallAtATime) {
+  auto s = Build(2);
+  std::vector<Value> results;
+  EXPECT_EQ(s->store.Resume({}, &results), Outcome::kTrapped);
+  EXPECT_EQ(s->store.trap().message, "resume: no call is suspended");
+  ASSERT_EQ(RunGuest(*s, &results), Outcome::kSuspended) << s->store.trap().ToString();
+  EXPECT_EQ(RunGuest(*s, &results), Outcome::kTrapped);
+  EXPECT_EQ(s->store.trap().kind, TrapKind::kHost);
+  EXPECT_TRUE(s->store.suspended());
+  // Resuming in the same store, without saving, finishes the first call.
+  Value host_result[] = {Value::I32(s->ticker.pending * 7 + 1)};
+  ASSERT_EQ(s->store.Resume(host_result, &results), Outcome::kReturned)
+      << s->store.trap().ToString();
+  auto plain = Build(0);
+  std::vector<Value> expected;
+  ASSERT_EQ(RunGuest(*plain, &expected), Outcome::kReturned);
+  EXPECT_EQ(results, expected);
+}
+
 TEST(StateTest, IdleStoreRoundTrip) {
   auto first = Build(0);
   std::vector<Value> results;

@@ -19,6 +19,23 @@ HostAction WriteMemory(HostCall& call, std::span<uint64_t> slots) {
   return HostAction::kContinue;
 }
 
+HostAction ExitWithSeven(HostCall& call, std::span<uint64_t>) { return call.Exit(7); }
+
+TEST(StoreTest, HostExitEndsTheCall) {
+  Store store;
+  Linker linker;
+  linker.Define("env", "exit", store.AddHostFunc({}, ExitWithSeven, nullptr, "exit"));
+  auto m = CompileWat(R"((module (import "env" "exit" (func $exit))
+    (func (export "main") (result i32) (call $exit) (i32.const 1))))");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  auto inst = linker.Instantiate(store, *m);
+  ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+  std::vector<Value> results;
+  ASSERT_EQ(store.Call(*store.GetExport(*inst, "main"), {}, &results), Outcome::kExited);
+  EXPECT_EQ(store.exit_code(), 7);
+  EXPECT_FALSE(store.suspended());
+}
+
 TEST(StoreTest, TrapKindMessagesAreTheSpecTexts) {
   EXPECT_STREQ(TrapKindMessage(TrapKind::kUnreachable), "unreachable");
   EXPECT_STREQ(TrapKindMessage(TrapKind::kMemoryOutOfBounds), "out of bounds memory access");
