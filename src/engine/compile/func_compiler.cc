@@ -1,6 +1,8 @@
 #include "engine/compile/func_compiler.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <string>
 
 #include "engine/exec/interp.h"
 
@@ -13,10 +15,20 @@ FuncCompiler::FuncCompiler(const Module& module, u32 func_index, const CompileOp
       type_(module.func_type(func_index)),
       canonical_nans_(options.canonicalize_nans) {}
 
+std::string FuncCompiler::Where(u32 offset) const {
+  char where[64];
+  std::snprintf(where, sizeof where, "func %u offset 0x%x: ", func_index_, offset);
+  return where;
+}
+
+Status FuncCompiler::Error(u32 offset, const std::string& reason) const {
+  return Status::Internal(Where(offset) + reason);
+}
+
 Result<CompiledFunc> FuncCompiler::Compile() {
   u64 total = type_.params.size() + func_.num_locals;
   if (total > (1u << 24)) {
-    return Status::ResourceExhausted("func " + std::to_string(func_index_) + ": too many locals");
+    return Status::ResourceExhausted(Where(func_.body_offset) + "too many locals");
   }
   num_locals_total_ = static_cast<u32>(total);
   out_.num_params = static_cast<u32>(type_.params.size());
@@ -45,11 +57,11 @@ Result<CompiledFunc> FuncCompiler::Compile() {
   }
   FinishFuelBlock();
   if (!ctrls_.empty()) {
-    return Status::Internal("func " + std::to_string(func_index_) + ": body ends inside a block");
+    return Error(func_.body_offset, "body ends inside a block");
   }
   u64 frame = static_cast<u64>(num_locals_total_) + max_height_;
   if (frame > (1u << 30)) {
-    return Status::ResourceExhausted("func " + std::to_string(func_index_) + ": frame too large");
+    return Status::ResourceExhausted(Where(func_.body_offset) + "frame too large");
   }
   out_.frame_slots = static_cast<u32>(frame);
   return std::move(out_);
@@ -169,7 +181,7 @@ Status FuncCompiler::StepGeneric(const Instr& in, const OpVariants& v) {
     case K::kNone:
       break;
   }
-  return Status::Internal("unexpected operator kind");
+  return Error(in.offset, "unexpected operator kind");
 }
 
 Status FuncCompiler::StepVariable(const Instr& in) {
@@ -296,13 +308,7 @@ Status FuncCompiler::StepMemoryOrTable(const Instr& in) {
       Emit(IOp::kTableInit, {a, b, c, in.index, in.index2});
       break;
     default:
-      return Status::Internal("func " + std::to_string(func_index_) + " offset 0x" +
-                              [&] {
-                                char buf[16];
-                                snprintf(buf, sizeof buf, "%x", in.offset);
-                                return std::string(buf);
-                              }() +
-                              ": cannot compile " + OpcodeName(in.op));
+      return Error(in.offset, std::string("cannot compile ") + OpcodeName(in.op));
   }
   Pop(3);
   return Status();

@@ -4,6 +4,7 @@
 // nothing until an operator names them as operands.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "deja/module.h"
@@ -41,6 +42,9 @@ class FuncCompiler {
     u32 label_arity() const { return kind == Opcode::kLoop ? num_params : num_results; }
   };
 
+  // "func N offset 0xHEX: reason" (kInternal: validation should have caught it).
+  Status Error(u32 offset, const std::string& reason) const;
+  std::string Where(u32 offset) const;  // "func N offset 0xHEX: "
   Status Step(const Instr& in);
   Status StepControl(const Instr& in);
   Status StepVariable(const Instr& in);

@@ -317,7 +317,7 @@ Status FuncCompiler::StepControl(const Instr& in) {
       return Status();
     }
     default:
-      return Status::Internal(std::string("cannot compile ") + OpcodeName(in.op));
+      return Error(in.offset, std::string("cannot compile ") + OpcodeName(in.op));
   }
 }
 
