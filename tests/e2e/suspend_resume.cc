@@ -46,6 +46,7 @@ constexpr std::string_view kGuest = R"((module
 
 constexpr uint32_t kDepth = 7;
 constexpr int kSuspendAt = 90;  // host call number; deep inside the recursion
+constexpr uint64_t kFuel = 1'000'000;  // the budget travels with the saved state
 
 uint32_t TickValue(uint32_t x) { return x * 2654435761u + 12345u; }
 
@@ -99,6 +100,7 @@ std::unique_ptr<Guest> Build(int suspend_at) {
 }
 
 deja::Outcome Run(Guest& g, std::vector<deja::Value>* results) {
+  g.store.SetFuel(kFuel);
   deja::Value args[] = {deja::Value::I32(kDepth)};
   return g.store.Call(*g.store.GetExport(g.instance, "run"), args, results);
 }
@@ -175,6 +177,11 @@ int Resume(const std::string& path) {
   }
   std::printf("resume: result %" PRIu64 ", uninterrupted %" PRIu64 "\n", got[0].i64(),
               want[0].i64());
+  if (!plain->store.fuel_remaining() ||
+      restored->store.fuel_remaining() != plain->store.fuel_remaining()) {
+    std::fprintf(stderr, "resume: fuel left differs from the uninterrupted run\n");
+    return 1;
+  }
   if (got != want || !SameGuestState(restored->store, restored->instance, plain->store,
                                      plain->instance)) {
     std::fprintf(stderr, "resume: results differ from the uninterrupted run\n");
