@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "wabt/binary-writer.h"
+#include "wabt/cast.h"
 #include "wabt/error-formatter.h"
 #include "wabt/feature.h"
 #include "wabt/ir.h"
@@ -14,6 +15,66 @@
 #include "wabt/wast-parser.h"
 
 namespace deja::text {
+namespace {
+
+constexpr u8 kCodeSectionId = 10;
+constexpr u8 kDataCountSectionId = 12;
+
+bool UsesDataSegmentIndex(const wabt::ExprList& exprs) {
+  for (const wabt::Expr& expr : exprs) {
+    switch (expr.type()) {
+      case wabt::ExprType::DataDrop:
+      case wabt::ExprType::MemoryInit:
+        return true;
+      case wabt::ExprType::Block:
+        if (UsesDataSegmentIndex(wabt::cast<wabt::BlockExpr>(&expr)->block.exprs)) return true;
+        break;
+      case wabt::ExprType::Loop:
+        if (UsesDataSegmentIndex(wabt::cast<wabt::LoopExpr>(&expr)->block.exprs)) return true;
+        break;
+      case wabt::ExprType::If: {
+        auto* if_expr = wabt::cast<wabt::IfExpr>(&expr);
+        if (UsesDataSegmentIndex(if_expr->true_.exprs)) return true;
+        if (UsesDataSegmentIndex(if_expr->false_)) return true;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+// The binary format requires a data count section before code that uses
+// data.drop or memory.init. libwabt writes one only when there are data
+// segments, so a text module using them with no segments (invalid, "unknown
+// data segment") would come out malformed instead; add the section (count 0).
+void AddMissingDataCount(const wabt::Module& module, std::vector<u8>* wasm) {
+  if (!module.data_segments.empty()) return;
+  bool used = false;
+  for (const wabt::Func* func : module.funcs) used = used || UsesDataSegmentIndex(func->exprs);
+  if (!used) return;
+  size_t pos = 8;  // after magic and version
+  while (pos < wasm->size()) {
+    u8 id = (*wasm)[pos];
+    if (id == kCodeSectionId) {
+      const u8 section[] = {kDataCountSectionId, 1, 0};
+      wasm->insert(wasm->begin() + static_cast<std::ptrdiff_t>(pos), std::begin(section),
+                   std::end(section));
+      return;
+    }
+    u64 size = 0;
+    size_t leb = pos + 1;
+    for (int shift = 0; leb < wasm->size(); shift += 7) {
+      u8 byte = (*wasm)[leb++];
+      size |= u64{byte & 0x7fu} << shift;
+      if ((byte & 0x80) == 0 || shift > 28) break;
+    }
+    pos = leb + size;
+  }
+}
+
+}  // namespace
 
 Result<std::vector<u8>> WatToWasm(std::string_view wat, std::string_view filename) {
   wabt::Errors errors;
@@ -27,13 +88,22 @@ Result<std::vector<u8>> WatToWasm(std::string_view wat, std::string_view filenam
     while (!message.empty() && message.back() == '\n') message.pop_back();
     return Status::Malformed(message);
   }
+  Result<std::vector<u8>> wasm = EncodeModule(*module);
+  if (!wasm.ok()) return wasm.status().WithContext(filename);
+  return wasm;
+}
+
+Result<std::vector<u8>> EncodeModule(const wabt::Module& module) {
+  wabt::Features features;
   wabt::MemoryStream stream;
   wabt::WriteBinaryOptions write_options(features, /*canonicalize_lebs=*/true,
                                          /*relocatable=*/false, /*write_debug_names=*/true);
-  if (wabt::Failed(wabt::WriteBinaryModule(&stream, module.get(), write_options))) {
-    return Status::Malformed(std::string(filename) + ": cannot encode module");
+  if (wabt::Failed(wabt::WriteBinaryModule(&stream, &module, write_options))) {
+    return Status::Malformed("libwabt cannot encode the module");
   }
-  return std::move(stream.output_buffer().data);
+  std::vector<u8> wasm = std::move(stream.output_buffer().data);
+  AddMissingDataCount(module, &wasm);
+  return wasm;
 }
 
 bool IsBinaryModule(std::span<const u8> bytes) {

@@ -1,0 +1,25 @@
+// The exit codes of the deja CLI: scripts rely on them, and `deja --help`
+// documents them (kExitCodesHelp).
+#pragma once
+
+namespace deja::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;     // invalid module, failed assertion, cannot instantiate
+inline constexpr int kExitUsage = 2;      // bad flags or arguments, unknown export
+inline constexpr int kExitIoError = 3;    // a file cannot be read
+inline constexpr int kExitTrap = 4;       // the guest trapped (also out of fuel, timeout)
+inline constexpr int kExitInternal = 70;  // a bug in deja (an unexpected exception)
+
+inline constexpr const char* kExitCodesHelp =
+    "Exit codes:\n"
+    "  0   success\n"
+    "  1   the module is malformed or invalid, a wast assertion failed, or\n"
+    "      the module cannot be instantiated\n"
+    "  2   usage error: bad flags or arguments, unknown export\n"
+    "  3   a file cannot be read\n"
+    "  4   the guest trapped (including out of fuel and --timeout); the trap\n"
+    "      and its WebAssembly backtrace are printed to stderr\n"
+    "  70  internal error in deja";
+
+}  // namespace deja::cli

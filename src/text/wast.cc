@@ -1,0 +1,145 @@
+#include "text/wast.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include "text/wast_runner.h"
+#include "wabt/cast.h"
+#include "wabt/error-formatter.h"
+#include "wabt/feature.h"
+#include "wabt/wast-lexer.h"
+#include "wabt/wast-parser.h"
+
+namespace deja::text {
+namespace {
+
+std::string DescribeScriptModule(const char* assertion, const wabt::ScriptModule& module) {
+  switch (module.type()) {
+    case wabt::ScriptModuleType::Text:
+      return std::string(assertion) + " (module ...)";
+    case wabt::ScriptModuleType::Binary:
+      return std::string(assertion) + " (module binary ...)";
+    case wabt::ScriptModuleType::Quoted:
+      return std::string(assertion) + " (module quote ...)";
+  }
+  return assertion;
+}
+
+// How a command reads in a report: its kind and what it acts on.
+std::string DescribeCommand(const wabt::Command& command) {
+  using wabt::cast;
+  switch (command.type) {
+    case wabt::CommandType::Module: {
+      const std::string& name = cast<wabt::ModuleCommand>(&command)->module.name;
+      return name.empty() ? "module" : "module " + name;
+    }
+    case wabt::CommandType::ScriptModule:
+      return DescribeScriptModule("module",
+                                  *cast<wabt::ScriptModuleCommand>(&command)->script_module);
+    case wabt::CommandType::Action:
+      return DescribeAction(*cast<wabt::ActionCommand>(&command)->action);
+    case wabt::CommandType::Register:
+      return "register \"" + cast<wabt::RegisterCommand>(&command)->module_name + "\"";
+    case wabt::CommandType::AssertReturn:
+      return "assert_return (" +
+             DescribeAction(*cast<wabt::AssertReturnCommand>(&command)->action) + ")";
+    case wabt::CommandType::AssertTrap:
+      return "assert_trap (" + DescribeAction(*cast<wabt::AssertTrapCommand>(&command)->action) +
+             ")";
+    case wabt::CommandType::AssertExhaustion:
+      return "assert_exhaustion (" +
+             DescribeAction(*cast<wabt::AssertExhaustionCommand>(&command)->action) + ")";
+    case wabt::CommandType::AssertMalformed:
+      return DescribeScriptModule("assert_malformed",
+                                  *cast<wabt::AssertMalformedCommand>(&command)->module);
+    case wabt::CommandType::AssertInvalid:
+      return DescribeScriptModule("assert_invalid",
+                                  *cast<wabt::AssertInvalidCommand>(&command)->module);
+    case wabt::CommandType::AssertUnlinkable:
+      return DescribeScriptModule("assert_unlinkable",
+                                  *cast<wabt::AssertUnlinkableCommand>(&command)->module);
+    case wabt::CommandType::AssertUninstantiable:
+      return DescribeScriptModule("assert_uninstantiable/assert_trap",
+                                  *cast<wabt::AssertUninstantiableCommand>(&command)->module);
+    case wabt::CommandType::AssertException:
+      return "assert_exception";
+  }
+  return "command";
+}
+
+// Parses a whole script. On failure, returns libwabt's errors as text.
+Result<std::unique_ptr<wabt::Script>> ParseScript(std::string_view text,
+                                                  std::string_view filename) {
+  wabt::Errors errors;
+  std::unique_ptr<wabt::WastLexer> lexer =
+      wabt::WastLexer::CreateBufferLexer(filename, text.data(), text.size(), &errors);
+  wabt::Features features;  // WebAssembly 2.0, plus SIMD so SIMD modules reach deja
+  wabt::WastParseOptions options(features);
+  std::unique_ptr<wabt::Script> script;
+  if (wabt::Failed(wabt::ParseWastScript(lexer.get(), &script, &errors, &options))) {
+    std::string message = wabt::FormatErrorsToString(errors, wabt::Location::Type::Text);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    return Status::Malformed(message);
+  }
+  return script;
+}
+
+}  // namespace
+
+WastCounts RunWastScript(std::string_view text, std::string_view filename,
+                         const WastOptions& options, std::ostream& out) {
+  WastCounts counts;
+  // Locations in the script point into a copy of the name that must outlive it.
+  std::string name(filename);
+  Result<std::unique_ptr<wabt::Script>> script = ParseScript(text, name);
+  if (!script.ok()) {
+    out << name << ": cannot parse the script:\n" << script.status().message() << "\n";
+    counts.failed = 1;
+    return counts;
+  }
+  WastRunner runner(options.verbose ? &out : nullptr, options.timeout);
+  if (Status s = runner.Init(); !s.ok()) {
+    out << name << ": cannot create the spectest module: " << s.ToString() << "\n";
+    counts.failed = 1;
+    return counts;
+  }
+  uint64_t hidden = 0;
+  for (wabt::Index i = 0; i < (*script)->commands.size(); ++i) {
+    CommandResult result = runner.Run(**script, i);
+    (result.passed ? counts.passed : counts.failed)++;
+    if (!result.passed && !options.verbose && counts.failed > options.max_failures_shown) {
+      ++hidden;
+      continue;
+    }
+    if (!result.passed || options.verbose) {
+      const wabt::Command& command = *(*script)->commands[i];
+      out << name << ":" << CommandLine(command) << ": " << DescribeCommand(command) << ": "
+          << (result.passed ? "ok: " : "FAILED: ") << result.detail << "\n";
+    }
+  }
+  if (hidden > 0) out << name << ": " << hidden << " more failures not shown (see --verbose)\n";
+  return counts;
+}
+
+WastCounts RunWastFile(const std::string& path, const WastOptions& options, std::ostream& out) {
+  WastCounts counts;
+  if (std::filesystem::path(path).filename().string().starts_with("simd_")) {
+    out << path << ": skipped (SIMD is not supported)\n";
+    counts.skipped = true;
+    return counts;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.is_open() || in.bad()) {
+    out << path << ": cannot read the file\n";
+    counts.failed = 1;
+  } else {
+    counts = RunWastScript(text, path, options, out);
+  }
+  out << path << ": " << counts.passed << " passed, " << counts.failed << " failed\n";
+  return counts;
+}
+
+}  // namespace deja::text
