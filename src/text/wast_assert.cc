@@ -109,7 +109,8 @@ CommandResult WastRunner::AssertNotInstantiable(const wabt::ScriptModule& module
   if (!wasm.ok()) return {false, want + ", got " + wasm.status().ToString()};
   Result<InstanceId> instance = Instantiate(*wasm);
   if (instance.ok()) return {false, want + ", got an instance"};
-  if (instance.status().code() != expected) {
+  // Like the spec interpreter, the message must start with the expected text.
+  if (instance.status().code() != expected || !instance.status().message().starts_with(text)) {
     return {false, want + ", got " + instance.status().ToString()};
   }
   return {true, instance.status().ToString()};

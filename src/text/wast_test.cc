@@ -71,12 +71,13 @@ constexpr std::string_view kFailingScript = R"wast(
 (assert_invalid (module (func (result i32) i32.const 0)) "type mismatch")
 (assert_malformed (module binary "\00asm\01\00\00\00") "unexpected end")
 (assert_unlinkable (module) "unknown import")
+(assert_unlinkable (module (import "spectest" "nope" (func))) "incompatible import type")
 (assert_trap (module) "unreachable")
 (assert_exhaustion (invoke "one") "call stack exhausted")
 (module (import "nowhere" "f" (func)))
 )wast";
 
-constexpr uint64_t kFailingCommands = 13;
+constexpr uint64_t kFailingCommands = 14;
 
 WastCounts RunScript(std::string_view script, std::string* output, WastOptions options = {}) {
   std::ostringstream out;
@@ -128,7 +129,7 @@ TEST(RunWastScript, CapsTheFailuresShown) {
   options.max_failures_shown = 2;
   WastCounts counts = RunScript(kFailingScript, &output, options);
   EXPECT_EQ(counts.failed, kFailingCommands);
-  EXPECT_NE(output.find("test.wast: 11 more failures not shown"), std::string::npos) << output;
+  EXPECT_NE(output.find("test.wast: 12 more failures not shown"), std::string::npos) << output;
   EXPECT_EQ(output.find("test.wast:7:"), std::string::npos) << output;
 }
 
