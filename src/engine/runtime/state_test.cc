@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/runtime/state_format.h"
 #include "engine/runtime/test_util.h"
 
 namespace deja {
@@ -179,6 +180,36 @@ TEST(StateTest, CorruptionIsDetected) {
   EXPECT_EQ(s->store.RestoreState(new_version).code(), Status::Code::kInvalidArgument);
 
   EXPECT_TRUE(s->store.RestoreState(good).ok());
+}
+
+// A payload cut short anywhere, even with a header and checksum that match
+// it, is refused without crashing.
+TEST(StateTest, EveryTruncationIsRefused) {
+  auto s = Build(3);
+  std::vector<Value> results;
+  ASSERT_EQ(RunGuest(*s, &results), Outcome::kSuspended) << s->store.trap().ToString();
+  auto saved = s->store.SaveState();
+  ASSERT_TRUE(saved.ok());
+  std::span<const u8> payload = std::span<const u8>(*saved).subspan(engine::kStateHeaderSize);
+  auto target = Build(0);
+  // Every cut in the shape and in the tail (thread state), a sample of the
+  // memory pages in between: checksumming each prefix makes this quadratic.
+  auto next = [&](size_t len) {
+    bool dense = len < 512 || len + 1024 >= payload.size();
+    return dense ? len + 1 : std::min(len + 4093, payload.size() - 1024);
+  };
+  for (size_t len = 0; len < payload.size(); len = next(len)) {
+    std::vector<u8> bytes;
+    engine::StateWriter w(&bytes);
+    w.Bytes({reinterpret_cast<const u8*>(engine::kStateMagic), sizeof engine::kStateMagic});
+    w.U32(engine::kStateVersion);
+    w.U64(len);
+    w.U32(engine::Crc32(payload.first(len)));
+    w.Bytes(payload.first(len));
+    ASSERT_FALSE(target->store.RestoreState(bytes).ok()) << "length " << len;
+  }
+  EXPECT_TRUE(target->store.RestoreState(*saved).ok());
+  EXPECT_TRUE(target->store.suspended());
 }
 
 TEST(StateTest, StateOfAnotherStoreIsRefused) {
