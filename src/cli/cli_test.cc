@@ -104,6 +104,16 @@ TEST_F(CliTest, InvokePrintsResultsOnePerLine) {
   EXPECT_EQ(pair.out, "2.5\n-7\n");
 }
 
+TEST_F(CliTest, InvokeCanonicalizesNansOnRequest) {
+  std::string module = Write("nan.wat",
+                             "(module (func (export \"sub\") (param f32) (result f32)"
+                             " local.get 0 local.get 0 f32.sub))");
+  // Which NaN x - x gives for a NaN x is up to the CPU, unless canonicalized.
+  CliRun canonical = Deja({"invoke", "--canonicalize-nans", module, "sub", "--", "-nan:0x1234"});
+  EXPECT_EQ(canonical.code, kExitOk) << canonical.err;
+  EXPECT_EQ(canonical.out, "nan\n");
+}
+
 TEST_F(CliTest, InvokeRejectsUnknownExportsAndBadArguments) {
   CliRun unknown = Deja({"invoke", Module(), "sub", "1"});
   EXPECT_EQ(unknown.code, kExitUsage);
