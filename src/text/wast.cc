@@ -69,21 +69,25 @@ std::string DescribeCommand(const wabt::Command& command) {
   return "command";
 }
 
+// A parsed script. Its locations point into the lexer, which must outlive it.
+struct ParsedScript {
+  std::unique_ptr<wabt::WastLexer> lexer;
+  std::unique_ptr<wabt::Script> script;
+};
+
 // Parses a whole script. On failure, returns libwabt's errors as text.
-Result<std::unique_ptr<wabt::Script>> ParseScript(std::string_view text,
-                                                  std::string_view filename) {
+Result<ParsedScript> ParseScript(std::string_view text, std::string_view filename) {
   wabt::Errors errors;
-  std::unique_ptr<wabt::WastLexer> lexer =
-      wabt::WastLexer::CreateBufferLexer(filename, text.data(), text.size(), &errors);
+  ParsedScript parsed;
+  parsed.lexer = wabt::WastLexer::CreateBufferLexer(filename, text.data(), text.size(), &errors);
   wabt::Features features;  // WebAssembly 2.0, plus SIMD so SIMD modules reach deja
   wabt::WastParseOptions options(features);
-  std::unique_ptr<wabt::Script> script;
-  if (wabt::Failed(wabt::ParseWastScript(lexer.get(), &script, &errors, &options))) {
+  if (wabt::Failed(wabt::ParseWastScript(parsed.lexer.get(), &parsed.script, &errors, &options))) {
     std::string message = wabt::FormatErrorsToString(errors, wabt::Location::Type::Text);
     while (!message.empty() && message.back() == '\n') message.pop_back();
     return Status::Malformed(message);
   }
-  return script;
+  return parsed;
 }
 
 }  // namespace
@@ -91,11 +95,10 @@ Result<std::unique_ptr<wabt::Script>> ParseScript(std::string_view text,
 WastCounts RunWastScript(std::string_view text, std::string_view filename,
                          const WastOptions& options, std::ostream& out) {
   WastCounts counts;
-  // Locations in the script point into a copy of the name that must outlive it.
   std::string name(filename);
-  Result<std::unique_ptr<wabt::Script>> script = ParseScript(text, name);
-  if (!script.ok()) {
-    out << name << ": cannot parse the script:\n" << script.status().message() << "\n";
+  Result<ParsedScript> parsed = ParseScript(text, name);
+  if (!parsed.ok()) {
+    out << name << ": cannot parse the script:\n" << parsed.status().message() << "\n";
     counts.failed = 1;
     return counts;
   }
@@ -106,15 +109,16 @@ WastCounts RunWastScript(std::string_view text, std::string_view filename,
     return counts;
   }
   uint64_t hidden = 0;
-  for (wabt::Index i = 0; i < (*script)->commands.size(); ++i) {
-    CommandResult result = runner.Run(**script, i);
+  const wabt::Script& script = *parsed->script;
+  for (wabt::Index i = 0; i < script.commands.size(); ++i) {
+    CommandResult result = runner.Run(script, i);
     (result.passed ? counts.passed : counts.failed)++;
     if (!result.passed && !options.verbose && counts.failed > options.max_failures_shown) {
       ++hidden;
       continue;
     }
     if (!result.passed || options.verbose) {
-      const wabt::Command& command = *(*script)->commands[i];
+      const wabt::Command& command = *script.commands[i];
       out << name << ":" << CommandLine(command) << ": " << DescribeCommand(command) << ": "
           << (result.passed ? "ok: " : "FAILED: ") << result.detail << "\n";
     }
