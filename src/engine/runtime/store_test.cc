@@ -155,5 +155,34 @@ TEST(StoreTest, InterruptStopsALoop) {
   EXPECT_EQ(store.trap().kind, TrapKind::kOutOfFuel);
 }
 
+TEST(StoreTest, ReferencesCrossTheCallBoundary) {
+  auto m = CompileWat(R"((module
+    (func $f (export "f"))
+    (elem declare func $f)
+    (func (export "id") (param externref) (result externref) (local.get 0))
+    (func (export "fref") (result funcref) (ref.func $f))
+    (func (export "is_null") (param funcref) (result i32) (ref.is_null (local.get 0)))))");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  Store store;
+  auto inst = store.Instantiate(*m, {});
+  ASSERT_TRUE(inst.ok()) << inst.status().ToString();
+  std::vector<Value> results;
+  Value ext[] = {Value::Extern(42)};
+  ASSERT_EQ(store.Call(*store.GetExport(*inst, "id"), ext, &results), Outcome::kReturned);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].type, ValType::kExternRef);
+  EXPECT_EQ(results[0].extern_payload(), 42u);
+  ASSERT_EQ(store.Call(*store.GetExport(*inst, "fref"), {}, &results), Outcome::kReturned);
+  EXPECT_EQ(results[0].type, ValType::kFuncRef);
+  EXPECT_EQ(results[0].lo, store.GetExport(*inst, "f")->addr + 1u);
+  Value null_ref[] = {Value::NullRef(ValType::kFuncRef)};
+  ASSERT_EQ(store.Call(*store.GetExport(*inst, "is_null"), null_ref, &results),
+            Outcome::kReturned);
+  EXPECT_EQ(results[0], Value::I32(1));
+  Value wrong_ref[] = {Value::NullRef(ValType::kExternRef)};
+  EXPECT_EQ(store.Call(*store.GetExport(*inst, "is_null"), wrong_ref, &results),
+            Outcome::kTrapped);
+}
+
 }  // namespace
 }  // namespace deja
