@@ -256,13 +256,22 @@ call_host : {
   TRAP(kHost);
 }
 
-do_return:
+do_return : {
   st.frames.pop_back();
   if (st.frames.empty()) {
     st.budget = budget;
     return Outcome::kReturned;
   }
-  goto load_frame;
+  // Within one instance the memory cache is still right (a grow by the
+  // callee updated mem_size; host calls reload everything themselves).
+  const Frame& f = st.frames.back();
+  const FuncInst& fi = store.funcs[f.func];
+  if (fi.instance != cur_instance) goto load_frame;
+  cf = fi.code;
+  pc = cf->code.data() + f.pc;
+  fp = stack + f.fp;
+  NEXT(0);
+}
 
 // The Fuel op overdrew its chunk: give the unspent part back, poll the
 // interrupt flag, and grant a new chunk that covers this block.

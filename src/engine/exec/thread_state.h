@@ -50,7 +50,7 @@ struct ThreadState {
 
 // Units granted per refill when fuel allows: bounds how long the guest runs
 // between two polls of the interrupt flag (well under a millisecond).
-inline constexpr i64 kFuelChunk = 1 << 16;
+inline constexpr i64 kFuelChunk = 1 << 14;
 
 // Fills state.trap (kind, message, backtrace from state.frames).
 void RecordTrap(ThreadState& state, TrapKind kind, std::string message);
