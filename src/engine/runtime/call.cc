@@ -101,6 +101,9 @@ Outcome Store::Call(Extern func, std::span<const Value> args, std::vector<Value>
                             ValTypeName(args[i].type) + ", expected " +
                             ValTypeName(type.params[i]));
     }
+    if (!engine::RefIsValid(s, args[i])) {
+      return ApiTrap(s, "call: argument " + std::to_string(i) + " is not a function of this store");
+    }
     slots[i] = SlotToBits(args[i].type, args[i].lo);
   }
   s.call_func = func.addr;

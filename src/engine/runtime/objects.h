@@ -31,4 +31,10 @@ Result<std::unique_ptr<TableInst>> NewTable(const TableType& type, RefBits init,
 // and declared max) fits `required` (the import's declared limits).
 bool LimitsMatch(const Limits& actual, const Limits& required);
 
+// A value from the embedder may enter the store: a funcref must be null or
+// name a function of this store (the interpreter trusts funcrefs it finds).
+inline bool RefIsValid(const StoreImpl& s, const Value& v) {
+  return v.type != ValType::kFuncRef || v.lo == kNullRef || v.lo - 1 < s.funcs.size();
+}
+
 }  // namespace deja::engine

@@ -31,7 +31,17 @@ u32 StoreImpl::InternType(const FuncType& t) {
 
 namespace {
 
-bool ValueFitsType(const Value& v, ValType t) { return v.type == t; }
+Status CheckValue(const engine::StoreImpl& s, const Value& v, ValType t, const char* what) {
+  if (v.type != t) {
+    return Status::InvalidArgument(std::string(what) + " of type " + ValTypeName(t) +
+                                   " cannot hold a " + ValTypeName(v.type));
+  }
+  if (!engine::RefIsValid(s, v)) {
+    return Status::InvalidArgument(std::string(what) + ": funcref " + std::to_string(v.lo - 1) +
+                                   " is not a function of this store");
+  }
+  return Status();
+}
 
 }  // namespace
 
@@ -62,10 +72,8 @@ Extern Store::AddHostFunc(FuncType type, HostFn fn, void* data, std::string debu
 }
 
 Result<Extern> Store::AddTable(TableType type, Value init) {
-  if (!IsRefType(type.elem) || !ValueFitsType(init, type.elem)) {
-    return Status::InvalidArgument(std::string("table of ") + ValTypeName(type.elem) +
-                                   " cannot be initialized with a " + ValTypeName(init.type));
-  }
+  if (!IsRefType(type.elem)) return Status::InvalidArgument("table elements must be references");
+  DEJA_TRY(CheckValue(*impl_, init, type.elem, "table"));
   DEJA_ASSIGN_OR_RETURN(auto table, engine::NewTable(type, init.lo, impl_->limits));
   impl_->tables.push_back(std::move(table));
   return Extern{ExternKind::kTable, static_cast<uint32_t>(impl_->tables.size() - 1)};
@@ -78,10 +86,7 @@ Result<Extern> Store::AddMemory(MemoryType type) {
 }
 
 Result<Extern> Store::AddGlobal(GlobalType type, Value value) {
-  if (!ValueFitsType(value, type.type)) {
-    return Status::InvalidArgument(std::string("global of type ") + ValTypeName(type.type) +
-                                   " cannot hold a " + ValTypeName(value.type));
-  }
+  DEJA_TRY(CheckValue(*impl_, value, type.type, "global"));
   auto g = std::make_unique<engine::GlobalInst>();
   g->type = type;
   g->lo = value.lo;
@@ -141,10 +146,7 @@ Status Store::SetGlobal(Extern global, Value value) {
   }
   engine::GlobalInst& g = *impl_->globals[global.addr];
   if (!g.type.mut) return Status::InvalidArgument("global is immutable");
-  if (!ValueFitsType(value, g.type.type)) {
-    return Status::InvalidArgument(std::string("global of type ") + ValTypeName(g.type.type) +
-                                   " cannot hold a " + ValTypeName(value.type));
-  }
+  DEJA_TRY(CheckValue(*impl_, value, g.type.type, "global"));
   g.lo = value.lo;
   g.hi = value.hi;
   return Status();

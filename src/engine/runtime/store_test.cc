@@ -182,6 +182,12 @@ TEST(StoreTest, ReferencesCrossTheCallBoundary) {
   Value wrong_ref[] = {Value::NullRef(ValType::kExternRef)};
   EXPECT_EQ(store.Call(*store.GetExport(*inst, "is_null"), wrong_ref, &results),
             Outcome::kTrapped);
+  // A funcref the store never made is refused at the boundary.
+  Value bogus[] = {{ValType::kFuncRef, 1000, 0}};
+  EXPECT_EQ(store.Call(*store.GetExport(*inst, "is_null"), bogus, &results), Outcome::kTrapped);
+  EXPECT_EQ(store.trap().kind, TrapKind::kHost);
+  EXPECT_FALSE(store.AddGlobal({ValType::kFuncRef, true}, bogus[0]).ok());
+  EXPECT_FALSE(store.AddTable({ValType::kFuncRef, {1, std::nullopt}}, bogus[0]).ok());
 }
 
 }  // namespace
