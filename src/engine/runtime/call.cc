@@ -118,6 +118,9 @@ Outcome Store::Resume(std::span<const Value> host_results, std::vector<Value>* r
   }
   std::vector<uint64_t> slots(host_results.size());
   for (size_t i = 0; i < host_results.size(); ++i) {
+    if (!engine::RefIsValid(s, host_results[i])) {
+      return ApiTrap(s, "resume: result " + std::to_string(i) + " is not a function of this store");
+    }
     slots[i] = SlotToBits(host_results[i].type, host_results[i].lo);
   }
   return Finish(s, s.thread->Resume(slots), results);
