@@ -36,7 +36,7 @@ int RunWast(const WastArgs& args, const CliStreams& io) {
   for (const std::string& file : args.files) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec)) {
-      io.err << "deja wast: cannot read " << file << ": no such file\n";
+      io.err << "deja wast: cannot read " << file << ": not a regular file\n";
       unreadable = true;
     }
     total += text::RunWastFile(file, options, io.out);

@@ -134,8 +134,12 @@ WastCounts RunWastFile(const std::string& path, const WastOptions& options, std:
     counts.skipped = true;
     return counts;
   }
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Only regular files: reading a directory through a stream throws.
+  std::error_code ec;
+  std::ifstream in;
+  if (std::filesystem::is_regular_file(path, ec)) in.open(path, std::ios::binary);
+  std::string text;
+  if (in.is_open()) text.assign(std::istreambuf_iterator<char>(in), {});
   if (!in.is_open() || in.bad()) {
     out << path << ": cannot read the file\n";
     counts.failed = 1;

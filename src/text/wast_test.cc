@@ -153,6 +153,7 @@ TEST(RunWastFile, SkipsSimdFilesAndFailsOnMissingFiles) {
   WastCounts simd = RunWastFile("/nonexistent/simd_lane.wast", {}, out);
   EXPECT_TRUE(simd.skipped);
   EXPECT_EQ(simd.failed, 0u);
+  EXPECT_EQ(RunWastFile("/", {}, out).failed, 1u);  // a directory
   WastCounts missing = RunWastFile("/nonexistent/i32.wast", {}, out);
   EXPECT_EQ(missing.failed, 1u);
   EXPECT_NE(out.str().find("/nonexistent/i32.wast: 0 passed, 1 failed\n"), std::string::npos)

@@ -1,5 +1,6 @@
 #include "text/wat.h"
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -112,6 +113,11 @@ bool IsBinaryModule(std::span<const u8> bytes) {
 }
 
 Result<std::vector<u8>> LoadModuleFile(const std::string& path) {
+  // Only regular files: reading a directory through a stream throws.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Status::IoError("cannot open " + path + ": not a regular file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IoError("cannot open " + path);
   std::vector<u8> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -23,6 +23,9 @@ TEST(LoadModuleFile, MissingFileIsAnIoError) {
   auto wasm = LoadModuleFile("/nonexistent/x.wasm");
   ASSERT_FALSE(wasm.ok());
   EXPECT_EQ(wasm.status().code(), Status::Code::kIoError);
+  auto dir = LoadModuleFile("/");
+  ASSERT_FALSE(dir.ok());
+  EXPECT_EQ(dir.status().code(), Status::Code::kIoError);
 }
 
 }  // namespace
