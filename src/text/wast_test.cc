@@ -141,6 +141,23 @@ TEST(RunWastScript, UnparsableScriptIsOneFailure) {
   EXPECT_NE(output.find("test.wast: cannot parse the script"), std::string::npos) << output;
 }
 
+TEST(RunWastScript, RefusesTopLevelQuotedModulesThatLibwabtCannotParse) {
+  std::string output;
+  // Quoted modules inside assertions, strings and comments are fine.
+  WastCounts fine = RunScript(R"wast(
+    (; (module quote "") ;) ;; (module quote "")
+    (assert_malformed (module quote "(func") "unexpected end")
+    (module $m (func (export "(module quote")))
+  )wast",
+                              &output);
+  EXPECT_EQ(fine.failed, 0u) << output;
+  EXPECT_EQ(fine.passed, 2u) << output;
+  WastCounts refused = RunScript("(module)\n(module $q\n quote \"(func)\")", &output);
+  EXPECT_EQ(refused.passed, 0u);
+  EXPECT_EQ(refused.failed, 1u);
+  EXPECT_NE(output.find("test.wast:2: a (module quote ...) command"), std::string::npos) << output;
+}
+
 TEST(RunWastScript, SimdModulesAreUnsupportedAndCountAsFailures) {
   std::string output;
   WastCounts counts = RunScript("(module (func (result v128) v128.const i32x4 1 2 3 4))", &output);
