@@ -91,6 +91,17 @@ TEST(CompilerTest, EqzBrIfBecomesBrUnless) {
   EXPECT_FALSE(Uses(f, IOp::kI32Eqz_S));
 }
 
+TEST(CompilerTest, CompareAndIfFuseIntoTheInvertedBranch) {
+  CompiledFunc f = CompileOne(R"((func (param i32) (result i32)
+      (if (result i32) (i32.lt_s (local.get 0) (i32.const 3))
+        (then (i32.const 1)) (else (i32.const 2)))))");
+  EXPECT_TRUE(Uses(f, IOp::kBrUnlessI32LtS_SI));
+  EXPECT_FALSE(Uses(f, IOp::kI32LtS_SI));
+  CompiledFunc g = CompileOne(R"((func (param i32) (if (i32.eqz (local.get 0)) (then nop))))");
+  EXPECT_TRUE(Uses(g, IOp::kBrIf));
+  EXPECT_FALSE(Uses(g, IOp::kI32Eqz_S));
+}
+
 TEST(CompilerTest, CanonicalizingVariantsAreChosenAtCompileTime) {
   std::string_view wat = R"((func (param f32 f32) (result f32) (f32.div (local.get 0) (local.get 1))))";
   EXPECT_TRUE(Uses(CompileOne(wat), IOp::kF32Div_SS));

@@ -79,7 +79,17 @@ class FuncCompiler {
   void EmitBranchMoves(const Ctrl& target);
   void EmitJumpTo(Ctrl& target, IOp op, std::initializer_list<u64> imms_before_offset);
   void EmitReturn();
-  bool TryFuseBrIf(Ctrl& target);
+  // A condition that is the fresh result of a compare or i32.eqz, which a
+  // following br_if or if can test directly.
+  struct FusedCond {
+    size_t start = 0;   // the compare's first word
+    u64 a = 0, b = 0;   // its operands (b unused for eqz)
+    bool has_b = false;
+    IOp if_true{}, if_false{};  // jump when the condition holds / fails
+  };
+  bool FusableCond(FusedCond* out) const;
+  void DropFusedCond(const FusedCond& c);  // removes the compare; pops its result
+  void EmitFused(const FusedCond& c, bool when_true, Ctrl* target, Fixup* fixup);
   void EndBlock();
 
   const Module& module_;

@@ -137,31 +137,47 @@ void FuncCompiler::EmitJumpTo(Ctrl& target, IOp op, std::initializer_list<u64> i
   }
 }
 
-// `cmp; br_if` becomes one BrIf<cmp> and `i32.eqz; br_if` one BrUnless when
-// the condition is the last op's fresh result and the branch moves nothing.
-bool FuncCompiler::TryFuseBrIf(Ctrl& target) {
+// `cmp; br_if` becomes one BrIf<cmp>, `cmp; if` one BrUnless<cmp>, and
+// i32.eqz flips BrIf/BrUnless, when the condition is the last op's result.
+bool FuncCompiler::FusableCond(FusedCond* out) const {
   size_t start = last_generic_start_;
   if (start == SIZE_MAX || last_dst_word_ != start + 1) return false;
   if (stack_.back().where != Where::kSlot || out_.code[start + 1] != SlotOf(Top())) return false;
-  bool is_compare = last_generic_.kind == OpVariants::Kind::kCompare;
-  bool is_eqz = last_generic_.first == IOp::kI32Eqz_S;
-  if (!is_compare && !is_eqz) return false;
+  if (last_generic_.kind == OpVariants::Kind::kCompare) {
+    *out = FusedCond{start, out_.code[start + 2], out_.code[start + 3], true,
+                     last_generic_.FusedBrIf(last_generic_imm_),
+                     last_generic_.FusedBrUnless(last_generic_imm_)};
+    return true;
+  }
+  if (last_generic_.first == IOp::kI32Eqz_S) {
+    *out = FusedCond{start, out_.code[start + 2], 0, false, IOp::kBrUnless, IOp::kBrIf};
+    return true;
+  }
+  return false;
+}
+
+void FuncCompiler::DropFusedCond(const FusedCond& c) {
   Pop(1);
-  if (MovesNeeded(target)) {
-    PushSlot();
-    return false;
-  }
-  u64 a = out_.code[start + 2];
-  u64 b = is_compare ? out_.code[start + 3] : 0;
-  out_.code.resize(start);
-  while (!out_.offsets.empty() && out_.offsets.back().first > start) out_.offsets.pop_back();
-  if (is_compare) {
-    EmitJumpTo(target, last_generic_.FusedBrIf(last_generic_imm_), {a, b});
-  } else {
-    EmitJumpTo(target, IOp::kBrUnless, {a});
-  }
+  out_.code.resize(c.start);
+  while (!out_.offsets.empty() && out_.offsets.back().first > c.start) out_.offsets.pop_back();
   last_generic_start_ = SIZE_MAX;
-  return true;
+  last_dst_word_ = SIZE_MAX;
+}
+
+// Emits the fused branch; its offset goes to `target`'s label or, without
+// a target, is returned in `fixup` for the caller to bind.
+void FuncCompiler::EmitFused(const FusedCond& c, bool when_true, Ctrl* target, Fixup* fixup) {
+  IOp op = when_true ? c.if_true : c.if_false;
+  if (target != nullptr) {
+    if (c.has_b) {
+      EmitJumpTo(*target, op, {c.a, c.b});
+    } else {
+      EmitJumpTo(*target, op, {c.a});
+    }
+    return;
+  }
+  u32 start = c.has_b ? Emit(op, {c.a, c.b, 0}) : Emit(op, {c.a, 0});
+  *fixup = Fixup{static_cast<u32>(out_.code.size() - 1), start};
 }
 
 void FuncCompiler::EmitReturn() {
@@ -203,9 +219,16 @@ Status FuncCompiler::StepControl(const Instr& in) {
       c.kind = in.op;
       BlockArity(in.block_type, &c.num_params, &c.num_results);
       u32 cond = 0;
+      FusedCond fused;
+      bool is_fused = false;
       if (in.op == Opcode::kIf) {
-        cond = Operand(Top());
-        Pop(1);
+        is_fused = FusableCond(&fused);
+        if (is_fused) {
+          DropFusedCond(fused);  // its operands are not overwritten below
+        } else {
+          cond = Operand(Top());
+          Pop(1);
+        }
       }
       MaterializeAll();
       c.height = static_cast<u32>(stack_.size()) - c.num_params;
@@ -214,9 +237,13 @@ Status FuncCompiler::StepControl(const Instr& in) {
         StartFuelBlock();
         c.loop_start = static_cast<u32>(fuel_word_ - 1);
       } else if (in.op == Opcode::kIf) {
-        u32 start = Emit(IOp::kBrUnless, {cond, 0});
         c.has_else_fixup = true;
-        c.else_fixup = Fixup{start + 2, start};
+        if (is_fused) {
+          EmitFused(fused, false, nullptr, &c.else_fixup);
+        } else {
+          u32 start = Emit(IOp::kBrUnless, {cond, 0});
+          c.else_fixup = Fixup{start + 2, start};
+        }
       }
       ctrls_.push_back(std::move(c));
       return Status();
@@ -253,7 +280,17 @@ Status FuncCompiler::StepControl(const Instr& in) {
       return Status();
     }
     case Opcode::kBrIf: {
-      if (TryFuseBrIf(Label(in.index))) return Status();
+      FusedCond fused;
+      if (FusableCond(&fused)) {
+        Pop(1);
+        bool fusable = !MovesNeeded(Label(in.index));
+        PushSlot();
+        if (fusable) {
+          DropFusedCond(fused);
+          EmitFused(fused, true, &Label(in.index), nullptr);
+          return Status();
+        }
+      }
       u32 cond = Operand(Top());
       Pop(1);
       Ctrl& target = Label(in.index);

@@ -10,7 +10,8 @@ namespace deja::engine {
 struct OpVariants {
   enum class Kind : u8 { kNone, kBinary, kCompare, kFloatBinary, kUnary, kFloatUnary, kLoad, kStore };
   Kind kind = Kind::kNone;
-  // kBinary: _SS, _SI follow; kCompare: _SS, _SI, BrIf_SS, BrIf_SI;
+  // kBinary: _SS, _SI follow; kCompare: _SS, _SI, BrIf_SS, BrIf_SI,
+  // BrUnless_SS, BrUnless_SI;
   // kFloatBinary: _SS, _SI, _SS_C, _SI_C;
   // kUnary: _S; kFloatUnary: _S, _S_C; kLoad/kStore: the op.
   IOp first = IOp::kCount;
@@ -20,9 +21,13 @@ struct OpVariants {
     if (canonical) i += kind == Kind::kFloatBinary ? 2 : kind == Kind::kFloatUnary ? 1 : 0;
     return static_cast<IOp>(i);
   }
-  // kCompare: the variant fused with br_if.
+  // kCompare: the variants fused with a conditional branch taken when the
+  // comparison holds (br_if) or fails (if).
   IOp FusedBrIf(bool immediate) const {
     return static_cast<IOp>(static_cast<u16>(first) + 2 + (immediate ? 1 : 0));
+  }
+  IOp FusedBrUnless(bool immediate) const {
+    return static_cast<IOp>(static_cast<u16>(first) + 4 + (immediate ? 1 : 0));
   }
 };
 

@@ -49,8 +49,9 @@ Outcome Run(ThreadState* state, const void* const** table_out) {
   static const void* const kHandlers[] = {
 #define DEJA_BINOP(Name, T, R, ...) &&L_##Name##_SS, &&L_##Name##_SI,
 #define DEJA_FBINOP(Name, T, ...) &&L_##Name##_SS, &&L_##Name##_SI, &&L_##Name##_SS_C, &&L_##Name##_SI_C,
-#define DEJA_CMP(Name, T, ...) \
-  &&L_##Name##_SS, &&L_##Name##_SI, &&L_BrIf##Name##_SS, &&L_BrIf##Name##_SI,
+#define DEJA_CMP(Name, T, ...)                                                  \
+  &&L_##Name##_SS, &&L_##Name##_SI, &&L_BrIf##Name##_SS, &&L_BrIf##Name##_SI, \
+      &&L_BrUnless##Name##_SS, &&L_BrUnless##Name##_SI,
 #define DEJA_UNOP(Name, T, R, ...) &&L_##Name##_S,
 #define DEJA_FUNOP(Name, T, R, ...) &&L_##Name##_S, &&L_##Name##_S_C,
 #define DEJA_LOAD(Name, M, R) &&L_##Name,
@@ -139,20 +140,22 @@ load_frame : {
     S(1) = (__VA_ARGS__) ? 1 : 0;             \
     NEXT(4);                                  \
   }
-#define DEJA_BRIF_VARIANT(Label, B, ...)     \
-  Label : {                                  \
-    auto a = Get<T_>(S(1));                  \
-    auto b = Get<T_>(B);                     \
-    if (__VA_ARGS__) JUMP(I(3));             \
-    NEXT(4);                                 \
+#define DEJA_BRIF_VARIANT(Label, B, Want, ...) \
+  Label : {                                    \
+    auto a = Get<T_>(S(1));                    \
+    auto b = Get<T_>(B);                       \
+    if (static_cast<bool>(__VA_ARGS__) == Want) JUMP(I(3)); \
+    NEXT(4);                                   \
   }
 #define DEJA_CMP(Name, T, ...)                                  \
   {                                                             \
     using T_ = T;                                               \
     DEJA_CMP_VARIANT(L_##Name##_SS, S(3), __VA_ARGS__)          \
     DEJA_CMP_VARIANT(L_##Name##_SI, I(3), __VA_ARGS__)          \
-    DEJA_BRIF_VARIANT(L_BrIf##Name##_SS, S(2), __VA_ARGS__)     \
-    DEJA_BRIF_VARIANT(L_BrIf##Name##_SI, I(2), __VA_ARGS__)     \
+    DEJA_BRIF_VARIANT(L_BrIf##Name##_SS, S(2), true, __VA_ARGS__)      \
+    DEJA_BRIF_VARIANT(L_BrIf##Name##_SI, I(2), true, __VA_ARGS__)      \
+    DEJA_BRIF_VARIANT(L_BrUnless##Name##_SS, S(2), false, __VA_ARGS__) \
+    DEJA_BRIF_VARIANT(L_BrUnless##Name##_SI, I(2), false, __VA_ARGS__) \
   }
 #define DEJA_UNOP(Name, T, R, ...) \
   L_##Name##_S : {                 \
