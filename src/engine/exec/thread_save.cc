@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "engine/compile/code.h"
+#include "engine/exec/interp.h"
 #include "engine/exec/thread.h"
 #include "engine/exec/thread_state.h"
 #include "engine/runtime/store_impl.h"
@@ -40,6 +41,33 @@ u64 StackHeight(const ThreadState& st) {
 
 Status Corrupt(const char* what) {
   return Status::Corruption(std::string("thread state: ") + what);
+}
+
+// A saved pc is always a return address: just after a call instruction. Its
+// argument base says where the next frame (or the host call's slots) starts.
+bool CallBaseBefore(const CompiledFunc& cf, u32 pc, u64* base) {
+  if (pc >= 3 && cf.code[pc - 3] == HandlerWord(IOp::kCall)) {
+    *base = cf.code[pc - 1];
+    return true;
+  }
+  if (pc >= 5 && cf.code[pc - 5] == HandlerWord(IOp::kCallIndirect)) {
+    *base = cf.code[pc - 2];
+    return true;
+  }
+  return false;
+}
+
+// Frames must chain exactly as calls made them, so that running from the
+// restored state can only do what the code itself could have done.
+bool FramesChain(const ThreadState& st) {
+  for (size_t i = 0; i < st.frames.size(); ++i) {
+    const Frame& f = st.frames[i];
+    u64 base = 0;
+    if (!CallBaseBefore(*st.store.funcs[f.func].code, f.pc, &base)) return false;
+    u64 next = i + 1 < st.frames.size() ? st.frames[i + 1].fp : st.pending_slot;
+    if (static_cast<u64>(f.fp) + base != next) return false;
+  }
+  return st.frames.empty() || st.frames[0].fp == 0;
 }
 
 }  // namespace
@@ -107,6 +135,8 @@ Status Thread::RestoreState(std::span<const u8>* in) {
     return Corrupt("pending host call out of range");
   }
   if (st_new.budget < 0 || st_new.granted < st_new.budget) return Corrupt("bad fuel");
+  if (!st_new.suspended && !st_new.frames.empty()) return Corrupt("frames without a suspended call");
+  if (!FramesChain(st_new)) return Corrupt("frames do not chain");
   // Move the checked state into place (the slot array too: it is ours).
   ThreadState& st = *s_;
   st.slots.swap(st_new.slots);

@@ -209,6 +209,12 @@ TEST(ThreadTest, ThreadStateRoundTripsAndRejectsGarbage) {
   wrong_magic[0] ^= 1;
   std::span<const u8> bad2(wrong_magic);
   EXPECT_EQ(thread.RestoreState(&bad2).code(), Status::Code::kCorruption);
+  // A frame whose pc is not a return address is refused (header: 58 bytes,
+  // then each frame as func, pc, fp).
+  std::vector<u8> moved_pc = saved;
+  moved_pc[62] += 1;
+  std::span<const u8> bad3(moved_pc);
+  EXPECT_EQ(thread.RestoreState(&bad3).code(), Status::Code::kCorruption);
   // The failed restores left the good state in place.
   ASSERT_EQ(store.Resume(std::vector<Value>{Value::I32(1)}, &results), Outcome::kSuspended);
   ASSERT_EQ(store.Resume(std::vector<Value>{Value::I32(2)}, &results), Outcome::kReturned);
