@@ -4,6 +4,7 @@
 // nothing until an operator names them as operands.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -90,7 +91,12 @@ class FuncCompiler {
   bool FusableCond(FusedCond* out) const;
   void DropFusedCond(const FusedCond& c);  // removes the compare; pops its result
   void EmitFused(const FusedCond& c, bool when_true, Ctrl* target, Fixup* fixup);
+  void BeginBlock(const Instr& in);  // block, loop, if
+  void BeginElse();
   void EndBlock();
+  void BrIf(u32 depth);
+  void BrTable(std::span<const u32> targets);
+  void CallOp(const Instr& in);  // call, call_indirect
 
   const Module& module_;
   u32 func_index_;

@@ -214,148 +214,163 @@ Status FuncCompiler::StepControl(const Instr& in) {
       return Status();
     case Opcode::kBlock:
     case Opcode::kLoop:
-    case Opcode::kIf: {
-      Ctrl c;
-      c.kind = in.op;
-      BlockArity(in.block_type, &c.num_params, &c.num_results);
-      u32 cond = 0;
-      FusedCond fused;
-      bool is_fused = false;
-      if (in.op == Opcode::kIf) {
-        is_fused = FusableCond(&fused);
-        if (is_fused) {
-          DropFusedCond(fused);  // its operands are not overwritten below
-        } else {
-          cond = Operand(Top());
-          Pop(1);
-        }
-      }
-      MaterializeAll();
-      c.height = static_cast<u32>(stack_.size()) - c.num_params;
-      if (in.op == Opcode::kLoop) {
-        BindLabel();
-        StartFuelBlock();
-        c.loop_start = static_cast<u32>(fuel_word_ - 1);
-      } else if (in.op == Opcode::kIf) {
-        c.has_else_fixup = true;
-        if (is_fused) {
-          EmitFused(fused, false, nullptr, &c.else_fixup);
-        } else {
-          u32 start = Emit(IOp::kBrUnless, {cond, 0});
-          c.else_fixup = Fixup{start + 2, start};
-        }
-      }
-      ctrls_.push_back(std::move(c));
+    case Opcode::kIf:
+      BeginBlock(in);
       return Status();
-    }
-    case Opcode::kElse: {
-      Ctrl& c = ctrls_.back();
-      if (!unreachable_) {
-        for (u32 i = 0; i < c.num_results; ++i) Materialize(c.height + i);
-        EmitJumpTo(c, IOp::kBr, {});
-      }
-      BindLabel();
-      BindFixup(c.else_fixup, static_cast<u32>(out_.code.size()));
-      c.has_else_fixup = false;
-      c.kind = Opcode::kElse;
-      StartFuelBlock();
-      stack_.resize(c.height);
-      for (u32 i = 0; i < c.num_params; ++i) PushSlot();
-      unreachable_ = false;
+    case Opcode::kElse:
+      BeginElse();
       return Status();
-    }
     case Opcode::kEnd:
       EndBlock();
       return Status();
-    case Opcode::kBr: {
+    case Opcode::kBr:
       if (in.index + 1 == ctrls_.size()) {
         EmitReturn();
-        unreachable_ = true;
-        return Status();
-      }
-      Ctrl& target = Label(in.index);
-      EmitBranchMoves(target);
-      EmitJumpTo(target, IOp::kBr, {});
-      unreachable_ = true;
-      return Status();
-    }
-    case Opcode::kBrIf: {
-      FusedCond fused;
-      if (FusableCond(&fused)) {
-        Pop(1);
-        bool fusable = !MovesNeeded(Label(in.index));
-        PushSlot();
-        if (fusable) {
-          DropFusedCond(fused);
-          EmitFused(fused, true, &Label(in.index), nullptr);
-          return Status();
-        }
-      }
-      u32 cond = Operand(Top());
-      Pop(1);
-      Ctrl& target = Label(in.index);
-      if (!MovesNeeded(target)) {
-        EmitJumpTo(target, IOp::kBrIf, {cond});
-        return Status();
-      }
-      u32 skip = Emit(IOp::kBrUnless, {cond, 0});
-      EmitBranchMoves(target);
-      EmitJumpTo(target, IOp::kBr, {});
-      BindLabel();
-      BindFixup(Fixup{skip + 2, skip}, static_cast<u32>(out_.code.size()));
-      return Status();
-    }
-    case Opcode::kBrTable: {
-      std::vector<u32> depths(in.targets.begin(), in.targets.end());
-      u32 index = Operand(Top());
-      Pop(1);
-      u32 start = Emit(IOp::kBrTable, {index, depths.size() - 1});
-      size_t table = out_.code.size();
-      out_.code.resize(table + depths.size(), 0);
-      for (size_t i = 0; i < depths.size(); ++i) {
-        Ctrl& target = Label(depths[i]);
-        Fixup f{static_cast<u32>(table + i), start};
-        if (!MovesNeeded(target)) {
-          if (target.kind == Opcode::kLoop) {
-            BindFixup(f, target.loop_start);
-          } else {
-            target.fixups.push_back(f);
-          }
-          continue;
-        }
-        BindFixup(f, static_cast<u32>(out_.code.size()));  // a stub: moves, then jump
+      } else {
+        Ctrl& target = Label(in.index);
         EmitBranchMoves(target);
         EmitJumpTo(target, IOp::kBr, {});
       }
       unreachable_ = true;
       return Status();
-    }
+    case Opcode::kBrIf:
+      BrIf(in.index);
+      return Status();
+    case Opcode::kBrTable:
+      BrTable(in.targets);
+      unreachable_ = true;
+      return Status();
     case Opcode::kReturn:
       EmitReturn();
       unreachable_ = true;
       return Status();
     case Opcode::kCall:
-    case Opcode::kCallIndirect: {
-      bool indirect = in.op == Opcode::kCallIndirect;
-      const FuncType& t =
-          indirect ? module_.types[in.index] : module_.func_type(in.index);
-      u32 index_slot = indirect ? Operand(Top()) : 0;
-      if (indirect) Pop(1);
-      size_t first = stack_.size() - t.params.size();
-      for (size_t i = first; i < stack_.size(); ++i) Materialize(i);
-      u32 base = SlotOf(first);
-      if (indirect) {
-        Emit(IOp::kCallIndirect, {in.index, in.index2, base, index_slot});
-      } else {
-        Emit(IOp::kCall, {in.index, base});
-      }
-      Pop(t.params.size());
-      for (size_t i = 0; i < t.results.size(); ++i) PushSlot();
+    case Opcode::kCallIndirect:
+      CallOp(in);
       return Status();
-    }
     default:
       return Error(in.offset, std::string("cannot compile ") + OpcodeName(in.op));
   }
+}
+
+void FuncCompiler::BeginBlock(const Instr& in) {
+  Ctrl c;
+  c.kind = in.op;
+  BlockArity(in.block_type, &c.num_params, &c.num_results);
+  u32 cond = 0;
+  FusedCond fused;
+  bool is_fused = false;
+  if (in.op == Opcode::kIf) {
+    is_fused = FusableCond(&fused);
+    if (is_fused) {
+      DropFusedCond(fused);  // its operands are not overwritten below
+    } else {
+      cond = Operand(Top());
+      Pop(1);
+    }
+  }
+  MaterializeAll();
+  c.height = static_cast<u32>(stack_.size()) - c.num_params;
+  if (in.op == Opcode::kLoop) {
+    BindLabel();
+    StartFuelBlock();
+    c.loop_start = static_cast<u32>(fuel_word_ - 1);
+  } else if (in.op == Opcode::kIf) {
+    c.has_else_fixup = true;
+    if (is_fused) {
+      EmitFused(fused, false, nullptr, &c.else_fixup);
+    } else {
+      u32 start = Emit(IOp::kBrUnless, {cond, 0});
+      c.else_fixup = Fixup{start + 2, start};
+    }
+  }
+  ctrls_.push_back(std::move(c));
+}
+
+void FuncCompiler::BeginElse() {
+  Ctrl& c = ctrls_.back();
+  if (!unreachable_) {
+    for (u32 i = 0; i < c.num_results; ++i) Materialize(c.height + i);
+    EmitJumpTo(c, IOp::kBr, {});
+  }
+  BindLabel();
+  BindFixup(c.else_fixup, static_cast<u32>(out_.code.size()));
+  c.has_else_fixup = false;
+  c.kind = Opcode::kElse;
+  StartFuelBlock();
+  stack_.resize(c.height);
+  for (u32 i = 0; i < c.num_params; ++i) PushSlot();
+  unreachable_ = false;
+}
+
+void FuncCompiler::BrIf(u32 depth) {
+  FusedCond fused;
+  if (FusableCond(&fused)) {
+    Pop(1);
+    bool fusable = !MovesNeeded(Label(depth));
+    PushSlot();
+    if (fusable) {
+      DropFusedCond(fused);
+      EmitFused(fused, true, &Label(depth), nullptr);
+      return;
+    }
+  }
+  u32 cond = Operand(Top());
+  Pop(1);
+  Ctrl& target = Label(depth);
+  if (!MovesNeeded(target)) {
+    EmitJumpTo(target, IOp::kBrIf, {cond});
+    return;
+  }
+  // Moves happen only on the taken path: the fall-through keeps its values.
+  u32 skip = Emit(IOp::kBrUnless, {cond, 0});
+  EmitBranchMoves(target);
+  EmitJumpTo(target, IOp::kBr, {});
+  BindLabel();
+  BindFixup(Fixup{skip + 2, skip}, static_cast<u32>(out_.code.size()));
+}
+
+void FuncCompiler::BrTable(std::span<const u32> targets) {
+  std::vector<u32> depths(targets.begin(), targets.end());
+  u32 index = Operand(Top());
+  Pop(1);
+  u32 start = Emit(IOp::kBrTable, {index, depths.size() - 1});
+  size_t table = out_.code.size();
+  out_.code.resize(table + depths.size(), 0);
+  for (size_t i = 0; i < depths.size(); ++i) {
+    Ctrl& target = Label(depths[i]);
+    Fixup f{static_cast<u32>(table + i), start};
+    if (!MovesNeeded(target)) {
+      if (target.kind == Opcode::kLoop) {
+        BindFixup(f, target.loop_start);
+      } else {
+        target.fixups.push_back(f);
+      }
+      continue;
+    }
+    BindFixup(f, static_cast<u32>(out_.code.size()));  // a stub: moves, then jump
+    EmitBranchMoves(target);
+    EmitJumpTo(target, IOp::kBr, {});
+  }
+}
+
+// Arguments are materialized in consecutive slots, which become the start
+// of the callee's frame; results come back in the same place.
+void FuncCompiler::CallOp(const Instr& in) {
+  bool indirect = in.op == Opcode::kCallIndirect;
+  const FuncType& t = indirect ? module_.types[in.index] : module_.func_type(in.index);
+  u32 index_slot = indirect ? Operand(Top()) : 0;
+  if (indirect) Pop(1);
+  size_t first = stack_.size() - t.params.size();
+  for (size_t i = first; i < stack_.size(); ++i) Materialize(i);
+  u32 base = SlotOf(first);
+  if (indirect) {
+    Emit(IOp::kCallIndirect, {in.index, in.index2, base, index_slot});
+  } else {
+    Emit(IOp::kCall, {in.index, base});
+  }
+  Pop(t.params.size());
+  for (size_t i = 0; i < t.results.size(); ++i) PushSlot();
 }
 
 void FuncCompiler::EndBlock() {
