@@ -14,8 +14,8 @@ struct CompiledFunc {
   std::vector<u64> code;  // handler words followed by immediates
   u32 num_params = 0;
   u32 num_results = 0;
-  u32 num_locals = 0;     // declared locals (zeroed on entry), after the params
-  u32 frame_slots = 0;    // params + locals + maximum temporaries
+  u32 num_locals = 0;   // declared locals (zeroed on entry), after the params
+  u32 frame_slots = 0;  // params + locals + maximum temporaries
   // (code offset of an instruction, Wasm byte offset in the module), sorted by
   // code offset; an instruction maps to the greatest entry at or before it.
   std::vector<std::pair<u32, u32>> offsets;

@@ -16,6 +16,7 @@ namespace deja::engine {
 // imported functions). Requires: `module` passed ValidateModule.
 // Errors: kInternal if a body breaks an assumption validation guarantees,
 // kResourceExhausted if a frame is too large to address.
-Result<std::vector<CompiledFunc>> CompileModule(const Module& module, const CompileOptions& options);
+Result<std::vector<CompiledFunc>> CompileModule(const Module& module,
+                                                const CompileOptions& options);
 
 }  // namespace deja::engine

@@ -47,9 +47,20 @@ TEST(CompilerTest, LocalsAreOperandsAndLocalGetDisappears) {
 TEST(CompilerTest, ConstantsAreImmediates) {
   CompiledFunc f =
       CompileOne(R"((func (param i64) (result i64) (i64.add (local.get 0) (i64.const -5))))");
-  std::vector<u64> expected = {H(IOp::kFuel), 4, H(IOp::kI64Add_SI), 1, 0, static_cast<u64>(-5),
+  std::vector<u64> expected = {H(IOp::kFuel),    4, H(IOp::kI64Add_SI), 1, 0, static_cast<u64>(-5),
                                H(IOp::kReturn1), 1};
   EXPECT_EQ(f.code, expected);
+}
+
+TEST(CompilerTest, CommutativeOpsTakeAConstantFirstOperandAsImmediate) {
+  CompiledFunc f =
+      CompileOne(R"((func (param i32) (result i32) (i32.mul (i32.const 3) (local.get 0))))");
+  std::vector<u64> expected = {H(IOp::kFuel), 4, H(IOp::kI32Mul_SI), 1, 0, 3, H(IOp::kReturn1), 1};
+  EXPECT_EQ(f.code, expected);
+  // Not for non-commutative ones: the constant is materialized.
+  EXPECT_TRUE(Uses(CompileOne(R"((func (param i32) (result i32)
+      (i32.sub (i32.const 3) (local.get 0))))"),
+                   IOp::kConst));
 }
 
 TEST(CompilerTest, LocalSetRetargetsTheProducer) {
@@ -64,9 +75,9 @@ TEST(CompilerTest, LocalSetKeepsPendingReadsOfTheOldValue) {
   // local.get 0 is still on the stack when local 0 changes: it is copied first.
   CompiledFunc f = CompileOne(R"((func (param i32) (result i32)
       (local.get 0) (local.set 0 (i32.const 7)) (local.get 0) (i32.sub)))");
-  std::vector<u64> expected = {H(IOp::kFuel), 6,           H(IOp::kCopy),      1, 0,
-                               H(IOp::kConst), 0, 7,        H(IOp::kI32Sub_SS), 1, 1, 0,
-                               H(IOp::kReturn1), 1};
+  std::vector<u64> expected = {
+      H(IOp::kFuel),    6, H(IOp::kCopy), 1, 0, H(IOp::kConst), 0, 7, H(IOp::kI32Sub_SS), 1, 1, 0,
+      H(IOp::kReturn1), 1};
   EXPECT_EQ(f.code, expected);
 }
 
@@ -103,7 +114,8 @@ TEST(CompilerTest, CompareAndIfFuseIntoTheInvertedBranch) {
 }
 
 TEST(CompilerTest, CanonicalizingVariantsAreChosenAtCompileTime) {
-  std::string_view wat = R"((func (param f32 f32) (result f32) (f32.div (local.get 0) (local.get 1))))";
+  std::string_view wat =
+      R"((func (param f32 f32) (result f32) (f32.div (local.get 0) (local.get 1))))";
   EXPECT_TRUE(Uses(CompileOne(wat), IOp::kF32Div_SS));
   CompiledFunc canon = CompileOne(wat, CompileOptions{.canonicalize_nans = true});
   EXPECT_TRUE(Uses(canon, IOp::kF32Div_SS_C));
@@ -126,9 +138,23 @@ TEST(CompilerTest, SideTableMapsCodeToWasmOffsets) {
 
 TEST(CompilerTest, MultiValueReturnMovesThroughTemporaries) {
   // Swapping two params into result slots 0 and 1 must not clobber either.
-  CompiledFunc f = CompileOne(R"((func (param i32 i32) (result i32 i32) (local.get 1) (local.get 0)))");
-  std::vector<u64> expected = {H(IOp::kFuel), 3,      H(IOp::kCopy), 2, 1, H(IOp::kCopy), 3, 0,
-                               H(IOp::kCopy), 0, 2,   H(IOp::kCopy), 1, 3, H(IOp::kReturn)};
+  CompiledFunc f =
+      CompileOne(R"((func (param i32 i32) (result i32 i32) (local.get 1) (local.get 0)))");
+  std::vector<u64> expected = {H(IOp::kFuel),
+                               3,
+                               H(IOp::kCopy),
+                               2,
+                               1,
+                               H(IOp::kCopy),
+                               3,
+                               0,
+                               H(IOp::kCopy),
+                               0,
+                               2,
+                               H(IOp::kCopy),
+                               1,
+                               3,
+                               H(IOp::kReturn)};
   EXPECT_EQ(f.code, expected);
 }
 

@@ -15,6 +15,35 @@ FuncCompiler::FuncCompiler(const Module& module, u32 func_index, const CompileOp
       type_(module.func_type(func_index)),
       canonical_nans_(options.canonicalize_nans) {}
 
+namespace {
+
+// Integer operators whose operands may swap, so a constant first operand
+// can still be an immediate. (Float ones are left alone: which NaN operand
+// propagates depends on the order.)
+bool IsCommutative(Opcode op) {
+  switch (op) {
+    case Opcode::kI32Add:
+    case Opcode::kI32Mul:
+    case Opcode::kI32And:
+    case Opcode::kI32Or:
+    case Opcode::kI32Xor:
+    case Opcode::kI32Eq:
+    case Opcode::kI32Ne:
+    case Opcode::kI64Add:
+    case Opcode::kI64Mul:
+    case Opcode::kI64And:
+    case Opcode::kI64Or:
+    case Opcode::kI64Xor:
+    case Opcode::kI64Eq:
+    case Opcode::kI64Ne:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 std::string FuncCompiler::Where(u32 offset) const {
   char where[64];
   std::snprintf(where, sizeof where, "func %u offset 0x%x: ", func_index_, offset);
@@ -140,6 +169,10 @@ Status FuncCompiler::StepGeneric(const Instr& in, const OpVariants& v) {
       if (imm) {
         u32 sa = Operand(a);
         EmitWithDst(v.Pick(true, canonical_nans_), {SlotOf(a), sa, stack_[b].value});
+      } else if (stack_[a].where == Where::kConst && IsCommutative(in.op)) {
+        imm = true;  // `const op x` as `x op const`
+        u32 sb = Operand(b);
+        EmitWithDst(v.Pick(true, canonical_nans_), {SlotOf(a), sb, stack_[a].value});
       } else {
         u32 sa = Operand(a), sb = Operand(b);
         EmitWithDst(v.Pick(false, canonical_nans_), {SlotOf(a), sa, sb});

@@ -36,8 +36,8 @@ class FuncCompiler {
     u32 height = 0;  // stack height below the block's params
     u32 num_params = 0;
     u32 num_results = 0;
-    u32 loop_start = 0;  // loop: the branch target
-    std::vector<Fixup> fixups;  // branches to the end label
+    u32 loop_start = 0;           // loop: the branch target
+    std::vector<Fixup> fixups;    // branches to the end label
     bool has_else_fixup = false;  // if: the jump to else (or end) to bind
     Fixup else_fixup{};
     u32 label_arity() const { return kind == Opcode::kLoop ? num_params : num_results; }
@@ -83,8 +83,8 @@ class FuncCompiler {
   // A condition that is the fresh result of a compare or i32.eqz, which a
   // following br_if or if can test directly.
   struct FusedCond {
-    size_t start = 0;   // the compare's first word
-    u64 a = 0, b = 0;   // its operands (b unused for eqz)
+    size_t start = 0;  // the compare's first word
+    u64 a = 0, b = 0;  // its operands (b unused for eqz)
     bool has_b = false;
     IOp if_true{}, if_false{};  // jump when the condition holds / fails
   };

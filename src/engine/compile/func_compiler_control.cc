@@ -144,7 +144,10 @@ bool FuncCompiler::FusableCond(FusedCond* out) const {
   if (start == SIZE_MAX || last_dst_word_ != start + 1) return false;
   if (stack_.back().where != Where::kSlot || out_.code[start + 1] != SlotOf(Top())) return false;
   if (last_generic_.kind == OpVariants::Kind::kCompare) {
-    *out = FusedCond{start, out_.code[start + 2], out_.code[start + 3], true,
+    *out = FusedCond{start,
+                     out_.code[start + 2],
+                     out_.code[start + 3],
+                     true,
                      last_generic_.FusedBrIf(last_generic_imm_),
                      last_generic_.FusedBrUnless(last_generic_imm_)};
     return true;

@@ -8,7 +8,16 @@
 namespace deja::engine {
 
 struct OpVariants {
-  enum class Kind : u8 { kNone, kBinary, kCompare, kFloatBinary, kUnary, kFloatUnary, kLoad, kStore };
+  enum class Kind : u8 {
+    kNone,
+    kBinary,
+    kCompare,
+    kFloatBinary,
+    kUnary,
+    kFloatUnary,
+    kLoad,
+    kStore
+  };
   Kind kind = Kind::kNone;
   // kBinary: _SS, _SI follow; kCompare: _SS, _SI, BrIf_SS, BrIf_SI,
   // BrUnless_SS, BrUnless_SI;

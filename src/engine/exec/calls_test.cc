@@ -33,7 +33,8 @@ TEST(CallsTest, EachInstanceSeesItsOwnMemoryAcrossCalls) {
   ;; growing their memory must not change my bound
   (func (export "grow_theirs") (result i32)
     (drop (call $grow)) (i32.load (i32.const 65536))))
-)", imports);
+)",
+                           imports);
   EXPECT_EQ(Call1(store, app, "mix", {}), Value::I32(0x11 + 0x22 + 0x11));
   EXPECT_EQ(CallTrap(store, app, "grow_theirs", {}).kind, TrapKind::kMemoryOutOfBounds);
   EXPECT_EQ(Call1(store, lib, "grow", {}), Value::I32(2));
@@ -57,7 +58,8 @@ TEST(CallsTest, CallIndirectReachesHostFunctions) {
   (elem (i32.const 0) $triple)
   (func (export "go") (param i32) (result i32)
     (call_indirect (type $ii) (local.get 0) (i32.const 0))))
-)", {triple});
+)",
+                            {triple});
   EXPECT_EQ(Call1(store, inst, "go", {Value::I32(14)}), Value::I32(42));
 }
 

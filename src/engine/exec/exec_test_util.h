@@ -38,13 +38,15 @@ inline Outcome CallExport(Store& store, InstanceId inst, std::string_view name,
 inline Value Call1(Store& store, InstanceId inst, std::string_view name, std::vector<Value> args) {
   std::vector<Value> results;
   Outcome o = CallExport(store, inst, name, std::move(args), &results);
-  EXPECT_EQ(o, Outcome::kReturned) << name << ": " << (o == Outcome::kTrapped ? store.trap().ToString() : "");
+  EXPECT_EQ(o, Outcome::kReturned)
+      << name << ": " << (o == Outcome::kTrapped ? store.trap().ToString() : "");
   EXPECT_EQ(results.size(), 1u) << name;
   return results.empty() ? Value{} : results[0];
 }
 
 // Calls an export that must trap; returns the trap.
-inline Trap CallTrap(Store& store, InstanceId inst, std::string_view name, std::vector<Value> args) {
+inline Trap CallTrap(Store& store, InstanceId inst, std::string_view name,
+                     std::vector<Value> args) {
   std::vector<Value> results;
   EXPECT_EQ(CallExport(store, inst, name, std::move(args), &results), Outcome::kTrapped) << name;
   return store.trap();

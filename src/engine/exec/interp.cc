@@ -26,21 +26,21 @@ constexpr u64 kPageSize = 65536;
 // Operands: I(k) is the k-th immediate word, S(k) the frame slot it names.
 #define I(k) (pc[k])
 #define S(k) (fp[pc[k]])
-#define NEXT(n)                                  \
-  do {                                           \
-    pc += (n);                                   \
-    goto *reinterpret_cast<const void*>(*pc);    \
+#define NEXT(n)                               \
+  do {                                        \
+    pc += (n);                                \
+    goto* reinterpret_cast<const void*>(*pc); \
   } while (0)
 #define JUMP(off) NEXT(static_cast<i64>(off))
-#define TRAP(kind)                  \
-  do {                              \
-    trap_kind = TrapKind::kind;     \
-    goto trap;                      \
+#define TRAP(kind)              \
+  do {                          \
+    trap_kind = TrapKind::kind; \
+    goto trap;                  \
   } while (0)
-#define TRUNC_CHECK(F, Int)                                 \
-  do {                                                      \
-    if (std::isnan(a)) TRAP(kInvalidConversion);            \
-    if (!TruncInRange<Int>(a)) TRAP(kIntegerOverflow);      \
+#define TRUNC_CHECK(F, Int)                            \
+  do {                                                 \
+    if (std::isnan(a)) TRAP(kInvalidConversion);       \
+    if (!TruncInRange<Int>(a)) TRAP(kIntegerOverflow); \
   } while (0)
 #define GLOBAL(i) (*store.globals[inst->globals[i]])
 #define TABLE(i) (*store.tables[inst->tables[i]])
@@ -48,8 +48,9 @@ constexpr u64 kPageSize = 65536;
 Outcome Run(ThreadState* state, const void* const** table_out) {
   static const void* const kHandlers[] = {
 #define DEJA_BINOP(Name, T, R, ...) &&L_##Name##_SS, &&L_##Name##_SI,
-#define DEJA_FBINOP(Name, T, ...) &&L_##Name##_SS, &&L_##Name##_SI, &&L_##Name##_SS_C, &&L_##Name##_SI_C,
-#define DEJA_CMP(Name, T, ...)                                                  \
+#define DEJA_FBINOP(Name, T, ...) \
+  &&L_##Name##_SS, &&L_##Name##_SI, &&L_##Name##_SS_C, &&L_##Name##_SI_C,
+#define DEJA_CMP(Name, T, ...)                                                \
   &&L_##Name##_SS, &&L_##Name##_SI, &&L_BrIf##Name##_SS, &&L_BrIf##Name##_SI, \
       &&L_BrUnless##Name##_SS, &&L_BrUnless##Name##_SI,
 #define DEJA_UNOP(Name, T, R, ...) &&L_##Name##_S,
@@ -99,22 +100,22 @@ load_frame : {
   NEXT(0);
 }
 
-#define DEJA_BINOP(Name, T, R, ...)                                \
-  L_##Name##_SS : {                                                \
-    T a = Get<T>(S(2));                                            \
-    T b = Get<T>(S(3));                                            \
-    R r{};                                                         \
-    __VA_ARGS__;                                                   \
-    S(1) = Put(r);                                                 \
-    NEXT(4);                                                       \
-  }                                                                \
-  L_##Name##_SI : {                                                \
-    T a = Get<T>(S(2));                                            \
-    T b = Get<T>(I(3));                                            \
-    R r{};                                                         \
-    __VA_ARGS__;                                                   \
-    S(1) = Put(r);                                                 \
-    NEXT(4);                                                       \
+#define DEJA_BINOP(Name, T, R, ...) \
+  L_##Name##_SS : {                 \
+    T a = Get<T>(S(2));             \
+    T b = Get<T>(S(3));             \
+    R r{};                          \
+    __VA_ARGS__;                    \
+    S(1) = Put(r);                  \
+    NEXT(4);                        \
+  }                                 \
+  L_##Name##_SI : {                 \
+    T a = Get<T>(S(2));             \
+    T b = Get<T>(I(3));             \
+    R r{};                          \
+    __VA_ARGS__;                    \
+    S(1) = Put(r);                  \
+    NEXT(4);                        \
   }
 #define DEJA_FBINOP_VARIANT(Label, B, Finish, ...) \
   Label : {                                        \
@@ -125,33 +126,33 @@ load_frame : {
     S(1) = Put(Finish(r));                         \
     NEXT(4);                                       \
   }
-#define DEJA_FBINOP(Name, T, ...)                                    \
-  {                                                                  \
-    using T_ = T;                                                    \
-    DEJA_FBINOP_VARIANT(L_##Name##_SS, S(3), , __VA_ARGS__)          \
-    DEJA_FBINOP_VARIANT(L_##Name##_SI, I(3), , __VA_ARGS__)          \
-    DEJA_FBINOP_VARIANT(L_##Name##_SS_C, S(3), Canon, __VA_ARGS__)   \
-    DEJA_FBINOP_VARIANT(L_##Name##_SI_C, I(3), Canon, __VA_ARGS__)   \
+#define DEJA_FBINOP(Name, T, ...)                                  \
+  {                                                                \
+    using T_ = T;                                                  \
+    DEJA_FBINOP_VARIANT(L_##Name##_SS, S(3), , __VA_ARGS__)        \
+    DEJA_FBINOP_VARIANT(L_##Name##_SI, I(3), , __VA_ARGS__)        \
+    DEJA_FBINOP_VARIANT(L_##Name##_SS_C, S(3), Canon, __VA_ARGS__) \
+    DEJA_FBINOP_VARIANT(L_##Name##_SI_C, I(3), Canon, __VA_ARGS__) \
   }
-#define DEJA_CMP_VARIANT(Label, B, ...)      \
-  Label : {                                   \
-    auto a = Get<T_>(S(2));                   \
-    auto b = Get<T_>(B);                      \
-    S(1) = (__VA_ARGS__) ? 1 : 0;             \
-    NEXT(4);                                  \
+#define DEJA_CMP_VARIANT(Label, B, ...) \
+  Label : {                             \
+    auto a = Get<T_>(S(2));             \
+    auto b = Get<T_>(B);                \
+    S(1) = (__VA_ARGS__) ? 1 : 0;       \
+    NEXT(4);                            \
   }
-#define DEJA_BRIF_VARIANT(Label, B, Want, ...) \
-  Label : {                                    \
-    auto a = Get<T_>(S(1));                    \
-    auto b = Get<T_>(B);                       \
+#define DEJA_BRIF_VARIANT(Label, B, Want, ...)              \
+  Label : {                                                 \
+    auto a = Get<T_>(S(1));                                 \
+    auto b = Get<T_>(B);                                    \
     if (static_cast<bool>(__VA_ARGS__) == Want) JUMP(I(3)); \
-    NEXT(4);                                   \
+    NEXT(4);                                                \
   }
-#define DEJA_CMP(Name, T, ...)                                  \
-  {                                                             \
-    using T_ = T;                                               \
-    DEJA_CMP_VARIANT(L_##Name##_SS, S(3), __VA_ARGS__)          \
-    DEJA_CMP_VARIANT(L_##Name##_SI, I(3), __VA_ARGS__)          \
+#define DEJA_CMP(Name, T, ...)                                         \
+  {                                                                    \
+    using T_ = T;                                                      \
+    DEJA_CMP_VARIANT(L_##Name##_SS, S(3), __VA_ARGS__)                 \
+    DEJA_CMP_VARIANT(L_##Name##_SI, I(3), __VA_ARGS__)                 \
     DEJA_BRIF_VARIANT(L_BrIf##Name##_SS, S(2), true, __VA_ARGS__)      \
     DEJA_BRIF_VARIANT(L_BrIf##Name##_SI, I(2), true, __VA_ARGS__)      \
     DEJA_BRIF_VARIANT(L_BrUnless##Name##_SS, S(2), false, __VA_ARGS__) \
@@ -165,36 +166,34 @@ load_frame : {
     S(1) = Put(r);                 \
     NEXT(3);                       \
   }
-#define DEJA_FUNOP(Name, T, R, ...) \
+#define DEJA_FUNOP(Name, T, R, ...)  \
   DEJA_UNOP(Name, T, R, __VA_ARGS__) \
-  L_##Name##_S_C : {                \
-    T a = Get<T>(S(2));             \
-    R r{};                          \
-    __VA_ARGS__;                    \
-    S(1) = Put(Canon(r));           \
-    NEXT(3);                        \
+  L_##Name##_S_C : {                 \
+    T a = Get<T>(S(2));              \
+    R r{};                           \
+    __VA_ARGS__;                     \
+    S(1) = Put(Canon(r));            \
+    NEXT(3);                         \
   }
-#define DEJA_LOAD(Name, M, R)                                         \
-  L_##Name : {                                                        \
-    u64 ea = static_cast<u64>(static_cast<u32>(S(2))) + I(3);         \
-    if (ea + sizeof(M) > mem_size) TRAP(kMemoryOutOfBounds);          \
-    M v;                                                              \
-    std::memcpy(&v, mem + ea, sizeof(M));                             \
-    S(1) = static_cast<u64>(static_cast<R>(v));                       \
-    NEXT(4);                                                          \
+#define DEJA_LOAD(Name, M, R)                                 \
+  L_##Name : {                                                \
+    u64 ea = static_cast<u64>(static_cast<u32>(S(2))) + I(3); \
+    if (ea + sizeof(M) > mem_size) TRAP(kMemoryOutOfBounds);  \
+    M v;                                                      \
+    std::memcpy(&v, mem + ea, sizeof(M));                     \
+    S(1) = static_cast<u64>(static_cast<R>(v));               \
+    NEXT(4);                                                  \
   }
-#define DEJA_STORE(Name, T, M)                                        \
-  L_##Name : {                                                        \
-    u64 ea = static_cast<u64>(static_cast<u32>(S(1))) + I(3);         \
-    if (ea + sizeof(M) > mem_size) TRAP(kMemoryOutOfBounds);          \
-    M v = static_cast<M>(Get<T>(S(2)));                               \
-    std::memcpy(mem + ea, &v, sizeof(M));                             \
-    NEXT(4);                                                          \
+#define DEJA_STORE(Name, T, M)                                \
+  L_##Name : {                                                \
+    u64 ea = static_cast<u64>(static_cast<u32>(S(1))) + I(3); \
+    if (ea + sizeof(M) > mem_size) TRAP(kMemoryOutOfBounds);  \
+    M v = static_cast<M>(Get<T>(S(2)));                       \
+    std::memcpy(mem + ea, &v, sizeof(M));                     \
+    NEXT(4);                                                  \
   }
 #define DEJA_OP(Name, ...) \
-  L_##Name : {             \
-    __VA_ARGS__            \
-  }
+  L_##Name : { __VA_ARGS__ }
 #include "engine/exec/ops/all.inc"
 #undef DEJA_FBINOP_VARIANT
 #undef DEJA_CMP_VARIANT

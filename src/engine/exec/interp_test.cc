@@ -65,12 +65,14 @@ TEST(InterpTest, TruncationTrapsAndSaturates) {
   EXPECT_EQ(nan.kind, TrapKind::kInvalidConversion);
   EXPECT_EQ(nan.message, "invalid conversion to integer");
   EXPECT_EQ(Call1(store, inst, "trunc_u64", {Value::F64(-0.9)}), Value::I64(0));
-  EXPECT_EQ(CallTrap(store, inst, "trunc_u64", {Value::F64(-1.0)}).kind, TrapKind::kIntegerOverflow);
+  EXPECT_EQ(CallTrap(store, inst, "trunc_u64", {Value::F64(-1.0)}).kind,
+            TrapKind::kIntegerOverflow);
   EXPECT_EQ(Call1(store, inst, "sat", {Value::F64(1e300)}), Value::I32(0x7fffffff));
   EXPECT_EQ(Call1(store, inst, "sat", {Value::F64(-1e300)}), Value::I32(0x80000000u));
   EXPECT_EQ(Call1(store, inst, "sat", {Value::F64(NAN)}), Value::I32(0));
   // 2^64 - 1 rounds to nearest: 2^64 as f32.
-  EXPECT_EQ(Call1(store, inst, "u64_to_f32", {Value::I64(~0ull)}), Value::F32(18446744073709551616.0f));
+  EXPECT_EQ(Call1(store, inst, "u64_to_f32", {Value::I64(~0ull)}),
+            Value::F32(18446744073709551616.0f));
 }
 
 TEST(InterpTest, FloatMinMaxNearestAndBitOps) {
@@ -94,7 +96,8 @@ TEST(InterpTest, CanonicalizeNansSelectsCanonicalVariants) {
   EXPECT_TRUE(std::isnan(Call1(plain_store, plain, "div0", {}).f32()));
   EXPECT_EQ(Call1(canon_store, canon, "div0", {}), Value::F32Bits(0x7fc00000));
   // Bit operations are not float arithmetic and keep their payloads.
-  EXPECT_EQ(Call1(canon_store, canon, "neg", {Value::F32Bits(0x7fa00001)}), Value::F32Bits(0xffa00001));
+  EXPECT_EQ(Call1(canon_store, canon, "neg", {Value::F32Bits(0x7fa00001)}),
+            Value::F32Bits(0xffa00001));
 }
 
 constexpr std::string_view kControl = R"(
@@ -239,8 +242,9 @@ TEST(InterpTest, BulkMemoryChecksBoundsBeforeWriting) {
   EXPECT_EQ(CallTrap(store, inst, "fill", {Value::I32(65530), Value::I32(7), Value::I32(7)}).kind,
             TrapKind::kMemoryOutOfBounds);
   EXPECT_EQ(Call1(store, inst, "load", {Value::I32(65530)}), Value::I32(0));  // nothing written
-  ASSERT_EQ(CallExport(store, inst, "fill", {Value::I32(65536), Value::I32(7), Value::I32(0)}, &none),
-            Outcome::kReturned);  // zero length at the end is fine
+  ASSERT_EQ(
+      CallExport(store, inst, "fill", {Value::I32(65536), Value::I32(7), Value::I32(0)}, &none),
+      Outcome::kReturned);  // zero length at the end is fine
   ASSERT_EQ(CallExport(store, inst, "copy", {Value::I32(17), Value::I32(16), Value::I32(4)}, &none),
             Outcome::kReturned);  // overlapping: memmove semantics
   EXPECT_EQ(Call1(store, inst, "load", {Value::I32(16)}), Value::I32(0x03020101));

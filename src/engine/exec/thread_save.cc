@@ -113,7 +113,8 @@ Status Thread::RestoreState(std::span<const u8>* in) {
   const StoreImpl& store = st_new.store;
   for (u32 i = 0; i < num_frames; ++i) {
     Frame f;
-    if (!Take(in, &f.func) || !Take(in, &f.pc) || !Take(in, &f.fp)) return Corrupt("truncated frame");
+    if (!Take(in, &f.func) || !Take(in, &f.pc) || !Take(in, &f.fp))
+      return Corrupt("truncated frame");
     if (f.func >= store.funcs.size() || store.funcs[f.func].code == nullptr) {
       return Corrupt("frame names a function that is not a Wasm function of this store");
     }
@@ -135,7 +136,8 @@ Status Thread::RestoreState(std::span<const u8>* in) {
     return Corrupt("pending host call out of range");
   }
   if (st_new.budget < 0 || st_new.granted < st_new.budget) return Corrupt("bad fuel");
-  if (!st_new.suspended && !st_new.frames.empty()) return Corrupt("frames without a suspended call");
+  if (!st_new.suspended && !st_new.frames.empty())
+    return Corrupt("frames without a suspended call");
   if (!FramesChain(st_new)) return Corrupt("frames do not chain");
   // Move the checked state into place (the slot array too: it is ours).
   ThreadState& st = *s_;

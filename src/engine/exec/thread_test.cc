@@ -1,10 +1,11 @@
 // The Thread through the public API: fuel, interrupts, host calls, and
 // suspend -> save -> restore -> resume.
+#include "engine/exec/thread.h"
+
 #include <chrono>
 #include <thread>
 
 #include "engine/exec/exec_test_util.h"
-#include "engine/exec/thread.h"
 #include "engine/runtime/store_impl.h"
 
 namespace deja {
