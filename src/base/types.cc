@@ -29,11 +29,19 @@ const char* ExternKindName(ExternKind k) {
 }
 
 std::string FuncType::ToString() const {
+  // Appends rather than operator+ (g++ 12 -O3 reports a false -Wrestrict there).
+  auto list = [](std::string& out, const std::vector<ValType>& types) {
+    for (size_t i = 0; i < types.size(); ++i) {
+      if (i) out.push_back(' ');
+      out.append(ValTypeName(types[i]));
+    }
+  };
   std::string s = "(";
-  for (size_t i = 0; i < params.size(); ++i) s += (i ? " " : "") + std::string(ValTypeName(params[i]));
-  s += ") -> (";
-  for (size_t i = 0; i < results.size(); ++i) s += (i ? " " : "") + std::string(ValTypeName(results[i]));
-  return s + ")";
+  list(s, params);
+  s.append(") -> (");
+  list(s, results);
+  s.push_back(')');
+  return s;
 }
 
 std::string Value::ToString() const {
