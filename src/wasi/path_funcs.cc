@@ -1,0 +1,5 @@
+#include "wasi/registry.h"
+
+namespace deja::wasi {
+std::span<const FuncDef> PathFuncs() { return {}; }
+}  // namespace deja::wasi

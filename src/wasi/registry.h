@@ -1,0 +1,31 @@
+// The table of WASI host functions. Every area (args/clock/random/proc, fd,
+// path, sockets) contributes a span of FuncDefs; dispatch.cc links them all
+// through one trampoline, the single place where every WASI call enters.
+#pragma once
+
+#include <span>
+
+#include "base/types.h"
+#include "wasi/ctx.h"
+#include "wasi/errno.h"
+#include "wasi/guest_memory.h"
+
+namespace deja::wasi {
+
+// Arguments as raw slots in parameter order (i32 zero-extended). Returns the
+// errno that becomes the function's i32 result.
+using Handler = Errno (*)(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> args);
+
+struct FuncDef {
+  const char* name;     // import name in module "wasi_snapshot_preview1"
+  const char* params;   // 'i' = i32, 'l' = i64, e.g. "iiii"
+  const char* results;  // "i" (errno) or "" (proc_exit)
+  Handler fn;
+};
+
+std::span<const FuncDef> ProcFuncs();    // args, environ, clock, random, proc, sched, poll_oneoff
+std::span<const FuncDef> FdFuncs();      // fd_* (descriptor calls)
+std::span<const FuncDef> PathFuncs();    // path_*, fd_readdir, fd_prestat_*
+std::span<const FuncDef> SocketFuncs();  // sock_* of preview 1 and the WasmEdge extension
+
+}  // namespace deja::wasi
