@@ -6,6 +6,7 @@
 #include <span>
 
 #include "base/types.h"
+#include "deja/status.h"
 #include "wasi/ctx.h"
 #include "wasi/errno.h"
 #include "wasi/guest_memory.h"
@@ -27,5 +28,9 @@ std::span<const FuncDef> ProcFuncs();    // args, environ, clock, random, proc, 
 std::span<const FuncDef> FdFuncs();      // fd_* (descriptor calls)
 std::span<const FuncDef> PathFuncs();    // path_*, fd_readdir, fd_prestat_*
 std::span<const FuncDef> SocketFuncs();  // sock_* of preview 1 and the WasmEdge extension
+
+// Opens WasiConfig::listen sockets as guest descriptors (socket area); called
+// by Wasi::Create after stdio and the preopens.
+Status OpenListenSockets(WasiCtx& ctx);
 
 }  // namespace deja::wasi
