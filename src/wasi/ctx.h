@@ -2,6 +2,7 @@
 // system it talks to. Handlers (registry.h) receive it with the guest memory.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,19 @@
 #include "wasi/system.h"
 
 namespace deja::wasi {
+
+struct FuncDef;
+struct WasiCtx;
+
+// The host data of one linked WASI function (dispatch.cc): which handler to
+// run, for which instance, and its index in the combined function list.
+struct HostBinding {
+  WasiCtx* ctx = nullptr;
+  const FuncDef* def = nullptr;
+  u32 index = 0;
+  u32 param_count = 0;
+  bool has_result = true;
+};
 
 struct WasiCtx {
   WasiCtx(WasiConfig c, std::shared_ptr<System> s)
@@ -23,6 +37,10 @@ struct WasiCtx {
   // Set by proc_exit; the dispatcher turns it into HostAction::kExit.
   bool exit_requested = false;
   i32 exit_code = 0;
+
+  // Host data of the functions Link defined; a deque keeps their addresses
+  // stable as later links append.
+  std::deque<HostBinding> bindings;
 };
 
 }  // namespace deja::wasi

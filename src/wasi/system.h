@@ -33,7 +33,11 @@ class System {
   virtual void Sleep(u64 nanoseconds) = 0;
   virtual void SchedYield() = 0;
 
-  // --- Files. OpenBeneath resolves `path` relative to `dirfd` so that it can
+  // --- Files. Opens a directory the embedder granted (a preopen's host path,
+  // absolute or relative to the working directory) read-only, O_DIRECTORY|
+  // O_CLOEXEC. Never reached with a guest-controlled path.
+  virtual Errno OpenDirectory(const std::string& host_path, int* out_fd) = 0;
+  // OpenBeneath resolves `path` relative to `dirfd` so that it can
   // never leave it: no absolute paths, no "..", no symlink escaping, even if
   // the tree changes during the call (openat2 RESOLVE_BENEATH). `flags` and
   // `mode` are open(2)'s; O_NOFOLLOW applies to the last component.
