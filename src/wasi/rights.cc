@@ -48,6 +48,24 @@ u64 TimespecToNanos(const timespec& ts) {
   return static_cast<u64>(ts.tv_sec) * 1'000'000'000u + static_cast<u64>(ts.tv_nsec);
 }
 
+namespace {
+timespec OneTime(u64 nanos, bool set, bool now) {
+  if (now) return {0, UTIME_NOW};
+  if (!set) return {0, UTIME_OMIT};
+  return {static_cast<time_t>(nanos / 1'000'000'000u), static_cast<long>(nanos % 1'000'000'000u)};
+}
+}  // namespace
+
+Errno TimesFromFstflags(u64 atim, u64 mtim, u16 fstflags, timespec out[2]) {
+  if ((fstflags & ~0xf) != 0) return Errno::kInval;
+  bool atim_set = fstflags & kFstflagAtim, atim_now = fstflags & kFstflagAtimNow;
+  bool mtim_set = fstflags & kFstflagMtim, mtim_now = fstflags & kFstflagMtimNow;
+  if ((atim_set && atim_now) || (mtim_set && mtim_now)) return Errno::kInval;
+  out[0] = OneTime(atim, atim_set, atim_now);
+  out[1] = OneTime(mtim, mtim_set, mtim_now);
+  return Errno::kSuccess;
+}
+
 Errno StoreFilestat(GuestMemory& mem, u32 ptr, const struct stat& st, FileType type) {
   // Layout (witx filestat): dev, ino, filetype (u8, padded), nlink, size,
   // atim, mtim, ctim: eight 8-byte fields.

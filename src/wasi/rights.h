@@ -74,4 +74,12 @@ Errno StoreFilestat(GuestMemory& mem, u32 ptr, const struct stat& st, FileType t
 // Nanoseconds since the epoch of a timespec (0 for negative times).
 u64 TimespecToNanos(const timespec& ts);
 
+// WASI fstflags bits (fd_filestat_set_times, path_filestat_set_times).
+inline constexpr u16 kFstflagAtim = 1, kFstflagAtimNow = 2, kFstflagMtim = 4,
+                     kFstflagMtimNow = 8;
+
+// The futimens/utimensat times for WASI (atim, mtim, fstflags): a given time,
+// UTIME_NOW or UTIME_OMIT each. kInval for unknown bits or X together with X_NOW.
+Errno TimesFromFstflags(u64 atim, u64 mtim, u16 fstflags, timespec out[2]);
+
 }  // namespace deja::wasi
