@@ -17,6 +17,7 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
       AddWastCommand(app, io),
       AddValidateCommand(app, io),
       AddInvokeCommand(app, io),
+      AddRunCommand(app, io),
   };
   // CLI11 wants argv without the program name, last argument first.
   std::vector<std::string> reversed(args.rbegin(), args.rend());

@@ -23,5 +23,6 @@ struct Subcommand {
 Subcommand AddWastCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddValidateCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddInvokeCommand(CLI::App& app, const CliStreams& io);
+Subcommand AddRunCommand(CLI::App& app, const CliStreams& io);
 
 }  // namespace deja::cli

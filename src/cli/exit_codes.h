@@ -11,6 +11,13 @@ inline constexpr int kExitIoError = 3;    // a file cannot be read
 inline constexpr int kExitTrap = 4;       // the guest trapped (also out of fuel, timeout)
 inline constexpr int kExitInternal = 70;  // a bug in deja (an unexpected exception)
 
+// `deja run` passes the guest's own exit status through (proc_exit's code, 0
+// when _start returns), so the outcomes it decides itself once the guest has
+// started use codes that programs rarely return. Before the guest starts,
+// failures use the codes above (1, 2, 3).
+inline constexpr int kExitGuestLimit = 124;  // fuel, --timeout or --max-memory stopped the guest (as timeout(1))
+inline constexpr int kExitGuestTrap = 134;   // the guest trapped (128 + SIGABRT, as wasmtime)
+
 inline constexpr const char* kExitCodesHelp =
     "Exit codes:\n"
     "  0   success\n"
@@ -20,6 +27,8 @@ inline constexpr const char* kExitCodesHelp =
     "  3   a file cannot be read\n"
     "  4   the guest trapped (including out of fuel and --timeout); the trap\n"
     "      and its WebAssembly backtrace are printed to stderr\n"
-    "  70  internal error in deja";
+    "  70  internal error in deja\n"
+    "deja run passes the guest's own exit status through and uses 124 (a limit\n"
+    "stopped the guest) and 134 (the guest trapped); see `deja run --help`.";
 
 }  // namespace deja::cli

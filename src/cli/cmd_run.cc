@@ -1,0 +1,218 @@
+// `deja run [OPTIONS] MODULE [ARGS...]`: runs a WASI program (its _start) or
+// calls an export of a WASI reactor (--invoke), granting only what the flags
+// name and stopping it at the limits they set. Exit codes: run_session.h.
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/duration.h"
+#include "cli/exit_codes.h"
+#include "cli/run_options.h"
+#include "cli/run_session.h"
+#include "deja/deja.h"
+#include "deja/wasi.h"
+#include "text/wat.h"
+
+extern char** environ;
+
+namespace deja::cli {
+namespace {
+
+struct RunArgs {
+  std::string module_file;
+  std::vector<std::string> args;  // argv[1..], or --invoke's arguments
+  std::vector<std::string> dirs;
+  std::vector<std::string> dirs_ro;
+  EnvFlags env;
+  std::vector<std::string> listen;
+  std::vector<std::string> allow_connect;
+  std::string max_memory;
+  std::string timeout;
+  uint64_t fuel = 0;
+  uint32_t max_fds = 1024;
+  std::string invoke;
+  bool trap_unknown = false;
+  bool default_unknown = false;
+  CLI::Option* fuel_option = nullptr;  // count() > 0: the flag was given
+  CLI::Option* invoke_option = nullptr;
+};
+
+std::vector<std::string> HostEnvironment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+  return env;
+}
+
+Status AddPreopens(const std::vector<std::string>& specs, bool read_only, WasiConfig* config) {
+  for (const std::string& spec : specs) {
+    Result<WasiPreopen> preopen = ParseDirSpec(spec, read_only);
+    if (!preopen.ok()) return preopen.status().WithContext(read_only ? "--dir-ro" : "--dir");
+    config->preopens.push_back(*preopen);
+  }
+  return Status();
+}
+
+// Checks every flag before anything runs. Errors: kInvalidArgument naming the flag.
+Result<RunPlan> MakePlan(const RunArgs& args) {
+  RunPlan plan;
+  plan.module_file = args.module_file;
+  if (args.trap_unknown && args.default_unknown) {
+    return Status::InvalidArgument(
+        "--trap-unknown-imports and --default-values-unknown-imports exclude each other");
+  }
+  plan.unknown_imports = args.trap_unknown      ? UnknownImports::kTrap
+                         : args.default_unknown ? UnknownImports::kDefaultValues
+                                                : UnknownImports::kError;
+  if (!args.max_memory.empty()) {
+    Result<uint64_t> pages = MaxMemoryPages(args.max_memory);
+    if (!pages.ok()) return pages.status().WithContext("--max-memory");
+    plan.limits.max_memory_pages = *pages;
+    plan.max_memory = args.max_memory;
+  }
+  if (!args.timeout.empty()) {
+    Result<std::chrono::nanoseconds> timeout = ParseDuration(args.timeout);
+    if (!timeout.ok()) return timeout.status().WithContext("--timeout");
+    plan.timeout = *timeout;
+    plan.timeout_text = args.timeout;
+  }
+  if (args.fuel_option->count() > 0) plan.fuel = args.fuel;
+  if (args.invoke_option->count() > 0) {
+    plan.invoke = args.invoke;
+    plan.invoke_args = args.args;
+  }
+  WasiConfig& config = plan.config;
+  config.args.push_back(args.module_file);
+  if (!plan.invoke) config.args.insert(config.args.end(), args.args.begin(), args.args.end());
+  Result<std::vector<std::string>> env = BuildGuestEnv(args.env, HostEnvironment());
+  if (!env.ok()) return env.status().WithContext("--env");
+  config.env = std::move(env).value();
+  if (Status s = AddPreopens(args.dirs, false, &config); !s.ok()) return s;
+  if (Status s = AddPreopens(args.dirs_ro, true, &config); !s.ok()) return s;
+  config.listen = args.listen;
+  config.allow_connect = args.allow_connect;
+  config.max_fds = args.max_fds;
+  return plan;
+}
+
+// Reads and compiles the module; on failure prints why and sets the exit code.
+std::optional<Module> LoadModule(const std::string& file, const CliStreams& io, int* exit_code) {
+  Result<std::vector<u8>> wasm = text::LoadModuleFile(file);
+  if (!wasm.ok()) {
+    io.err << "deja run: " << file << ": " << wasm.status().ToString() << "\n";
+    *exit_code = wasm.status().code() == Status::Code::kIoError ? kExitIoError : kExitFailed;
+    return std::nullopt;
+  }
+  Result<Module> module = Module::Compile(*wasm);
+  if (!module.ok()) {
+    io.err << "deja run: " << file << ": " << module.status().ToString() << "\n";
+    *exit_code = kExitFailed;
+    return std::nullopt;
+  }
+  return std::move(module).value();
+}
+
+int RunRun(const RunArgs& args, const CliStreams& io) {
+  Result<RunPlan> plan = MakePlan(args);
+  if (!plan.ok()) {
+    io.err << "deja run: " << plan.status().message() << "\n";
+    return kExitUsage;
+  }
+  int exit_code = kExitOk;
+  std::optional<Module> module = LoadModule(args.module_file, io, &exit_code);
+  if (!module) return exit_code;
+  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(plan->config);
+  if (!wasi.ok()) {
+    io.err << "deja run: cannot set up WASI: " << wasi.status().ToString() << "\n";
+    Status::Code code = wasi.status().code();
+    return code == Status::Code::kInvalidArgument ? kExitUsage : kExitIoError;
+  }
+  RunSession session(*plan, io);
+  return session.Run(**wasi, *module);
+}
+
+constexpr const char* kRunFooter =
+    "Runs MODULE (.wasm or .wat) under WASI preview 1. Nothing is granted unless\n"
+    "a flag says so: no files, no environment, no sockets; stdin, stdout and\n"
+    "stderr are passed through. ARGS become argv[1..] (argv[0] is MODULE as\n"
+    "given); with --invoke they are the export's arguments instead, read by its\n"
+    "parameter types as in `deja invoke`, and its results are printed one per\n"
+    "line. Everything after MODULE belongs to the guest, flags included.\n"
+    "\n"
+    "Exit status:\n"
+    "  N    the guest's own status: proc_exit(N) (modulo 256), 0 when _start\n"
+    "       (or the --invoke'd export) returns\n"
+    "  1    the module is malformed or invalid, an import is unknown, or it\n"
+    "       cannot be instantiated\n"
+    "  2    usage error: bad flags, no _start (and no --invoke), unknown export\n"
+    "  3    the module cannot be read, or a --dir cannot be opened\n"
+    "  124  a limit stopped the guest: --fuel ran out, --timeout expired, or\n"
+    "       the memory it starts with exceeds --max-memory; stderr says which\n"
+    "  134  the guest trapped; the trap and its WebAssembly backtrace are\n"
+    "       printed to stderr\n"
+    "  70   internal error in deja\n"
+    "Codes 1-3 are reported before the guest runs, with a \"deja run:\" message.";
+
+}  // namespace
+
+Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* sub = app.add_subcommand("run", "Run a WASI program in a deny-by-default sandbox");
+  sub->positionals_at_end();  // after MODULE, everything goes to the guest
+  sub->add_option("MODULE", args->module_file, "module file (.wasm or .wat)")->required();
+  sub->add_option("ARGS", args->args, "the guest's arguments (or --invoke's)");
+  sub->add_option("--dir", args->dirs,
+                  "grant the host directory HOST (read and write) to the\n"
+                  "guest as GUEST (default: the same name); repeatable")
+      ->type_name("HOST[::GUEST]")
+      ->allow_extra_args(false);
+  sub->add_option("--dir-ro", args->dirs_ro, "as --dir, but read-only; repeatable")
+      ->type_name("HOST[::GUEST]")
+      ->allow_extra_args(false);
+  sub->add_option("--env", args->env.settings,
+                  "set a guest environment variable, or copy NAME\n"
+                  "from the host environment; repeatable")
+      ->type_name("NAME[=VALUE]")
+      ->allow_extra_args(false);
+  sub->add_flag("--inherit-env", args->env.inherit,
+                "give the guest the whole host environment (--env wins)");
+  sub->add_option("--listen", args->listen,
+                  "pre-open a listening TCP socket for the guest; repeatable")
+      ->type_name("HOST:PORT")
+      ->allow_extra_args(false);
+  sub->add_option("--allow-connect", args->allow_connect,
+                  "allow outbound connections matching the pattern\n"
+                  "('*' matches any run of characters); repeatable")
+      ->type_name("HOST:PORT")
+      ->allow_extra_args(false);
+  sub->add_option("--max-memory", args->max_memory,
+                  "cap each memory (e.g. 64MiB, 1GiB, 65536); memory.grow\n"
+                  "past it fails, as malloc then does")
+      ->type_name("SIZE");
+  args->fuel_option =
+      sub->add_option("--fuel", args->fuel,
+                      "stop the guest after about N instructions; reports the\n"
+                      "fuel consumed on stderr at exit")
+          ->type_name("N");
+  sub->add_option("--timeout", args->timeout,
+                  "stop the guest after DURATION of wall-clock time\n(e.g. 500ms, 10s, 1m)")
+      ->type_name("DURATION");
+  sub->add_option("--max-fds", args->max_fds, "cap on the guest's open descriptors (1024)")
+      ->type_name("N");
+  args->invoke_option = sub->add_option("--invoke", args->invoke,
+                                        "call export NAME (after _initialize, if exported)\n"
+                                        "instead of _start")
+                            ->type_name("NAME");
+  sub->add_flag("--trap-unknown-imports", args->trap_unknown,
+                "stand in for unknown function imports with functions\n"
+                "that trap when called");
+  sub->add_flag("--default-values-unknown-imports", args->default_unknown,
+                "stand in for unknown function imports with functions\n"
+                "that return zeros");
+  sub->footer(kRunFooter);
+  return {sub, [args, io] { return RunRun(*args, io); }};
+}
+
+}  // namespace deja::cli

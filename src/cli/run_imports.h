@@ -1,0 +1,39 @@
+// What `deja run` does with imports that neither WASI nor anything else in
+// the linker provides: report them (the default), or stand in for unknown
+// function imports with host functions that trap when called
+// (--trap-unknown-imports) or return zeros (--default-values-unknown-imports).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deja/module.h"
+#include "deja/status.h"
+#include "deja/store.h"
+
+namespace deja::cli {
+
+enum class UnknownImports { kError, kTrap, kDefaultValues };
+
+// Owns the stand-in functions' data; must outlive every call into `store`.
+class UnknownImportStubs {
+ public:
+  // Looks up every import of `module` in `linker`. In kError mode, the first
+  // missing one is an error; otherwise each missing function import is
+  // defined in `linker` as a host function of `store`. Missing memories,
+  // tables and globals are always errors: there is no sensible stand-in.
+  // Errors: kUnlinkable naming the import's module, name and type.
+  Status Define(Store& store, Linker& linker, const Module& module, UnknownImports mode);
+
+  // One per stand-in: what a call reports, and how many results it zeroes.
+  struct Stub {
+    std::string trap_message;
+    size_t result_count = 0;
+  };
+
+ private:
+  std::vector<std::unique_ptr<Stub>> stubs_;
+};
+
+}  // namespace deja::cli

@@ -1,0 +1,172 @@
+#include "cli/run_session.h"
+
+#include "cli/exit_codes.h"
+#include "cli/invoke_args.h"
+
+namespace deja::cli {
+namespace {
+
+constexpr const char* kPrefix = "deja run: ";
+
+Result<std::vector<Value>> ParseInvokeArgs(const std::string& name, const FuncType& type,
+                                           const std::vector<std::string>& texts) {
+  if (texts.size() != type.params.size()) {
+    return Status::InvalidArgument("\"" + name + "\" " + type.ToString() + " takes " +
+                                   std::to_string(type.params.size()) + " arguments, got " +
+                                   std::to_string(texts.size()));
+  }
+  std::vector<Value> values;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    Result<Value> v = ParseValue(type.params[i], texts[i]);
+    if (!v.ok()) return v.status().WithContext("argument " + std::to_string(i + 1));
+    values.push_back(*v);
+  }
+  return values;
+}
+
+}  // namespace
+
+RunSession::RunSession(const RunPlan& plan, const CliStreams& io)
+    : plan_(plan), io_(io), store_(plan.limits), watchdog_(store_) {}
+
+int RunSession::Run(Wasi& wasi, const Module& module) {
+  if (plan_.fuel) store_.SetFuel(*plan_.fuel);
+  Linker linker;
+  wasi.Link(store_, linker);
+  // Declared before the run so the stand-ins' data outlives every call.
+  UnknownImportStubs stubs;
+  Status linked = stubs.Define(store_, linker, module, plan_.unknown_imports);
+  if (!linked.ok()) {
+    io_.err << kPrefix << plan_.module_file << ": " << linked.ToString() << "\n";
+    return kExitFailed;
+  }
+  // Whatever the guest printed so far must come before our own output.
+  io_.out.flush();
+  // The timer covers the start function, _initialize and the call itself.
+  if (plan_.timeout) watchdog_.Arm(*plan_.timeout);
+  int code = RunLinked(linker, module);
+  TimedOut();  // stops the timer if nothing asked yet
+  ReportFuel();
+  return code;
+}
+
+int RunSession::RunLinked(const Linker& linker, const Module& module) {
+  Result<InstanceId> instance = linker.Instantiate(store_, module);
+  if (!instance.ok()) return InstantiateFailed(instance.status());
+  return plan_.invoke ? CallInvoke(*instance) : CallStart(*instance);
+}
+
+int RunSession::InstantiateFailed(const Status& status) {
+  // The engine reports a memory above StoreLimits as "... exceeds the limit ...",
+  // wrapped as kUninstantiable by the linker.
+  bool memory_limit = !plan_.max_memory.empty() &&
+                      (status.code() == Status::Code::kResourceExhausted ||
+                       status.message().find("exceeds the limit") != std::string_view::npos);
+  bool out_of_fuel = plan_.fuel && store_.fuel_remaining() == uint64_t{0};
+  if (memory_limit || out_of_fuel || TimedOut()) {
+    const char* which = memory_limit  ? "memory limit (--max-memory "
+                        : out_of_fuel ? "fuel limit (--fuel "
+                                      : "time limit (--timeout ";
+    std::string value = memory_limit  ? plan_.max_memory
+                        : out_of_fuel ? std::to_string(*plan_.fuel)
+                                      : plan_.timeout_text;
+    io_.err << kPrefix << which << value << ") reached while instantiating "
+            << plan_.module_file << ": " << status.ToString() << "\n";
+    return kExitGuestLimit;
+  }
+  io_.err << kPrefix << "cannot instantiate " << plan_.module_file << ": " << status.ToString()
+          << "\n";
+  return kExitFailed;
+}
+
+int RunSession::CallStart(InstanceId instance) {
+  std::optional<Extern> start = store_.GetExport(instance, "_start");
+  if (!start || start->kind != ExternKind::kFunc) {
+    bool reactor = store_.GetExport(instance, "_initialize").has_value();
+    io_.err << kPrefix << plan_.module_file << " exports no \"_start\" function"
+            << (reactor ? " (it is a reactor: it exports \"_initialize\")"
+                        : " and no \"_initialize\"")
+            << "; call one of its exports with --invoke NAME (exported functions: "
+            << ExportedFunctions(instance) << ")\n";
+    return kExitUsage;
+  }
+  std::vector<Value> results;
+  return Finish(store_.Call(*start, {}, &results), {});
+}
+
+int RunSession::CallInvoke(InstanceId instance) {
+  const std::string& name = *plan_.invoke;
+  std::optional<Extern> func = store_.GetExport(instance, name);
+  if (!func || func->kind != ExternKind::kFunc) {
+    io_.err << kPrefix << plan_.module_file << " exports no function \"" << name
+            << "\" (exported functions: " << ExportedFunctions(instance) << ")\n";
+    return kExitUsage;
+  }
+  Result<std::vector<Value>> args =
+      ParseInvokeArgs(name, store_.GetFuncType(*func), plan_.invoke_args);
+  if (!args.ok()) {
+    io_.err << kPrefix << args.status().message() << "\n";
+    return kExitUsage;
+  }
+  std::vector<Value> results;
+  // A reactor's _initialize runs its constructors; it must precede any export.
+  std::optional<Extern> init = store_.GetExport(instance, "_initialize");
+  if (init && init->kind == ExternKind::kFunc) {
+    Outcome outcome = store_.Call(*init, {}, &results);
+    if (outcome != Outcome::kReturned) return Finish(outcome, {});
+  }
+  Outcome outcome = store_.Call(*func, *args, &results);
+  return Finish(outcome, results);
+}
+
+int RunSession::Finish(Outcome outcome, const std::vector<Value>& results) {
+  switch (outcome) {
+    case Outcome::kReturned:
+      for (const Value& v : results) io_.out << FormatValueText(v) << "\n";
+      io_.out.flush();
+      return kExitOk;
+    case Outcome::kExited:
+      // As POSIX exit(): only the low 8 bits reach the parent.
+      return static_cast<int>(static_cast<uint32_t>(store_.exit_code()) & 0xff);
+    case Outcome::kTrapped:
+      break;
+    case Outcome::kSuspended:
+      io_.err << kPrefix << "internal error: the guest suspended\n";
+      return kExitInternal;
+  }
+  const Trap& trap = store_.trap();
+  if (trap.kind == TrapKind::kOutOfFuel && plan_.fuel) {
+    io_.err << kPrefix << "fuel limit (--fuel " << *plan_.fuel << ") reached\n";
+    io_.err << kPrefix << "trap: " << trap.ToString() << "\n";
+    return kExitGuestLimit;
+  }
+  if (trap.kind == TrapKind::kInterrupted && TimedOut()) {
+    io_.err << kPrefix << "time limit (--timeout " << plan_.timeout_text << ") reached\n";
+    io_.err << kPrefix << "trap: " << trap.ToString() << "\n";
+    return kExitGuestLimit;
+  }
+  io_.err << kPrefix << "trap: " << trap.ToString() << "\n";
+  return kExitGuestTrap;
+}
+
+bool RunSession::TimedOut() {
+  if (!timed_out_) timed_out_ = watchdog_.Disarm();
+  return *timed_out_;
+}
+
+void RunSession::ReportFuel() {
+  if (!plan_.fuel) return;
+  io_.err << kPrefix << "fuel consumed: " << store_.fuel_consumed() << " of " << *plan_.fuel
+          << "\n";
+}
+
+std::string RunSession::ExportedFunctions(InstanceId instance) const {
+  std::string names;
+  for (const auto& [name, ext] : store_.Exports(instance)) {
+    if (ext.kind != ExternKind::kFunc) continue;
+    names += (names.empty() ? "" : ", ") + ("\"" + name + "\"");
+  }
+  return names.empty() ? "none" : names;
+}
+
+}  // namespace deja::cli
