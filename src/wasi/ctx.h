@@ -15,6 +15,7 @@ namespace deja::wasi {
 
 struct FuncDef;
 struct WasiCtx;
+struct NetState;  // the socket area's state (addr_policy.h)
 
 // The host data of one linked WASI function (dispatch.cc): which handler to
 // run, for which instance, and its index in the combined function list.
@@ -33,6 +34,9 @@ struct WasiCtx {
   WasiConfig config;
   std::shared_ptr<System> sys;
   FdTable fds;
+  // Socket area: address policy and names the guest resolved; created by
+  // OpenListenSockets (or on first use).
+  std::shared_ptr<NetState> net;
 
   // Set by proc_exit; the dispatcher turns it into HostAction::kExit.
   bool exit_requested = false;
