@@ -126,8 +126,12 @@ int RunRun(const RunArgs& args, const CliStreams& io) {
   Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(plan->config);
   if (!wasi.ok()) {
     io.err << "deja run: cannot set up WASI: " << wasi.status().ToString() << "\n";
+    // Bad flag values (and a --max-fds too small for the preopens) are usage
+    // errors; a directory or address the host refuses is an I/O error.
     Status::Code code = wasi.status().code();
-    return code == Status::Code::kInvalidArgument ? kExitUsage : kExitIoError;
+    bool usage = code == Status::Code::kInvalidArgument ||
+                 code == Status::Code::kResourceExhausted;
+    return usage ? kExitUsage : kExitIoError;
   }
   RunSession session(*plan, io);
   return session.Run(**wasi, *module);
@@ -146,7 +150,8 @@ constexpr const char* kRunFooter =
     "       (or the --invoke'd export) returns\n"
     "  1    the module is malformed or invalid, an import is unknown, or it\n"
     "       cannot be instantiated\n"
-    "  2    usage error: bad flags, no _start (and no --invoke), unknown export\n"
+    "  2    usage error: bad flags (e.g. --max-fds below the preopens), no\n"
+    "       _start (and no --invoke), unknown export\n"
     "  3    the module cannot be read, or a --dir cannot be opened\n"
     "  124  a limit stopped the guest: --fuel ran out, --timeout expired, or\n"
     "       the memory it starts with exceeds --max-memory; stderr says which\n"
