@@ -88,7 +88,10 @@ Errno DecodeGuestAddr(std::span<const u8> buf, u32 port, SockAddr* out) {
 
 Errno ReadGuestAddr(const GuestMemory& mem, u32 ptr, u32 port, SockAddr* out) {
   u32 buf = 0, buf_len = 0;
-  if (!mem.Load(ptr, &buf) || !mem.Load(ptr + 4, &buf_len)) return Errno::kFault;
+  // The whole struct first, so ptr + 4 cannot wrap around.
+  if (!mem.InBounds(ptr, 8) || !mem.Load(ptr, &buf) || !mem.Load(ptr + 4, &buf_len)) {
+    return Errno::kFault;
+  }
   // Only the three valid sizes are ever read, so a huge buf_len costs nothing.
   if (buf_len != 4 && buf_len != 16 && buf_len != kTaggedAddrLen) return Errno::kInval;
   std::span<const u8> bytes;
@@ -98,7 +101,9 @@ Errno ReadGuestAddr(const GuestMemory& mem, u32 ptr, u32 port, SockAddr* out) {
 
 Errno WriteGuestAddr(GuestMemory& mem, u32 ptr, u32 port_ptr, const SockAddr& addr) {
   u32 buf = 0, buf_len = 0;
-  if (!mem.Load(ptr, &buf) || !mem.Load(ptr + 4, &buf_len)) return Errno::kFault;
+  if (!mem.InBounds(ptr, 8) || !mem.Load(ptr, &buf) || !mem.Load(ptr + 4, &buf_len)) {
+    return Errno::kFault;
+  }
   if (!mem.InBounds(port_ptr, 4)) return Errno::kFault;
   if (buf_len != kTaggedAddrLen) return Errno::kInval;
   if (!mem.InBounds(buf, kTaggedAddrLen)) return Errno::kFault;

@@ -6,8 +6,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <array>
-#include <climits>
 #include <cstring>
 
 #include "wasi/rights.h"
@@ -20,6 +20,7 @@ constexpr u32 kRiflagPeek = 1, kRiflagWaitall = 2;
 constexpr u16 kRoflagTruncated = 1;
 constexpr u32 kMaxBacklog = 128;
 constexpr u32 kSolSocket = 0;  // the extension's only option level
+constexpr i32 kMaxLingerSeconds = 10;
 
 Errno SockGetName(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> args, bool peer) {
   u32 fd = Arg(args, 0), addr_ptr = Arg(args, 1), port_ptr = Arg(args, 2);
@@ -163,7 +164,10 @@ Errno SockRecvFrom(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> args) {
   // Every output is checked before receiving, so no datagram is lost to a
   // bad pointer.
   u32 addr_buf = 0, addr_len = 0;
-  if (!mem.Load(addr_ptr, &addr_buf) || !mem.Load(addr_ptr + 4, &addr_len)) return Errno::kFault;
+  if (!mem.InBounds(addr_ptr, 8) || !mem.Load(addr_ptr, &addr_buf) ||
+      !mem.Load(addr_ptr + 4, &addr_len)) {
+    return Errno::kFault;
+  }
   if (addr_len != kTaggedAddrLen) return Errno::kInval;
   if (!mem.InBounds(addr_buf, kTaggedAddrLen) || !mem.InBounds(port_ptr, 4) ||
       !mem.InBounds(ro_datalen, 4) || !mem.InBounds(ro_flags, 2)) {
@@ -301,7 +305,9 @@ Errno SockSetSockOpt(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> args) 
   if (opt.kind == OptKind::kLinger) {
     i32 fields[2];
     std::memcpy(fields, value.data(), 8);
-    linger l{fields[0], fields[1]};
+    // A lingering close blocks the host's close() until the peer has the
+    // data or the time runs out: the guest may not make that unbounded.
+    linger l{fields[0], std::clamp(fields[1], 0, kMaxLingerSeconds)};
     return ctx.sys->SetSockOpt(e->host_fd, SOL_SOCKET, opt.host_name, &l, sizeof l);
   }
   i64 fields[2];

@@ -22,7 +22,7 @@ constexpr u8 kProtoIp = 0, kProtoTcp = 1, kProtoUdp = 2;
 // Guest struct layouts: addrinfo (28 bytes) and sockaddr (12 bytes).
 constexpr u32 kAiFamilyOff = 2, kAiSocktypeOff = 3, kAiProtocolOff = 4, kAiAddrlenOff = 8,
               kAiAddrOff = 12, kAiCanonLenOff = 20, kAiNextOff = 24, kAddrinfoSize = 28;
-constexpr u32 kSaDataLenOff = 4, kSaDataOff = 8;
+constexpr u32 kSaDataLenOff = 4, kSaDataOff = 8, kSockaddrSize = 12;
 
 struct Hints {
   u16 flags = 0;
@@ -112,7 +112,8 @@ Errno Resolve(WasiCtx& ctx, const std::string& node, const std::string& service,
 Errno WriteEntry(GuestMemory& mem, u32 node, const Entry& e, u16 flags) {
   u32 sa = 0, sa_cap = 0, sa_data = 0;
   if (!mem.InBounds(node, kAddrinfoSize) || !mem.Load(node + kAiAddrOff, &sa) ||
-      !mem.Load(sa + kSaDataLenOff, &sa_cap) || !mem.Load(sa + kSaDataOff, &sa_data)) {
+      !mem.InBounds(sa, kSockaddrSize) || !mem.Load(sa + kSaDataLenOff, &sa_cap) ||
+      !mem.Load(sa + kSaDataOff, &sa_data)) {
     return Errno::kFault;
   }
   // sa_data is the host sockaddr after its family: port, then the address

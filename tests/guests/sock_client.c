@@ -186,6 +186,13 @@ static void Bind(void) {
   CHECK_WASI(sock_getsockopt(unbound, 0, 7, &flag, &len), kOk);
   CHECK(flag == 1);
   CHECK_WASI(sock_setsockopt(unbound, 0, 7, &one, 2), kEinval);
+  // A long linger would block the host's close(): clamped to 10 seconds.
+  int32_t linger[2] = {1, 100000};
+  CHECK_WASI(sock_setsockopt(unbound, 0, 9 /* SO_LINGER */, linger, sizeof linger), kOk);
+  int32_t got[2] = {0, 0};
+  len = sizeof got;
+  CHECK_WASI(sock_getsockopt(unbound, 0, 9, got, &len), kOk);
+  CHECK(len == 8 && got[0] == 1 && got[1] == 10);
   CHECK_WASI(sock_setsockopt(unbound, 1, 7, &one, 4), kEinval);
   printf("bind ok\n");
 }
