@@ -283,6 +283,12 @@ TEST(SockTest, GuestBindOnlyWhereListenPatternsAllow) {
   EXPECT_EQ(run.out, "bind ok\n");
 }
 
+TEST(SockTest, RightsAndFlagsAreChecked) {
+  auto run = RunGuest("sock_client", ClientConfig({"rights"}));
+  ExpectSuccess(run);
+  EXPECT_EQ(run.out, "rights ok\n");
+}
+
 TEST(SockTest, ErrorPaths) {
   auto run = RunGuest("sock_client", ClientConfig({"errors"}));
   ExpectSuccess(run);

@@ -6,8 +6,10 @@
 //   udp PORT      send_to/recv_from with a host echo server on PORT
 //   bind          bind/listen only where the listen patterns allow, then
 //                 connect to itself and accept a non-blocking connection
+//   rights        ENOTCAPABLE once rights are dropped; EINVAL for bad flags
 //   errors        EBADF / ENOTSOCK / EFAULT / EINVAL paths
 //   exhaust N     exactly N sockets fit under max_fds, the next one is refused
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <wasi/api.h>
@@ -176,6 +178,9 @@ static void Bind(void) {
   CHECK_WASI(sock_getsockopt(fd, 0, 1 /* SO_TYPE */, &flag, &len), kOk);
   CHECK(flag == kSockStream);
   AcceptNonblocking(fd, port);
+  // A non-blocking listener with nothing pending: EAGAIN, not a hang.
+  CHECK(fcntl((int)fd, F_SETFL, O_NONBLOCK) == 0);
+  CHECK_ERRNO(accept((int)fd, NULL, NULL), EAGAIN);
   // listen() without a bind would take every interface: refused.
   uint32_t unbound = OpenSocket(kAfInet4, kSockStream);
   CHECK_WASI(sock_listen(unbound, 4), kEacces);
@@ -195,6 +200,39 @@ static void Bind(void) {
   CHECK(len == 8 && got[0] == 1 && got[1] == 10);
   CHECK_WASI(sock_setsockopt(unbound, 1, 7, &one, 4), kEinval);
   printf("bind ok\n");
+}
+
+// Socket calls check WASI rights: a descriptor whose rights were dropped
+// gets ENOTCAPABLE.
+static void Rights(void) {
+  uint32_t fd = OpenSocket(kAfInet4, kSockStream);
+  __wasi_fdstat_t st;
+  CHECK(__wasi_fd_fdstat_get(fd, &st) == 0);
+  __wasi_rights_t needed = __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE |
+                           __WASI_RIGHTS_SOCK_SHUTDOWN | __WASI_RIGHTS_SOCK_ACCEPT;
+  CHECK((st.fs_rights_base & needed) == needed);
+  CHECK(__wasi_fd_fdstat_set_rights(fd, st.fs_rights_base & ~needed, 0) == 0);
+  uint8_t byte;
+  __wasi_iovec_t iov = {&byte, 1};
+  __wasi_ciovec_t ciov = {&byte, 1};
+  __wasi_size_t n = 0;
+  __wasi_roflags_t roflags = 0;
+  __wasi_fd_t conn = 0;
+  CHECK(__wasi_sock_recv(fd, &iov, 1, 0, &n, &roflags) == __WASI_ERRNO_NOTCAPABLE);
+  CHECK(__wasi_sock_send(fd, &ciov, 1, 0, &n) == __WASI_ERRNO_NOTCAPABLE);
+  CHECK(__wasi_sock_shutdown(fd, __WASI_SDFLAGS_WR) == __WASI_ERRNO_NOTCAPABLE);
+  CHECK(__wasi_sock_accept(fd, 0, &conn) == __WASI_ERRNO_NOTCAPABLE);
+  uint32_t sent = 0;
+  WasiIovec wiov = {&byte, 1};
+  WasiAddress lo = {kLoopback4, 4};
+  CHECK_WASI(sock_send_to(fd, &wiov, 1, &lo, 9, 0, &sent), __WASI_ERRNO_NOTCAPABLE);
+  // Bad flags are refused before anything happens.
+  uint32_t other = OpenSocket(kAfInet4, kSockStream);
+  CHECK(__wasi_sock_recv(other, &iov, 1, 4, &n, &roflags) == __WASI_ERRNO_INVAL);
+  CHECK(__wasi_sock_send(other, &ciov, 1, 1, &n) == __WASI_ERRNO_INVAL);
+  CHECK(__wasi_sock_shutdown(other, 0) == __WASI_ERRNO_INVAL);
+  CHECK(__wasi_sock_accept(other, __WASI_FDFLAGS_APPEND, &conn) == __WASI_ERRNO_INVAL);
+  printf("rights ok\n");
 }
 
 static void Errors(void) {
@@ -265,6 +303,8 @@ int main(int argc, char** argv) {
     Udp(port);
   } else if (strcmp(mode, "bind") == 0) {
     Bind();
+  } else if (strcmp(mode, "rights") == 0) {
+    Rights();
   } else if (strcmp(mode, "errors") == 0) {
     Errors();
   } else if (strcmp(mode, "exhaust") == 0) {
