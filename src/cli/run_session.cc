@@ -2,11 +2,15 @@
 
 #include "cli/exit_codes.h"
 #include "cli/invoke_args.h"
+#include "cli/run_deadline.h"
 
 namespace deja::cli {
 namespace {
 
 constexpr const char* kPrefix = "deja run: ";
+// How long after --timeout an interrupted guest may take to stop before the
+// process ends without it (it is blocked in a host call, out of reach).
+constexpr std::chrono::milliseconds kTimeoutGrace{250};
 
 Result<std::vector<Value>> ParseInvokeArgs(const std::string& name, const FuncType& type,
                                            const std::vector<std::string>& texts) {
@@ -43,8 +47,16 @@ int RunSession::Run(Wasi& wasi, const Module& module) {
   // Whatever the guest printed so far must come before our own output.
   io_.out.flush();
   // The timer covers the start function, _initialize and the call itself.
-  if (plan_.timeout) watchdog_.Arm(*plan_.timeout);
+  std::optional<ExitDeadline> deadline;
+  if (plan_.timeout) {
+    watchdog_.Arm(*plan_.timeout);
+    deadline.emplace(*plan_.timeout + kTimeoutGrace,
+                     std::string(kPrefix) + "time limit (--timeout " + plan_.timeout_text +
+                         ") reached while the guest waited in a host call\n",
+                     kExitGuestLimit);
+  }
   int code = RunLinked(linker, module);
+  deadline.reset();
   TimedOut();  // stops the timer if nothing asked yet
   ReportFuel();
   return code;
