@@ -1,6 +1,6 @@
 // `deja run [OPTIONS] MODULE [ARGS...]`: runs a WASI program (its _start) or
 // calls an export of a WASI reactor (--invoke), granting only what the flags
-// name and stopping it at the limits they set. Exit codes: run_session.h.
+// name and stopping it at the limits they set. Exit codes: kRunFooter below.
 #include <cstdlib>
 #include <memory>
 #include <optional>

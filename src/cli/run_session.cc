@@ -44,7 +44,8 @@ int RunSession::Run(Wasi& wasi, const Module& module) {
     io_.err << kPrefix << plan_.module_file << ": " << linked.ToString() << "\n";
     return kExitFailed;
   }
-  // Whatever the guest printed so far must come before our own output.
+  // The guest writes to descriptor 1 directly: anything deja buffered for
+  // stdout must be out first.
   io_.out.flush();
   // The timer covers the start function, _initialize and the call itself.
   std::optional<ExitDeadline> deadline;
