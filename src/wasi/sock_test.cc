@@ -148,6 +148,54 @@ TEST(SockTest, EchoServerOnPreopenedListener) {
   EXPECT_EQ(second, std::string(3000, 'z'));
 }
 
+// Sends `line` in two pieces (the server must cope with partial reads) and
+// returns the reply, read until the server closes.
+std::string LineClient(u16 port, const std::string& line) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    Fd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      usleep(50'000);
+      continue;
+    }
+    size_t half = line.size() / 2;
+    send(fd.get(), line.data(), half, MSG_NOSIGNAL);
+    usleep(20'000);
+    send(fd.get(), line.data() + half, line.size() - half, MSG_NOSIGNAL);
+    std::string reply;
+    char buf[256];
+    while (WaitReadable(fd.get())) {
+      ssize_t n = recv(fd.get(), buf, sizeof buf, 0);
+      if (n <= 0) break;
+      reply.append(buf, static_cast<size_t>(n));
+    }
+    return reply;
+  }
+  return "<no connection>";
+}
+
+TEST(SockTest, PollServerWithConcurrentClients) {
+  u16 port = FreePort();
+  WasiConfig config;
+  config.args = {"sock_poll_server", "3"};
+  config.listen = {"127.0.0.1:" + std::to_string(port)};
+  std::string replies[3];
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.emplace_back([&replies, i, port] {
+      replies[i] = LineClient(port, "client " + std::to_string(i) + "\n");
+    });
+  }
+  auto run = RunGuest("sock_poll_server", config);
+  for (std::thread& t : clients) t.join();
+  ExpectSuccess(run);
+  EXPECT_EQ(run.out, "served 3\n");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(replies[i], "CLIENT " + std::to_string(i) + "\n");
+}
+
 TEST(SockTest, ListenersFollowThePreopens) {
   char dir[] = "/tmp/deja_sock_XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
