@@ -259,6 +259,20 @@ TEST(SockTest, ConnectToAllowedPort) {
   EXPECT_TRUE(served);
 }
 
+TEST(SockTest, NonblockingConnectThenPoll) {
+  u16 port = 0;
+  Fd listener(BoundSocket(AF_INET, SOCK_STREAM, &port));
+  ASSERT_EQ(listen(listener.get(), 1), 0);
+  bool served = false;
+  std::thread server = PongServer(listener.get(), &served);
+  WasiConfig config = ClientConfig({"nbconnect", std::to_string(port)});
+  config.allow_connect = {"127.0.0.*:" + std::to_string(port)};
+  auto run = RunGuest("sock_client", config);
+  server.join();
+  ExpectSuccess(run);
+  EXPECT_TRUE(served);
+}
+
 TEST(SockTest, ConnectOverIpv6) {
   u16 port = 0;
   Fd listener(BoundSocket(AF_INET6, SOCK_STREAM, &port));

@@ -1,6 +1,7 @@
 // Outbound sockets through the WasmEdge extension, one scenario per argv[1]:
 //   tcp PORT      connect to 127.0.0.1:PORT, send "ping", expect "pong"
 //   tcp6 PORT     the same over [::1]
+//   nbconnect PORT  the same with a non-blocking connect, poll and SO_ERROR
 //   denied PORT   connecting to a port or host the policy does not allow fails
 //   resolve PORT  sock_getaddrinfo("localhost") then connect to what it gave
 //   udp PORT      send_to/recv_from with a host echo server on PORT
@@ -10,6 +11,7 @@
 //   errors        EBADF / ENOTSOCK / EFAULT / EINVAL paths
 //   exhaust N     exactly N sockets fit under max_fds, the next one is refused
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <wasi/api.h>
@@ -49,6 +51,24 @@ static void Tcp(uint32_t port, int v6) {
   uint32_t local_port = 0;
   CHECK_WASI(sock_getlocaladdr(fd, &out, &local_port), kOk);
   CHECK(local_port != 0 && local_port != port);
+  PingPong(fd);
+}
+
+// A non-blocking connect: EINPROGRESS (or done at once on loopback), poll
+// for writability, then SO_ERROR says how it went.
+static void NonblockingConnect(uint32_t port) {
+  uint32_t fd = OpenSocket(kAfInet4, kSockStream);
+  CHECK(fcntl((int)fd, F_SETFL, O_NONBLOCK) == 0);
+  WasiAddress addr = {kLoopback4, 4};
+  uint32_t err = sock_connect(fd, &addr, port);
+  CHECK(err == kOk || err == 26 /* EINPROGRESS */);
+  struct pollfd p = {.fd = (int)fd, .events = POLLOUT};
+  CHECK(poll(&p, 1, 10000) == 1 && (p.revents & POLLOUT) != 0);
+  int so_error = -1;
+  uint32_t len = sizeof so_error;
+  CHECK_WASI(sock_getsockopt(fd, 0, 2 /* SO_ERROR */, &so_error, &len), kOk);
+  CHECK(so_error == 0);
+  CHECK(fcntl((int)fd, F_SETFL, 0) == 0);
   PingPong(fd);
 }
 
@@ -295,6 +315,8 @@ int main(int argc, char** argv) {
     Tcp(port, 0);
   } else if (strcmp(mode, "tcp6") == 0) {
     Tcp(port, 1);
+  } else if (strcmp(mode, "nbconnect") == 0) {
+    NonblockingConnect(port);
   } else if (strcmp(mode, "denied") == 0) {
     Denied(port);
   } else if (strcmp(mode, "resolve") == 0) {
