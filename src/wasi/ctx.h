@@ -5,6 +5,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "deja/wasi.h"
@@ -45,6 +46,11 @@ struct WasiCtx {
   // Host data of the functions Link defined; a deque keeps their addresses
   // stable as later links append.
   std::deque<HostBinding> bindings;
+
+  // The embedder's stdio descriptors and their F_GETFL flags at Create.
+  // Their file descriptions are shared with the host, so ~Wasi puts the
+  // flags back: a guest's O_NONBLOCK or O_APPEND must not outlive it.
+  std::vector<std::pair<int, int>> borrowed_flags;
 };
 
 }  // namespace deja::wasi

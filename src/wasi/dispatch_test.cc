@@ -215,6 +215,23 @@ TEST_F(CreateTest, MaxFdsBoundsThePreopens) {
   EXPECT_EQ(wasi.status().code(), Status::Code::kResourceExhausted);
 }
 
+TEST(CreateStdioTest, GuestFlagChangesOnBorrowedStdioAreUndone) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  WasiConfig config = NoStdio();
+  config.stdin_fd = p[0];
+  {
+    testing::RawWasi raw(config);
+    ASSERT_EQ(raw.Call("fd_fdstat_set_flags", {0, kFdflagNonblock}), 0u);
+    EXPECT_TRUE(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+    ASSERT_EQ(raw.Call("fd_close", {0}), 0u);
+  }
+  EXPECT_FALSE(fcntl(p[0], F_GETFL) & O_NONBLOCK) << "restored even after the guest closed it";
+  EXPECT_NE(fcntl(p[0], F_GETFD), -1) << "and never closed by deja";
+  close(p[0]);
+  close(p[1]);
+}
+
 TEST(RightsTest, StdioRightsFollowTheFileType) {
   // Regular files seek; pipes and terminals do not.
   EXPECT_TRUE(BaseRights(FileType::kRegularFile, false) & rights::kFdSeek);

@@ -47,6 +47,7 @@ Status AddStdio(wasi::WasiCtx& ctx, u32 guest_fd, int host_fd) {
   entry.rights_inheriting = wasi::InheritingRights(entry.type, false);
   int flags = 0;
   if (ctx.sys->GetFlags(host_fd, &flags) == Errno::kSuccess) {
+    ctx.borrowed_flags.emplace_back(host_fd, flags);
     if (flags & O_APPEND) entry.fdflags |= wasi::kFdflagAppend;
     if (flags & O_NONBLOCK) entry.fdflags |= wasi::kFdflagNonblock;
   }
@@ -93,6 +94,7 @@ Wasi::~Wasi() {
       (void)ctx_->sys->Close(entry.host_fd);
     }
   }
+  for (auto [host_fd, flags] : ctx_->borrowed_flags) (void)ctx_->sys->SetFlags(host_fd, flags);
 }
 
 Result<std::unique_ptr<Wasi>> Wasi::Create(WasiConfig config) {
