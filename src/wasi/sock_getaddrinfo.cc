@@ -167,7 +167,7 @@ Errno SockGetAddrInfo(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> args)
   // Walk the guest's list: one node per result, following ai_next.
   u32 written = 0, cursor = first;
   for (const Entry& e : entries) {
-    if (written == max_len) break;
+    if (written == max_len || cursor == 0) break;  // a null list holds nothing
     Errno err = WriteEntry(mem, cursor, e, hints.flags);
     if (err == Errno::kNobufs) continue;  // e.g. IPv6 into a 14-byte sa_data: skip it
     if (err != Errno::kSuccess) return err;

@@ -105,6 +105,11 @@ TEST_F(GetAddrInfoTest, StopsAtMaxLenAndAtTheEndOfTheList) {
   ASSERT_EQ(Call("127.0.0.1", "80", kWasiAfInet4, kWasiSockAny, 4), Errno::kSuccess);
   EXPECT_EQ(U32(kResLen), 1u);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(bytes_.data()), 9), "127.0.0.1");
+  // A null list: no results, nothing written at address 0.
+  ASSERT_TRUE(mem_.Store<u32>(kRes, 0));
+  ASSERT_EQ(Call("127.0.0.1", "80", kWasiAfInet4, kWasiSockAny, 4), Errno::kSuccess);
+  EXPECT_EQ(U32(kResLen), 0u);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(bytes_.data()), 9), "127.0.0.1");
 }
 
 TEST_F(GetAddrInfoTest, NamesNeedAPattern) {
