@@ -42,5 +42,16 @@ TEST(FdGuestTest, LongInputCrossesBufferBoundaries) {
   EXPECT_EQ(run.err, "echoed " + std::to_string(text.size()) + " bytes\n");
 }
 
+TEST(FdGuestTest, CxxIostreams) {
+  auto run = RunGuest("stdio_cxx", WasiConfig{}, "1 2 3\n  40\n-6");
+  EXPECT_EQ(run.outcome, Outcome::kReturned) << run.trap << run.err;
+  EXPECT_EQ(run.out, "sum 40\n");
+  EXPECT_EQ(run.err, "read 5 numbers\n");
+  auto empty = RunGuest("stdio_cxx", WasiConfig{}, "");
+  EXPECT_EQ(empty.outcome, Outcome::kExited);
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_EQ(empty.out, "sum 0\n");
+}
+
 }  // namespace
 }  // namespace deja::wasi
