@@ -74,7 +74,8 @@ TEST_F(EscapeGuestTest, SymlinkSwappedInWhileTheGuestOpensNeverLeaks) {
     const std::string tmp = sandbox_ + "/swap", d = sandbox_ + "/d";
     for (bool out = true; !stop.load(); out = !out) {
       (void)unlink(tmp.c_str());
-      if (symlink(out ? "../outside" : "real", tmp.c_str()) == 0) (void)rename(tmp.c_str(), d.c_str());
+      if (symlink(out ? "../outside" : "real", tmp.c_str()) == 0)
+        (void)rename(tmp.c_str(), d.c_str());
     }
   });
   GuestRun run = RunGuest("escape_race", Config({"escape_race", "/sandbox", "3000"}));

@@ -48,17 +48,15 @@ class EscapeRawTest : public ::testing::Test {
 TEST_F(EscapeRawTest, PathPointersPastMemoryAreEfault) {
   const u32 fds = raw_->ctx().fds.size();
   EXPECT_EQ(OpenAt(kRawMemorySize - 2, 4), E(Errno::kFault));
-  EXPECT_EQ(OpenAt(kRawMemorySize, 0), E(Errno::kNoent));  // empty, at the very end: in bounds
+  EXPECT_EQ(OpenAt(kRawMemorySize, 0), E(Errno::kNoent));   // empty, at the very end: in bounds
   EXPECT_EQ(OpenAt(0xffffff00u, 0x200), E(Errno::kFault));  // would wrap in 32 bits
   EXPECT_EQ(OpenAt(0, 0xffffffffu), E(Errno::kFault));
   // A valid path with the result pointer out of bounds: nothing is opened.
   raw_->PutBytes(kPath, "file");
   EXPECT_EQ(OpenAt(kPath, 4, kRawMemorySize - 3), E(Errno::kFault));
   EXPECT_EQ(raw_->ctx().fds.size(), fds);
-  EXPECT_EQ(raw_->Call("path_create_directory", {kFd, kRawMemorySize - 1, 5}),
-            E(Errno::kFault));
-  EXPECT_EQ(raw_->Call("path_symlink", {kRawMemorySize - 1, 5, kFd, kPath, 4}),
-            E(Errno::kFault));
+  EXPECT_EQ(raw_->Call("path_create_directory", {kFd, kRawMemorySize - 1, 5}), E(Errno::kFault));
+  EXPECT_EQ(raw_->Call("path_symlink", {kRawMemorySize - 1, 5, kFd, kPath, 4}), E(Errno::kFault));
 }
 
 TEST_F(EscapeRawTest, EscapingPathsFailThroughTheLinkedImport) {
@@ -77,12 +75,9 @@ TEST_F(EscapeRawTest, EscapingPathsFailThroughTheLinkedImport) {
 }
 
 TEST_F(EscapeRawTest, DirectoryBuffersPastMemoryAreEfault) {
-  EXPECT_EQ(raw_->Call("fd_readdir", {kFd, kRawMemorySize - 10, 100, 0, kOut}),
-            E(Errno::kFault));
-  EXPECT_EQ(raw_->Call("fd_readdir", {kFd, kBuf, 100, 0, kRawMemorySize - 2}),
-            E(Errno::kFault));
-  EXPECT_EQ(raw_->Call("fd_prestat_dir_name", {kFd, kRawMemorySize - 4, 8}),
-            E(Errno::kFault));
+  EXPECT_EQ(raw_->Call("fd_readdir", {kFd, kRawMemorySize - 10, 100, 0, kOut}), E(Errno::kFault));
+  EXPECT_EQ(raw_->Call("fd_readdir", {kFd, kBuf, 100, 0, kRawMemorySize - 2}), E(Errno::kFault));
+  EXPECT_EQ(raw_->Call("fd_prestat_dir_name", {kFd, kRawMemorySize - 4, 8}), E(Errno::kFault));
   EXPECT_EQ(raw_->Call("fd_prestat_get", {kFd, kRawMemorySize - 4}), E(Errno::kFault));
   raw_->PutBytes(kPath, "file");
   EXPECT_EQ(raw_->Call("path_readlink", {kFd, kPath, 4, kRawMemorySize - 4, 64, kOut}),

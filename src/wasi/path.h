@@ -1,6 +1,22 @@
 // Guest paths for the path_* functions: reading path strings out of guest
 // memory and resolving them beneath a directory descriptor, so that no path a
 // guest names can reach anything outside the preopen it starts from.
+//
+// Choices where the spec leaves room (wasmtime's unless said otherwise):
+// - A path leaving its directory (absolute, "..", a symlink out, a magic
+//   link) fails with EPERM (kEscapeErrno), as cap-std's escape error does in
+//   wasmtime; magic links fail with ELOOP (openat2 RESOLVE_NO_MAGICLINKS).
+// - Beneath a read-only preopen every mutation is EROFS (wasmtime: EPERM), as
+//   on a read-only mount: mkdir, unlink, rmdir, rename, link, symlink, utimes,
+//   and path_open with creat, trunc or write rights. Read-only opens work and
+//   carry no modifying rights.
+// - fd_prestat_dir_name: ENOTDIR for an open non-preopen, ENAMETOOLONG for a
+//   short buffer. path_readlink truncates to the buffer. path_link with
+//   symlink_follow is EINVAL. fd_readdir cookies are entry numbers with "."
+//   and ".." first. NUL in a path is EINVAL, non-UTF-8 EILSEQ, more than
+//   kMaxPathLen bytes ENAMETOOLONG, "" ENOENT.
+// - A trailing slash requires a directory; errors follow Linux's for the same
+//   call (unlink "d/" EISDIR, "f/" ENOTDIR, symlink "n/" ENOENT ...).
 #pragma once
 
 #include <span>
@@ -81,8 +97,7 @@ struct ParentAndName {
 // symlink; kLoop after kMaxSymlinkFollows. The caller acts on out->name with
 // *at calls that do not follow symlinks, so a symlink swapped in afterwards is
 // acted on itself, never followed out of the sandbox.
-Errno ResolveParent(System& sys, int dirfd, std::string_view path, bool follow,
-                    ParentAndName* out);
+Errno ResolveParent(System& sys, int dirfd, std::string_view path, bool follow, ParentAndName* out);
 
 // Looks up the directory descriptor a path call starts from. Errors: kBadf
 // (not open), kNotdir (not a directory), kRofs (`mutates` beneath a read-only

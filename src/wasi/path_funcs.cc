@@ -45,8 +45,8 @@ Errno RequireDir(WasiCtx& ctx, const ParentAndName& p, Errno not_dir) {
 
 Errno PathCreateDirectory(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
   ParentAndName p;
-  Errno e = Resolve(ctx, mem, ArgU32(a, 0), kPathCreateDirectory, true, ArgU32(a, 1),
-                    ArgU32(a, 2), false, &p);
+  Errno e = Resolve(ctx, mem, ArgU32(a, 0), kPathCreateDirectory, true, ArgU32(a, 1), ArgU32(a, 2),
+                    false, &p);
   if (e != Errno::kSuccess) return e;
   return ctx.sys->MkdirAt(p.dir.get(), p.name, 0777);
 }
@@ -76,7 +76,8 @@ Errno PathFilestatGet(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
 
 Errno PathFilestatSetTimes(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
   timespec times[2];
-  if (Errno e = TimesFromFstflags(a[4], a[5], static_cast<u16>(a[6]), times); e != Errno::kSuccess) {
+  if (Errno e = TimesFromFstflags(a[4], a[5], static_cast<u16>(a[6]), times);
+      e != Errno::kSuccess) {
     return e;
   }
   const u32 path_ptr = ArgU32(a, 2), path_len = ArgU32(a, 3);
@@ -84,8 +85,8 @@ Errno PathFilestatSetTimes(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> 
   const bool trailing = path_len > 0 && mem.Load(path_ptr + path_len - 1, &last) && last == '/';
   const bool follow = (ArgU32(a, 1) & kLookupSymlinkFollow) || trailing;
   ParentAndName p;
-  Errno e = Resolve(ctx, mem, ArgU32(a, 0), kPathFilestatSetTimes, true, path_ptr, path_len,
-                    follow, &p);
+  Errno e =
+      Resolve(ctx, mem, ArgU32(a, 0), kPathFilestatSetTimes, true, path_ptr, path_len, follow, &p);
   if (e != Errno::kSuccess) return e;
   if (p.trailing_slash) {
     if (Errno d = RequireDir(ctx, p, Errno::kNotdir); d != Errno::kSuccess) return d;
@@ -117,8 +118,8 @@ Errno PathLink(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
 
 Errno PathReadlink(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
   ParentAndName p;
-  Errno e = Resolve(ctx, mem, ArgU32(a, 0), kPathReadlink, false, ArgU32(a, 1), ArgU32(a, 2),
-                    false, &p);
+  Errno e =
+      Resolve(ctx, mem, ArgU32(a, 0), kPathReadlink, false, ArgU32(a, 1), ArgU32(a, 2), false, &p);
   if (e != Errno::kSuccess) return e;
   const u32 buf = ArgU32(a, 3), buf_len = ArgU32(a, 4), out = ArgU32(a, 5);
   if (!mem.InBounds(buf, buf_len) || !mem.InBounds(out, 4)) return Errno::kFault;
@@ -137,8 +138,8 @@ Errno PathReadlink(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
 
 Errno PathRemoveDirectory(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
   ParentAndName p;
-  Errno e = Resolve(ctx, mem, ArgU32(a, 0), kPathRemoveDirectory, true, ArgU32(a, 1),
-                    ArgU32(a, 2), false, &p);
+  Errno e = Resolve(ctx, mem, ArgU32(a, 0), kPathRemoveDirectory, true, ArgU32(a, 1), ArgU32(a, 2),
+                    false, &p);
   if (e != Errno::kSuccess) return e;
   return ctx.sys->UnlinkAt(p.dir.get(), p.name, AT_REMOVEDIR);
 }
@@ -165,8 +166,8 @@ Errno PathSymlink(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
     return e;
   }
   ParentAndName p;
-  Errno e = Resolve(ctx, mem, ArgU32(a, 2), kPathSymlink, true, ArgU32(a, 3), ArgU32(a, 4), false,
-                    &p);
+  Errno e =
+      Resolve(ctx, mem, ArgU32(a, 2), kPathSymlink, true, ArgU32(a, 3), ArgU32(a, 4), false, &p);
   if (e != Errno::kSuccess) return e;
   if (p.trailing_slash) {
     struct stat st;
@@ -177,8 +178,8 @@ Errno PathSymlink(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
 
 Errno PathUnlinkFile(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
   ParentAndName p;
-  Errno e = Resolve(ctx, mem, ArgU32(a, 0), kPathUnlinkFile, true, ArgU32(a, 1), ArgU32(a, 2),
-                    false, &p);
+  Errno e =
+      Resolve(ctx, mem, ArgU32(a, 0), kPathUnlinkFile, true, ArgU32(a, 1), ArgU32(a, 2), false, &p);
   if (e != Errno::kSuccess) return e;
   if (p.trailing_slash) {  // "x/" is never unlinked: a directory or not one
     e = RequireDir(ctx, p, Errno::kNotdir);
@@ -236,7 +237,8 @@ Errno PathOpen(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
   if (e == Errno::kAcces && !read && !write) {
     // Neither read nor write was asked for (a descriptor for fstat or for
     // path calls): an unreadable file still opens, as a path-only descriptor.
-    e = OpenBeneath(*ctx.sys, dir->host_fd, path, O_PATH | (flags & (O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC)), 0, &fd);
+    e = OpenBeneath(*ctx.sys, dir->host_fd, path,
+                    O_PATH | (flags & (O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC)), 0, &fd);
   }
   if (e != Errno::kSuccess) return e;
   HostFd holder(ctx.sys.get(), fd, true);
@@ -249,8 +251,8 @@ Errno PathOpen(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
   entry.rights_base = allowed & BaseRights(entry.type, dir->read_only);
   entry.rights_inheriting =
       want_inheriting & dir->rights_inheriting & InheritingRights(entry.type, dir->read_only);
-  entry.fdflags = fdflags & (kFdflagAppend | kFdflagDsync | kFdflagNonblock | kFdflagRsync |
-                             kFdflagSync);
+  entry.fdflags =
+      fdflags & (kFdflagAppend | kFdflagDsync | kFdflagNonblock | kFdflagRsync | kFdflagSync);
   entry.read_only = dir->read_only;
   entry.guest_path = path;
   entry.host_path = JoinHostPath(dir->host_path, path);

@@ -1,8 +1,9 @@
 // The path_* calls with the spec's errno semantics, called directly on a
 // temporary preopen (escapes are in escape_test.cc).
+#include "wasi/path.h"
+
 #include <dirent.h>
 
-#include "wasi/path.h"
 #include "wasi/path_test_util.h"
 #include "wasi/rights.h"
 
@@ -99,8 +100,7 @@ TEST_F(PathTest, BadDescriptorsAreRefused) {
   EXPECT_EQ(Open(1, "f", 0, kRead, 0, &fd), Errno::kNotdir);  // stdout
   ASSERT_EQ(Open(kPreopen, "f", 0, kRead, 0, &fd), Errno::kSuccess);
   EXPECT_EQ(Simple("path_create_directory", "x", fd), Errno::kNotdir);
-  EXPECT_EQ(Call("path_open", {kPreopen, 0, Put("f"), 1, 0, kRead, 0, 0, 65534}),
-            Errno::kFault);
+  EXPECT_EQ(Call("path_open", {kPreopen, 0, Put("f"), 1, 0, kRead, 0, 0, 65534}), Errno::kFault);
 }
 
 TEST_F(PathTest, DirectoriesAreCreatedAndRemoved) {
@@ -160,14 +160,16 @@ TEST_F(PathTest, SetTimesChangesTheNamedFile) {
   WriteHostFile(sandbox_ + "/f", "x");
   ASSERT_EQ(symlink("f", (sandbox_ + "/l").c_str()), 0);
   const u64 t = 1'000'000'000ull * 1234567;
-  EXPECT_EQ(Call("path_filestat_set_times", {kPreopen, 1, Put("l"), 1, t, t + 5, kFstflagAtim | kFstflagMtim}),
+  EXPECT_EQ(Call("path_filestat_set_times",
+                 {kPreopen, 1, Put("l"), 1, t, t + 5, kFstflagAtim | kFstflagMtim}),
             Errno::kSuccess);
   struct stat st;
   ASSERT_EQ(stat((sandbox_ + "/f").c_str(), &st), 0);
   EXPECT_EQ(st.st_atim.tv_sec, 1234567);
   EXPECT_EQ(st.st_mtim.tv_sec, 1234567);
   EXPECT_EQ(st.st_mtim.tv_nsec, 5);
-  EXPECT_EQ(Call("path_filestat_set_times", {kPreopen, 0, Put("f"), 1, t, t, kFstflagAtim | kFstflagAtimNow}),
+  EXPECT_EQ(Call("path_filestat_set_times",
+                 {kPreopen, 0, Put("f"), 1, t, t, kFstflagAtim | kFstflagAtimNow}),
             Errno::kInval);
   EXPECT_EQ(Call("path_filestat_set_times", {kPreopen, 0, Put("no"), 2, 0, 0, kFstflagMtimNow}),
             Errno::kNoent);

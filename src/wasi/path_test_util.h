@@ -29,7 +29,7 @@ namespace deja::wasi::testing {
 class SandboxTest : public ::testing::Test {
  protected:
   static constexpr u32 kPreopen = 3;
-  static constexpr u32 kOut = 0x100;      // result slot
+  static constexpr u32 kOut = 0x100;       // result slot
   static constexpr u32 kScratch = 0x1000;  // strings are placed from here on
 
   void SetUp() override {
