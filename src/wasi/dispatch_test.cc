@@ -232,6 +232,23 @@ TEST(CreateStdioTest, GuestFlagChangesOnBorrowedStdioAreUndone) {
   close(p[1]);
 }
 
+TEST_F(CreateTest, ADirectoryAsStdioGrantsNoPaths) {
+  int dir = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir, 0);
+  WasiConfig config = NoStdio();
+  config.stdin_fd = dir;
+  {
+    auto wasi = Wasi::Create(config);
+    ASSERT_TRUE(wasi.ok());
+    FdEntry* in = (*wasi)->ctx().fds.Get(0);
+    ASSERT_NE(in, nullptr);
+    EXPECT_EQ(in->type, FileType::kDirectory);
+    EXPECT_EQ(in->rights_base, rights::kFdFilestatGet);
+    EXPECT_EQ(in->rights_inheriting, 0u);
+  }
+  close(dir);
+}
+
 TEST(RightsTest, StdioRightsFollowTheFileType) {
   // Regular files seek; pipes and terminals do not.
   EXPECT_TRUE(BaseRights(FileType::kRegularFile, false) & rights::kFdSeek);

@@ -45,6 +45,11 @@ Status AddStdio(wasi::WasiCtx& ctx, u32 guest_fd, int host_fd) {
   entry.type = HostFileType(*ctx.sys, host_fd, st);
   entry.rights_base = wasi::BaseRights(entry.type, false);
   entry.rights_inheriting = wasi::InheritingRights(entry.type, false);
+  if (entry.type == FileType::kDirectory) {
+    // Only preopens grant a file tree; a directory passed as stdio is opaque.
+    entry.rights_base = wasi::rights::kFdFilestatGet;
+    entry.rights_inheriting = 0;
+  }
   int flags = 0;
   if (ctx.sys->GetFlags(host_fd, &flags) == Errno::kSuccess) {
     ctx.borrowed_flags.emplace_back(host_fd, flags);
