@@ -95,11 +95,15 @@ Result<AddrPolicy> AddrPolicy::Create(const std::vector<std::string>& allow_conn
 bool AddrPolicy::Matches(Pattern& p, const SockAddr& a, System& sys) {
   if (!GlobMatch(p.port, std::to_string(a.port()))) return false;
   switch (p.kind) {
-    case HostKind::kAny: return true;
-    case HostKind::kNumeric: return p.numeric.SameIp(a);
-    case HostKind::kIpGlob: return GlobMatch(p.host, FormatIp(a));
+    case HostKind::kAny:
+      return true;
+    case HostKind::kNumeric:
+      return p.numeric.SameIp(a);
+    case HostKind::kIpGlob:
+      return GlobMatch(p.host, FormatIp(a));
     case HostKind::kName:
-    case HostKind::kNameGlob: break;
+    case HostKind::kNameGlob:
+      break;
   }
   auto names = names_.find(FormatIp(a));
   if (names != names_.end()) {

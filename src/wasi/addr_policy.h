@@ -49,9 +49,9 @@ class AddrPolicy {
     std::string host;  // lower case, without brackets
     std::string port;  // may contain '*'
     HostKind kind = HostKind::kName;
-    SockAddr numeric;                // kNumeric
-    bool resolved = false;           // kName: `addrs` is filled
-    std::vector<SockAddr> addrs;     // kName: what the name resolved to
+    SockAddr numeric;             // kNumeric
+    bool resolved = false;        // kName: `addrs` is filled
+    std::vector<SockAddr> addrs;  // kName: what the name resolved to
   };
   static Result<Pattern> ParsePattern(const std::string& text);
   bool Matches(Pattern& p, const SockAddr& a, System& sys);

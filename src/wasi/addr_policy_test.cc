@@ -177,11 +177,11 @@ TEST(SockAddrTest, ReadAndWriteThroughGuestMemory) {
   ASSERT_EQ(ReadGuestAddr(mem, 0, port, &back), Errno::kSuccess);
   EXPECT_EQ(FormatSockAddr(back), "10.1.2.3:4242");
 
-  EXPECT_EQ(WriteGuestAddr(mem, 0, 254, back), Errno::kFault);    // port out of bounds
-  EXPECT_EQ(ReadGuestAddr(mem, 252, 1, &back), Errno::kFault);    // struct out of bounds
-  ASSERT_TRUE(mem.Store<u32>(0, 200));                            // buffer out of bounds
+  EXPECT_EQ(WriteGuestAddr(mem, 0, 254, back), Errno::kFault);  // port out of bounds
+  EXPECT_EQ(ReadGuestAddr(mem, 252, 1, &back), Errno::kFault);  // struct out of bounds
+  ASSERT_TRUE(mem.Store<u32>(0, 200));                          // buffer out of bounds
   EXPECT_EQ(ReadGuestAddr(mem, 0, 1, &back), Errno::kFault);
-  ASSERT_TRUE(mem.Store<u32>(4, 5));                              // no such size
+  ASSERT_TRUE(mem.Store<u32>(4, 5));  // no such size
   EXPECT_EQ(ReadGuestAddr(mem, 0, 1, &back), Errno::kInval);
   EXPECT_EQ(WriteGuestAddr(mem, 0, 200, back), Errno::kInval);
 }

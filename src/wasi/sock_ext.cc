@@ -46,13 +46,20 @@ struct OptInfo {
 // WasmEdge's __wasi_sock_opt_so_t numbering (0 = SO_REUSEADDR ... 13).
 bool LookupOpt(u32 level, u32 name, OptInfo* out) {
   static constexpr std::array<OptInfo, 14> kOpts = {{
-      {SO_REUSEADDR, OptKind::kInt}, {SO_TYPE, OptKind::kInt},
-      {SO_ERROR, OptKind::kInt},     {SO_DONTROUTE, OptKind::kInt},
-      {SO_BROADCAST, OptKind::kInt}, {SO_SNDBUF, OptKind::kInt},
-      {SO_RCVBUF, OptKind::kInt},    {SO_KEEPALIVE, OptKind::kInt},
-      {SO_OOBINLINE, OptKind::kInt}, {SO_LINGER, OptKind::kLinger},
-      {SO_RCVLOWAT, OptKind::kInt},  {SO_RCVTIMEO, OptKind::kTimeval},
-      {SO_SNDTIMEO, OptKind::kTimeval}, {SO_ACCEPTCONN, OptKind::kInt},
+      {SO_REUSEADDR, OptKind::kInt},
+      {SO_TYPE, OptKind::kInt},
+      {SO_ERROR, OptKind::kInt},
+      {SO_DONTROUTE, OptKind::kInt},
+      {SO_BROADCAST, OptKind::kInt},
+      {SO_SNDBUF, OptKind::kInt},
+      {SO_RCVBUF, OptKind::kInt},
+      {SO_KEEPALIVE, OptKind::kInt},
+      {SO_OOBINLINE, OptKind::kInt},
+      {SO_LINGER, OptKind::kLinger},
+      {SO_RCVLOWAT, OptKind::kInt},
+      {SO_RCVTIMEO, OptKind::kTimeval},
+      {SO_SNDTIMEO, OptKind::kTimeval},
+      {SO_ACCEPTCONN, OptKind::kInt},
   }};
   if (level != kSolSocket || name >= kOpts.size()) return false;
   *out = kOpts[name];
@@ -62,9 +69,12 @@ bool LookupOpt(u32 level, u32 name, OptInfo* out) {
 // Guest sizes: int i32; linger {i32 onoff, i32 seconds}; timeval {i64 sec, i64 usec}.
 u32 GuestOptSize(OptKind kind) {
   switch (kind) {
-    case OptKind::kInt: return 4;
-    case OptKind::kLinger: return 8;
-    case OptKind::kTimeval: return 16;
+    case OptKind::kInt:
+      return 4;
+    case OptKind::kLinger:
+      return 8;
+    case OptKind::kTimeval:
+      return 16;
   }
   return 4;
 }

@@ -89,10 +89,17 @@ Errno SockShutdown(WasiCtx& ctx, GuestMemory&, std::span<const u64> args) {
   }
   int host_how;
   switch (how) {
-    case kSdflagRd: host_how = SHUT_RD; break;
-    case kSdflagWr: host_how = SHUT_WR; break;
-    case kSdflagRd | kSdflagWr: host_how = SHUT_RDWR; break;
-    default: return Errno::kInval;
+    case kSdflagRd:
+      host_how = SHUT_RD;
+      break;
+    case kSdflagWr:
+      host_how = SHUT_WR;
+      break;
+    case kSdflagRd | kSdflagWr:
+      host_how = SHUT_RDWR;
+      break;
+    default:
+      return Errno::kInval;
   }
   return ctx.sys->Shutdown(e->host_fd, host_how);
 }
@@ -153,8 +160,8 @@ Result<SockAddr> ResolveListenAddr(WasiCtx& ctx, const std::string& text) {
 
 Status OpenListener(WasiCtx& ctx, const std::string& text, const SockAddr& addr) {
   auto fail = [&text, &addr](const char* what, Errno err) {
-    return Status::IoError("listen address '" + text + "' (" + FormatSockAddr(addr) + "): " +
-                           what + ": " + ErrnoName(err));
+    return Status::IoError("listen address '" + text + "' (" + FormatSockAddr(addr) + "): " + what +
+                           ": " + ErrnoName(err));
   };
   int host_fd = -1;
   if (Errno err = ctx.sys->Socket(addr.family(), SOCK_STREAM, 0, &host_fd);

@@ -69,8 +69,8 @@ std::vector<u8> SockTypes(const Hints& h) {
   return {kWasiSockStream, kWasiSockDgram};
 }
 
-Errno Resolve(WasiCtx& ctx, const std::string& node, const std::string& service,
-              const Hints& hints, std::vector<Entry>* out) {
+Errno Resolve(WasiCtx& ctx, const std::string& node, const std::string& service, const Hints& hints,
+              std::vector<Entry>* out) {
   if (node.empty() && service.empty()) return Errno::kNoent;
   SockAddr numeric;
   bool node_numeric = !node.empty() && ParseNumericHost(node, 0, &numeric);

@@ -70,7 +70,7 @@ TEST_F(GetAddrInfoTest, AnySocketTypeGivesStreamThenDgram) {
   ASSERT_EQ(U32(kResLen), 2u);
   EXPECT_EQ(Byte(kNodes + 2), kWasiAfInet4);
   EXPECT_EQ(Byte(kNodes + 3), kWasiSockStream);
-  EXPECT_EQ(Byte(kNodes + 4), 1);  // tcp
+  EXPECT_EQ(Byte(kNodes + 4), 1);   // tcp
   EXPECT_EQ(U32(kNodes + 8), 16u);  // sizeof(sockaddr_in)
   EXPECT_EQ(Byte(kNodes + 28 + 3), kWasiSockDgram);
   EXPECT_EQ(Byte(kNodes + 28 + 4), 2);  // udp
@@ -152,10 +152,10 @@ TEST(SocketFuncsTest, EveryNameOnceWithMatchingArity) {
     EXPECT_STREQ(def.results, "i") << def.name;
     EXPECT_NE(def.fn, nullptr) << def.name;
   }
-  for (const char* name : {"sock_accept", "sock_recv", "sock_send", "sock_shutdown", "sock_open",
-                           "sock_bind", "sock_listen", "sock_connect", "sock_recv_from",
-                           "sock_send_to", "sock_getlocaladdr", "sock_getpeeraddr",
-                           "sock_getsockopt", "sock_setsockopt", "sock_getaddrinfo"}) {
+  for (const char* name :
+       {"sock_accept", "sock_recv", "sock_send", "sock_shutdown", "sock_open", "sock_bind",
+        "sock_listen", "sock_connect", "sock_recv_from", "sock_send_to", "sock_getlocaladdr",
+        "sock_getpeeraddr", "sock_getsockopt", "sock_setsockopt", "sock_getaddrinfo"}) {
     EXPECT_EQ(names.count(name), 1u) << name;
     // A "_v2" alias, where one exists, has the same signature.
     for (const FuncDef& a : SocketFuncs()) {

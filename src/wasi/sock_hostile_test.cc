@@ -22,10 +22,14 @@ constexpr u32 kMaxFds = 16;
 u32 HostileArg(std::mt19937& rng, size_t index) {
   if (index == 0 && rng() % 4 != 0) return rng() % 5;  // mostly the open sockets
   switch (rng() % 4) {
-    case 0: return rng() % 10;                      // descriptors, flags, families
-    case 1: return rng() % (kMemorySize + 300);     // pointers, in or just out of bounds
-    case 2: return 0xffffffffu - rng() % 300;       // pointers that wrap
-    default: return index == 0 ? rng() % 6 : static_cast<u32>(rng());
+    case 0:
+      return rng() % 10;  // descriptors, flags, families
+    case 1:
+      return rng() % (kMemorySize + 300);  // pointers, in or just out of bounds
+    case 2:
+      return 0xffffffffu - rng() % 300;  // pointers that wrap
+    default:
+      return index == 0 ? rng() % 6 : static_cast<u32>(rng());
   }
 }
 

@@ -318,8 +318,8 @@ TEST(SockTest, UdpSendToAndRecvFrom) {
     char buf[64];
     sockaddr_storage from{};
     socklen_t len = sizeof from;
-    ssize_t n = recvfrom(server_fd.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from),
-                         &len);
+    ssize_t n =
+        recvfrom(server_fd.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n <= 0) return;
     received.assign(buf, static_cast<size_t>(n));
     std::string upper = received;
