@@ -184,7 +184,8 @@ Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
   sub->add_flag("--inherit-env", args->env.inherit,
                 "give the guest the whole host environment (--env wins)");
   sub->add_option("--listen", args->listen,
-                  "pre-open a listening TCP socket for the guest; repeatable")
+                  "pre-open a listening TCP socket for the guest (with a\n"
+                  "'*', only let the guest bind there itself); repeatable")
       ->type_name("HOST:PORT")
       ->allow_extra_args(false);
   sub->add_option("--allow-connect", args->allow_connect,
