@@ -38,6 +38,9 @@ struct RunArgs {
   bool default_unknown = false;
   CLI::Option* fuel_option = nullptr;  // count() > 0: the flag was given
   CLI::Option* invoke_option = nullptr;
+  CLI::Option* dir_option = nullptr;  // to interleave --dir and --dir-ro
+  CLI::Option* dir_ro_option = nullptr;
+  CLI::App* app = nullptr;
 };
 
 std::vector<std::string> HostEnvironment() {
@@ -46,9 +49,18 @@ std::vector<std::string> HostEnvironment() {
   return env;
 }
 
-Status AddPreopens(const std::vector<std::string>& specs, bool read_only, WasiConfig* config) {
-  for (const std::string& spec : specs) {
-    Result<WasiPreopen> preopen = ParseDirSpec(spec, read_only);
+// The preopens in command-line order, --dir and --dir-ro interleaved: guest
+// descriptors 3, 4, ... follow the flags, as under wasmtime.
+Status AddPreopens(const RunArgs& args, WasiConfig* config) {
+  size_t next_rw = 0;
+  size_t next_ro = 0;
+  for (const CLI::Option* option : args.app->parse_order()) {
+    bool read_only = option == args.dir_ro_option;
+    if (option != args.dir_option && !read_only) continue;
+    const std::vector<std::string>& specs = read_only ? args.dirs_ro : args.dirs;
+    size_t& next = read_only ? next_ro : next_rw;
+    if (next >= specs.size()) continue;  // one entry per occurrence; never more
+    Result<WasiPreopen> preopen = ParseDirSpec(specs[next++], read_only);
     if (!preopen.ok()) return preopen.status().WithContext(read_only ? "--dir-ro" : "--dir");
     config->preopens.push_back(*preopen);
   }
@@ -89,8 +101,7 @@ Result<RunPlan> MakePlan(const RunArgs& args) {
   Result<std::vector<std::string>> env = BuildGuestEnv(args.env, HostEnvironment());
   if (!env.ok()) return env.status().WithContext("--env");
   config.env = std::move(env).value();
-  if (Status s = AddPreopens(args.dirs, false, &config); !s.ok()) return s;
-  if (Status s = AddPreopens(args.dirs_ro, true, &config); !s.ok()) return s;
+  if (Status s = AddPreopens(args, &config); !s.ok()) return s;
   config.listen = args.listen;
   config.allow_connect = args.allow_connect;
   config.max_fds = args.max_fds;
@@ -129,8 +140,7 @@ int RunRun(const RunArgs& args, const CliStreams& io) {
     // Bad flag values (and a --max-fds too small for the preopens) are usage
     // errors; a directory or address the host refuses is an I/O error.
     Status::Code code = wasi.status().code();
-    bool usage = code == Status::Code::kInvalidArgument ||
-                 code == Status::Code::kResourceExhausted;
+    bool usage = code == Status::Code::kInvalidArgument || code == Status::Code::kResourceExhausted;
     return usage ? kExitUsage : kExitIoError;
   }
   RunSession session(*plan, io);
@@ -168,14 +178,16 @@ Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
   sub->positionals_at_end();  // after MODULE, everything goes to the guest
   sub->add_option("MODULE", args->module_file, "module file (.wasm or .wat)")->required();
   sub->add_option("ARGS", args->args, "the guest's arguments (or --invoke's)");
-  sub->add_option("--dir", args->dirs,
-                  "grant the host directory HOST (read and write) to the\n"
-                  "guest as GUEST (default: the same name); repeatable")
-      ->type_name("HOST[::GUEST]")
-      ->allow_extra_args(false);
-  sub->add_option("--dir-ro", args->dirs_ro, "as --dir, but read-only; repeatable")
-      ->type_name("HOST[::GUEST]")
-      ->allow_extra_args(false);
+  args->app = sub;
+  args->dir_option = sub->add_option("--dir", args->dirs,
+                                     "grant the host directory HOST (read and write) to the\n"
+                                     "guest as GUEST (default: the same name); repeatable")
+                         ->type_name("HOST[::GUEST]")
+                         ->allow_extra_args(false);
+  args->dir_ro_option =
+      sub->add_option("--dir-ro", args->dirs_ro, "as --dir, but read-only; repeatable")
+          ->type_name("HOST[::GUEST]")
+          ->allow_extra_args(false);
   sub->add_option("--env", args->env.settings,
                   "set a guest environment variable, or copy NAME\n"
                   "from the host environment; repeatable")
@@ -197,11 +209,10 @@ Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
                   "cap each memory (e.g. 64MiB, 1GiB, 65536); memory.grow\n"
                   "past it fails, as malloc then does")
       ->type_name("SIZE");
-  args->fuel_option =
-      sub->add_option("--fuel", args->fuel,
-                      "stop the guest after about N instructions; reports the\n"
-                      "fuel consumed on stderr at exit")
-          ->type_name("N");
+  args->fuel_option = sub->add_option("--fuel", args->fuel,
+                                      "stop the guest after about N instructions; reports the\n"
+                                      "fuel consumed on stderr at exit")
+                          ->type_name("N");
   sub->add_option("--timeout", args->timeout,
                   "stop the guest after DURATION of wall-clock time\n(e.g. 500ms, 10s, 1m)")
       ->type_name("DURATION");

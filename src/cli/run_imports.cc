@@ -17,8 +17,8 @@ HostAction DefaultValuesStub(HostCall& call, std::span<uint64_t> slots) {
 }
 
 std::string Describe(const ImportDesc& import) {
-  std::string text = "\"" + import.module + "\" \"" + import.name + "\" (" +
-                     ExternKindName(import.kind);
+  std::string text =
+      "\"" + import.module + "\" \"" + import.name + "\" (" + ExternKindName(import.kind);
   if (import.kind == ExternKind::kFunc) text += " " + import.func.ToString();
   return text + ")";
 }

@@ -37,7 +37,8 @@ struct Linked {
 
 // Defines env.known as a real host function, then stands in for the rest.
 Status Link(Linked& l, const Module& module, UnknownImports mode) {
-  l.linker.Define("env", "known", l.store.AddHostFunc({{}, {ValType::kI32}}, Seven, nullptr, "known"));
+  l.linker.Define("env", "known",
+                  l.store.AddHostFunc({{}, {ValType::kI32}}, Seven, nullptr, "known"));
   return l.stubs.Define(l.store, l.linker, module, mode);
 }
 

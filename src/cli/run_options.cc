@@ -8,7 +8,7 @@ namespace deja::cli {
 namespace {
 
 constexpr uint64_t kPageSize = 65536;
-constexpr uint64_t kMaxPages = 65536;         // 4 GiB of 32-bit address space
+constexpr uint64_t kMaxPages = 65536;  // 4 GiB of 32-bit address space
 constexpr uint64_t kMaxSize = uint64_t{1} << 48;
 
 Status NotASize(std::string_view text) {
@@ -26,10 +26,17 @@ uint64_t UnitScale(std::string_view unit) {
     uint64_t scale;
   };
   constexpr Unit kUnits[] = {
-      {"", 1},         {"b", 1},
-      {"k", 1 << 10},  {"kib", 1 << 10},  {"kb", 1000},
-      {"m", 1 << 20},  {"mib", 1 << 20},  {"mb", 1000 * 1000},
-      {"g", 1 << 30},  {"gib", 1 << 30},  {"gb", 1000 * 1000 * 1000},
+      {"", 1},
+      {"b", 1},
+      {"k", 1 << 10},
+      {"kib", 1 << 10},
+      {"kb", 1000},
+      {"m", 1 << 20},
+      {"mib", 1 << 20},
+      {"mb", 1000 * 1000},
+      {"g", 1 << 30},
+      {"gib", 1 << 30},
+      {"gb", 1000 * 1000 * 1000},
   };
   for (const Unit& u : kUnits) {
     if (lower == u.name) return u.scale;

@@ -18,7 +18,8 @@ TEST(ParseSizeTest, PlainBytesAndUnits) {
 }
 
 TEST(ParseSizeTest, RejectsWhatIsNotASize) {
-  for (const char* text : {"", "MiB", "-1", "1.5MiB", "64 MiB", "64XiB", "0x10", "99999999999GiB"}) {
+  for (const char* text :
+       {"", "MiB", "-1", "1.5MiB", "64 MiB", "64XiB", "0x10", "99999999999GiB"}) {
     Result<uint64_t> size = ParseSize(text);
     ASSERT_FALSE(size.ok()) << text;
     EXPECT_EQ(size.status().code(), Status::Code::kInvalidArgument);

@@ -83,8 +83,8 @@ int RunSession::InstantiateFailed(const Status& status) {
     std::string value = memory_limit  ? plan_.max_memory
                         : out_of_fuel ? std::to_string(*plan_.fuel)
                                       : plan_.timeout_text;
-    io_.err << kPrefix << which << value << ") reached while instantiating "
-            << plan_.module_file << ": " << status.ToString() << "\n";
+    io_.err << kPrefix << which << value << ") reached while instantiating " << plan_.module_file
+            << ": " << status.ToString() << "\n";
     return kExitGuestLimit;
   }
   io_.err << kPrefix << "cannot instantiate " << plan_.module_file << ": " << status.ToString()

@@ -27,7 +27,7 @@ struct RunPlan {
   std::optional<uint64_t> fuel;
   std::optional<std::chrono::nanoseconds> timeout;
   std::string timeout_text;
-  std::optional<std::string> invoke;   // --invoke NAME
+  std::optional<std::string> invoke;  // --invoke NAME
   std::vector<std::string> invoke_args;
   UnknownImports unknown_imports = UnknownImports::kError;
 };
