@@ -66,6 +66,8 @@ int RunSession::Run(Wasi& wasi, const Module& module) {
 int RunSession::RunLinked(const Linker& linker, const Module& module) {
   Result<InstanceId> instance = linker.Instantiate(store_, module);
   if (!instance.ok()) return InstantiateFailed(instance.status());
+  std::optional<Extern> memory = store_.GetExport(*instance, "memory");
+  if (memory && memory->kind == ExternKind::kMemory) memory_ = memory;
   return plan_.invoke ? CallInvoke(*instance) : CallStart(*instance);
 }
 
@@ -159,7 +161,15 @@ int RunSession::Finish(Outcome outcome, const std::vector<Value>& results) {
     return kExitGuestLimit;
   }
   io_.err << kPrefix << "trap: " << trap.ToString() << "\n";
+  NoteMemory();
   return kExitGuestTrap;
+}
+
+void RunSession::NoteMemory() {
+  if (plan_.max_memory.empty() || !memory_) return;
+  io_.err << kPrefix << "note: the guest had " << store_.MemoryPages(*memory_)
+          << " pages of memory (64 KiB each) of the " << plan_.limits.max_memory_pages
+          << " that --max-memory " << plan_.max_memory << " allows\n";
 }
 
 bool RunSession::TimedOut() {

@@ -47,6 +47,9 @@ class RunSession {
   int CallStart(InstanceId instance);
   int CallInvoke(InstanceId instance);
   int Finish(Outcome outcome, const std::vector<Value>& results);
+  // With --max-memory, how much memory the guest had when it trapped: a
+  // guest that aborts when malloc fails traps, and this says how close it was.
+  void NoteMemory();
   // True if the --timeout fired; disarms the watchdog on first use.
   bool TimedOut();
   void ReportFuel();
@@ -57,6 +60,7 @@ class RunSession {
   Store store_;
   text::Watchdog watchdog_;
   std::optional<bool> timed_out_;
+  std::optional<Extern> memory_;  // the instance's exported "memory", if any
 };
 
 }  // namespace deja::cli
