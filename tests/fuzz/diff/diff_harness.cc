@@ -148,6 +148,27 @@ HostAction DejaHost(HostCall& call, std::span<uint64_t> slots) {
 
 // ---- State comparison -----------------------------------------------------
 
+// Stored NaNs may differ in sign and payload (the spec lets arithmetic pick
+// any canonical NaN, or any arithmetic NaN for NaN inputs). If the bytes
+// around the differing offset `at` hold a NaN in both memories, as an f32 or
+// an f64 starting at most 7 bytes before it, returns the window's end so the
+// comparison resumes there; else 0.
+size_t NanWindowEnd(std::span<const uint8_t> d, const uint8_t* w, size_t at, bool canonical) {
+  for (size_t width : {size_t{4}, size_t{8}}) {
+    for (size_t back = 0; back < width && back <= at; ++back) {
+      size_t start = at - back;
+      if (start + width > d.size()) continue;
+      uint64_t db = 0, wb = 0;
+      std::memcpy(&db, d.data() + start, width);
+      std::memcpy(&wb, w + start, width);
+      ValType t = width == 4 ? ValType::kF32 : ValType::kF64;
+      Bits dv{t, db}, wv{t, wb};
+      if (IsNan(dv) && IsNan(wv) && (!canonical || IsCanonicalNan(dv))) return start + width;
+    }
+  }
+  return 0;
+}
+
 // An empty string if memory 0, the tables' sizes and every global agree.
 std::string CompareState(Store& store, InstanceId instance, WabtSide& wabt, bool canonical) {
   const engine::InstanceInst& inst = store.impl().instances[instance];
@@ -160,10 +181,16 @@ std::string CompareState(Store& store, InstanceId instance, WabtSide& wabt, bool
       return "memory 0 size: deja " + std::to_string(d.size()) + " bytes, wabt " + std::to_string(wsize);
     }
     if (!d.empty() && std::memcmp(d.data(), w, d.size()) != 0) {
-      size_t at = 0;
-      while (d[at] == w[at]) ++at;
-      return "memory 0 differs first at offset " + Hex(at) + ": deja " + Hex(d[at]) + ", wabt " +
-             Hex(w[at]);
+      for (size_t at = 0; at < d.size(); ++at) {
+        if (d[at] == w[at]) continue;
+        size_t end = NanWindowEnd(d, w, at, canonical);
+        if (end != 0) {
+          at = end - 1;
+          continue;
+        }
+        return "memory 0 differs first at offset " + Hex(at) + ": deja " + Hex(d[at]) + ", wabt " +
+               Hex(w[at]);
+      }
     }
   }
   std::vector<uint32_t> wtables = wabt.table_sizes();
