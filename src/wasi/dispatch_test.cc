@@ -161,7 +161,9 @@ TEST_F(CreateTest, StdioThenPreopensInOrder) {
   ASSERT_NE(ro, nullptr);
   EXPECT_TRUE(ro->read_only);
   EXPECT_EQ(ro->rights_base & rights::kModifying, 0u);
-  EXPECT_EQ(ro->rights_inheriting & rights::kModifying, 0u);
+  // It hands down only the rights to write file contents (so that an open for
+  // writing reaches path_open and fails there with EROFS), never a tree change.
+  EXPECT_EQ(ro->rights_inheriting & rights::kModifying, rights::kFileContentWrite);
   EXPECT_TRUE(ro->rights_base & rights::kPathOpen);
   EXPECT_TRUE(ro->rights_inheriting & rights::kFdRead);
   EXPECT_EQ(fds.Get(5), nullptr);

@@ -32,7 +32,13 @@ u64 BaseRights(FileType type, bool read_only) {
 
 u64 InheritingRights(FileType type, bool read_only) {
   u64 r = type == FileType::kDirectory ? rights::kDirectoryInheriting : 0;
-  return read_only ? r & ~rights::kModifying : r;
+  // A read-only directory still hands down the rights to write a file's
+  // contents: wasi-libc drops any right the directory does not hand down
+  // before it calls path_open, so without them an open for writing would
+  // quietly become a read-only descriptor instead of failing with EROFS.
+  // path_open refuses such requests beneath a read-only preopen, and the
+  // descriptors it does make never carry a modifying right (BaseRights).
+  return read_only ? r & ~(rights::kModifying & ~rights::kFileContentWrite) : r;
 }
 
 Errno GetFd(FdTable& table, u32 fd, u64 needed, FdEntry** out) {

@@ -53,6 +53,8 @@ inline constexpr u64 kModifying =
     kPathLinkSource | kPathLinkTarget | kPathRenameSource | kPathRenameTarget |
     kPathFilestatSetSize | kPathFilestatSetTimes | kFdFilestatSetSize | kFdFilestatSetTimes |
     kPathSymlink | kPathRemoveDirectory | kPathUnlinkFile;
+// The modifying rights that concern a file's contents, not the tree.
+inline constexpr u64 kFileContentWrite = kFdDatasync | kFdWrite | kFdAllocate | kFdFilestatSetSize;
 }  // namespace rights
 
 // The WASI filetype of a stat mode (kUnknown for FIFOs; sockets report
