@@ -27,31 +27,6 @@ struct InvokeArgs {
 };
 
 // The module's exported function names, for "unknown export" messages.
-std::string ExportedFunctions(const Store& store, InstanceId instance) {
-  std::string names;
-  for (const auto& [name, ext] : store.Exports(instance)) {
-    if (ext.kind != ExternKind::kFunc) continue;
-    names += (names.empty() ? "" : ", ") + ("\"" + name + "\"");
-  }
-  return names.empty() ? "none" : names;
-}
-
-Result<std::vector<Value>> ParseArgs(const std::string& name, const FuncType& type,
-                                     const std::vector<std::string>& texts) {
-  if (texts.size() != type.params.size()) {
-    return Status::InvalidArgument("\"" + name + "\" " + type.ToString() + " takes " +
-                                   std::to_string(type.params.size()) + " arguments, got " +
-                                   std::to_string(texts.size()));
-  }
-  std::vector<Value> values;
-  for (size_t i = 0; i < texts.size(); ++i) {
-    Result<Value> v = ParseValue(type.params[i], texts[i]);
-    if (!v.ok()) return v.status().WithContext("argument " + std::to_string(i + 1));
-    values.push_back(*v);
-  }
-  return values;
-}
-
 // Loads and compiles the module; on failure prints why and returns the exit code.
 std::optional<Module> LoadModule(const InvokeArgs& args, const CliStreams& io, int* exit_code) {
   Result<std::vector<u8>> wasm = text::LoadModuleFile(args.module_file);

@@ -147,4 +147,29 @@ std::string FormatValueText(const Value& value) {
   return value.ToString();
 }
 
+std::string ExportedFunctions(const Store& store, InstanceId instance) {
+  std::string names;
+  for (const auto& [name, ext] : store.Exports(instance)) {
+    if (ext.kind != ExternKind::kFunc) continue;
+    names += (names.empty() ? "" : ", ") + ("\"" + name + "\"");
+  }
+  return names.empty() ? "none" : names;
+}
+
+Result<std::vector<Value>> ParseArgs(const std::string& name, const FuncType& type,
+                                     const std::vector<std::string>& texts) {
+  if (texts.size() != type.params.size()) {
+    return Status::InvalidArgument("\"" + name + "\" " + type.ToString() + " takes " +
+                                   std::to_string(type.params.size()) + " arguments, got " +
+                                   std::to_string(texts.size()));
+  }
+  std::vector<Value> values;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    Result<Value> v = ParseValue(type.params[i], texts[i]);
+    if (!v.ok()) return v.status().WithContext("argument " + std::to_string(i + 1));
+    values.push_back(*v);
+  }
+  return values;
+}
+
 }  // namespace deja::cli

@@ -5,8 +5,10 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "deja/status.h"
+#include "deja/store.h"
 #include "deja/types.h"
 
 namespace deja::cli {
@@ -22,5 +24,15 @@ Result<Value> ParseValue(ValType type, std::string_view text);
 // that reads back to the same bits ("nan:0x..." for NaNs with a payload other
 // than the canonical one), references as "null", "funcref" or "externref:N".
 std::string FormatValueText(const Value& value);
+
+// Parses one text per parameter of export `name` (for `deja invoke` and
+// `deja run --invoke`). Errors: kInvalidArgument naming the count or the
+// argument that does not parse.
+Result<std::vector<Value>> ParseArgs(const std::string& name, const FuncType& type,
+                                     const std::vector<std::string>& texts);
+
+// The function exports of `instance` as "\"a\", \"b\"", or "none" (for
+// "unknown export" messages).
+std::string ExportedFunctions(const Store& store, InstanceId instance);
 
 }  // namespace deja::cli

@@ -12,22 +12,6 @@ constexpr const char* kPrefix = "deja run: ";
 // process ends without it (it is blocked in a host call, out of reach).
 constexpr std::chrono::milliseconds kTimeoutGrace{250};
 
-Result<std::vector<Value>> ParseInvokeArgs(const std::string& name, const FuncType& type,
-                                           const std::vector<std::string>& texts) {
-  if (texts.size() != type.params.size()) {
-    return Status::InvalidArgument("\"" + name + "\" " + type.ToString() + " takes " +
-                                   std::to_string(type.params.size()) + " arguments, got " +
-                                   std::to_string(texts.size()));
-  }
-  std::vector<Value> values;
-  for (size_t i = 0; i < texts.size(); ++i) {
-    Result<Value> v = ParseValue(type.params[i], texts[i]);
-    if (!v.ok()) return v.status().WithContext("argument " + std::to_string(i + 1));
-    values.push_back(*v);
-  }
-  return values;
-}
-
 }  // namespace
 
 RunSession::RunSession(const RunPlan& plan, const CliStreams& io)
@@ -102,7 +86,7 @@ int RunSession::CallStart(InstanceId instance) {
             << (reactor ? " (it is a reactor: it exports \"_initialize\")"
                         : " and no \"_initialize\"")
             << "; call one of its exports with --invoke NAME (exported functions: "
-            << ExportedFunctions(instance) << ")\n";
+            << ExportedFunctions(store_, instance) << ")\n";
     return kExitUsage;
   }
   std::vector<Value> results;
@@ -114,11 +98,11 @@ int RunSession::CallInvoke(InstanceId instance) {
   std::optional<Extern> func = store_.GetExport(instance, name);
   if (!func || func->kind != ExternKind::kFunc) {
     io_.err << kPrefix << plan_.module_file << " exports no function \"" << name
-            << "\" (exported functions: " << ExportedFunctions(instance) << ")\n";
+            << "\" (exported functions: " << ExportedFunctions(store_, instance) << ")\n";
     return kExitUsage;
   }
   Result<std::vector<Value>> args =
-      ParseInvokeArgs(name, store_.GetFuncType(*func), plan_.invoke_args);
+      ParseArgs(name, store_.GetFuncType(*func), plan_.invoke_args);
   if (!args.ok()) {
     io_.err << kPrefix << args.status().message() << "\n";
     return kExitUsage;
@@ -181,15 +165,6 @@ void RunSession::ReportFuel() {
   if (!plan_.fuel) return;
   io_.err << kPrefix << "fuel consumed: " << store_.fuel_consumed() << " of " << *plan_.fuel
           << "\n";
-}
-
-std::string RunSession::ExportedFunctions(InstanceId instance) const {
-  std::string names;
-  for (const auto& [name, ext] : store_.Exports(instance)) {
-    if (ext.kind != ExternKind::kFunc) continue;
-    names += (names.empty() ? "" : ", ") + ("\"" + name + "\"");
-  }
-  return names.empty() ? "none" : names;
 }
 
 }  // namespace deja::cli

@@ -53,7 +53,6 @@ class RunSession {
   // True if the --timeout fired; disarms the watchdog on first use.
   bool TimedOut();
   void ReportFuel();
-  std::string ExportedFunctions(InstanceId instance) const;
 
   const RunPlan& plan_;
   const CliStreams& io_;
