@@ -25,22 +25,9 @@ using testing::GuestPath;
 using testing::GuestRun;
 using testing::ReadAll;
 using testing::RunGuest;
+using testing::Fd;
 
 constexpr int kPeerTimeoutMs = 5'000;
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 bool WaitReadable(int fd, int timeout_ms = kPeerTimeoutMs) {
   pollfd p{fd, POLLIN, 0};

@@ -20,22 +20,9 @@ namespace deja::wasi {
 namespace {
 
 using testing::RunGuest;
+using testing::Fd;
 
 constexpr int kPeerTimeoutMs = 10'000;
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 bool WaitReadable(int fd) {
   pollfd p{fd, POLLIN, 0};

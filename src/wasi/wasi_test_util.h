@@ -23,6 +23,21 @@ struct GuestRun {
   std::string trap;   // Trap::ToString() when trapped
 };
 
+// Owns a host descriptor made by a test (a socket, a file) and closes it.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
 inline std::string GuestPath(const std::string& name) {
   return std::string(DEJA_GUEST_DIR) + "/" + name + ".wasm";
 }
