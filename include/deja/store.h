@@ -179,6 +179,12 @@ class Store {
   uint32_t TableSize(Extern table) const;
   Result<Value> TableGet(Extern table, uint32_t index) const;
 
+  // A digest of all guest-visible state: every memory (size and bytes),
+  // global (type and bits) and table (size and elements) in address order,
+  // as 32 lowercase hex digits (XXH3-128). Equal stores give equal digests;
+  // the time machine compares them after a replay.
+  std::string StateDigest() const;
+
   // Saves every mutable part of the store (memories, globals, tables, dropped
   // segments) and, when suspended, the execution state (value stack, frames,
   // program counters, fuel). RestoreState() applies such bytes to a store that

@@ -4,10 +4,12 @@
 
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "deja/store.h"
 #include "deja/wasi.h"
 #include "wasi/fd_table.h"
 #include "wasi/system.h"
@@ -28,6 +30,19 @@ struct HostBinding {
   bool has_result = true;
 };
 
+// Stands between the trampoline and the handlers: when a WasiCtx has one,
+// every WASI call goes to Intercept instead of its handler. The time machine's
+// recorder runs the handler itself (RunHandler, dispatch.h) and logs what it
+// did; its replayer answers from a log without running any handler.
+class CallInterceptor {
+ public:
+  virtual ~CallInterceptor() = default;
+  // As a HostFn: arguments in slots[0..binding.param_count), the errno
+  // result (if binding.has_result) goes to slots[0].
+  virtual HostAction Intercept(HostCall& call, const HostBinding& binding,
+                               std::span<u64> slots) = 0;
+};
+
 struct WasiCtx {
   WasiCtx(WasiConfig c, std::shared_ptr<System> s)
       : config(std::move(c)), sys(std::move(s)), fds(config.max_fds) {}
@@ -38,6 +53,9 @@ struct WasiCtx {
   // Socket area: address policy and names the guest resolved; created by
   // OpenListenSockets (or on first use).
   std::shared_ptr<NetState> net;
+
+  // When set, every call goes through it (not owned; must outlive the calls).
+  CallInterceptor* interceptor = nullptr;
 
   // Set by proc_exit; the dispatcher turns it into HostAction::kExit.
   bool exit_requested = false;

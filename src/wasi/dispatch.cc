@@ -26,24 +26,32 @@ FuncType FuncTypeOf(const FuncDef& def) {
   return type;
 }
 
-// Every WASI call passes here, so this is where the time machine hooks in:
-// the binding's index identifies the call, `slots` holds its scalar
-// arguments, the GuestMemory's write log captures every byte the host writes
-// into the guest, and the errno (or exit) is the result. Recording wraps the
-// handler call below; replay substitutes the logged writes and result.
-HostAction Trampoline(HostCall& call, std::span<u64> slots) {
-  auto* binding = static_cast<HostBinding*>(call.data());
-  WasiCtx& ctx = *binding->ctx;
-  GuestMemory mem(call.memory());
-  Errno e = binding->def->fn(ctx, mem, slots.first(binding->param_count));
+HostAction RunHandler(HostCall& call, const HostBinding& binding, GuestMemory& mem,
+                      std::span<u64> slots) {
+  WasiCtx& ctx = *binding.ctx;
+  Errno e = binding.def->fn(ctx, mem, slots.first(binding.param_count));
   if (ctx.exit_requested) {
     // Cleared so that a later call into the same instance starts afresh; the
     // code stays in ctx.exit_code and in the store.
     ctx.exit_requested = false;
     return call.Exit(ctx.exit_code);
   }
-  if (binding->has_result) slots[0] = static_cast<u64>(e);
+  if (binding.has_result) slots[0] = static_cast<u64>(e);
   return HostAction::kContinue;
+}
+
+// Every WASI call passes here, so this is where the time machine hooks in
+// (WasiCtx::interceptor): the binding's index identifies the call, `slots`
+// holds its scalar arguments, GuestMemory's AccessLog sees every byte the
+// handler reads from and writes into the guest, and the errno (or exit) is
+// the result.
+HostAction Trampoline(HostCall& call, std::span<u64> slots) {
+  auto* binding = static_cast<HostBinding*>(call.data());
+  if (binding->ctx->interceptor != nullptr) {
+    return binding->ctx->interceptor->Intercept(call, *binding, slots);
+  }
+  GuestMemory mem(call.memory());
+  return RunHandler(call, *binding, mem, slots);
 }
 
 void LinkAll(WasiCtx& ctx, Store& store, Linker& linker) {

@@ -8,6 +8,7 @@
 
 #include "deja/store.h"
 #include "wasi/ctx.h"
+#include "wasi/guest_memory.h"
 #include "wasi/registry.h"
 
 namespace deja::wasi {
@@ -18,6 +19,12 @@ std::vector<const FuncDef*> AllFuncs();
 
 // The Wasm type of a FuncDef ("iil" -> (i32 i32 i64) -> (i32)).
 FuncType FuncTypeOf(const FuncDef& def);
+
+// Runs the binding's handler on `mem` (which may carry an AccessLog) and
+// turns its errno or proc_exit into the host-call result, as the trampoline
+// does without an interceptor.
+HostAction RunHandler(HostCall& call, const HostBinding& binding, GuestMemory& mem,
+                      std::span<u64> slots);
 
 // The host function every WASI import is bound to. call.data() must be a
 // HostBinding (ctx.h) whose ctx outlives the store.

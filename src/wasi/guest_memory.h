@@ -1,7 +1,7 @@
 // Bounds-checked access to guest linear memory for WASI calls. Every guest
 // pointer goes through here (a failed check is EFAULT), and every byte the
 // host writes into the guest is written through here, so the time machine can
-// record those writes in one place (write_log).
+// observe both in one place (AccessLog).
 #pragma once
 
 #include <cstring>
@@ -13,6 +13,16 @@
 #include "base/types.h"
 
 namespace deja::wasi {
+
+// Told of every guest-memory access a handler makes, in order: what it read
+// (with the bytes as they were then) and which ranges it wrote. Installed by
+// the time machine; nullptr (the default) costs one branch per access.
+class AccessLog {
+ public:
+  virtual ~AccessLog() = default;
+  virtual void OnRead(u32 ptr, std::span<const u8> bytes) = 0;
+  virtual void OnWrite(u32 ptr, u32 len) = 0;
+};
 
 class GuestMemory {
  public:
@@ -27,6 +37,7 @@ class GuestMemory {
   bool Load(u32 ptr, T* out) const {
     if (!InBounds(ptr, sizeof(T))) return false;
     std::memcpy(out, mem_.data() + ptr, sizeof(T));
+    NoteRead(ptr, sizeof(T));
     return true;
   }
   template <typename T>
@@ -41,6 +52,7 @@ class GuestMemory {
   bool View(u32 ptr, u32 len, std::span<const u8>* out) const {
     if (!InBounds(ptr, len)) return false;
     *out = mem_.subspan(ptr, len);
+    NoteRead(ptr, len);
     return true;
   }
   // Writable view, for reads from the host straight into guest memory. The
@@ -62,19 +74,24 @@ class GuestMemory {
   bool ReadString(u32 ptr, u32 len, std::string* out) const {
     if (!InBounds(ptr, len)) return false;
     out->assign(reinterpret_cast<const char*>(mem_.data()) + ptr, len);
+    NoteRead(ptr, len);
     return true;
   }
 
-  // When set, every write is appended to `log` (the time machine's hook).
-  void set_write_log(std::vector<Range>* log) { log_ = log; }
+  // When set, every access is reported to `log` (the time machine's hook).
+  void set_access_log(AccessLog* log) { log_ = log; }
+  // Not logged: only for size checks, never to read or write guest bytes.
   std::span<u8> raw() const { return mem_; }
 
  private:
+  void NoteRead(u32 ptr, u32 len) const {
+    if (log_ != nullptr && len != 0) log_->OnRead(ptr, mem_.subspan(ptr, len));
+  }
   void NoteWrite(u32 ptr, u32 len) {
-    if (log_ != nullptr && len != 0) log_->emplace_back(ptr, len);
+    if (log_ != nullptr && len != 0) log_->OnWrite(ptr, len);
   }
   std::span<u8> mem_;
-  std::vector<Range>* log_ = nullptr;
+  AccessLog* log_ = nullptr;
 };
 
 }  // namespace deja::wasi

@@ -1,0 +1,97 @@
+// The local registry of recorded runs, under $DEJA_HOME: modules stored once
+// by content hash (modules/<hex>.wasm), one log per run (runs/<id>.log), and
+// an SQLite index of runs (deja.db). Logs are the source of truth: a run's
+// row can be rebuilt from its log (Import does so). Layout: docs/RECORDING.md.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/types.h"
+#include "deja/status.h"
+#include "timemachine/record.h"
+
+namespace deja::registry {
+
+// One row of the index: what `deja ls` and `deja describe` show.
+struct RunRow {
+  std::string id;
+  i64 start_unix_ns = 0;
+  std::string module_hash;
+  std::string module_name;
+  std::string command;        // argv joined for display (or "--invoke NAME ARGS")
+  std::string status;         // "running", or RunEndKindName() of the end
+  int pid = 0;                // of the recording process (to tell "running" from "killed")
+  std::optional<i32> exit_status;
+  u64 duration_ns = 0;
+  u64 fuel_consumed = 0;
+  u64 host_calls = 0;
+  u64 log_bytes = 0;
+};
+
+struct GcReport {
+  u64 modules_removed = 0;
+  u64 logs_removed = 0;       // logs without a row
+  u64 rows_removed = 0;       // rows whose log is gone
+  u64 bytes_freed = 0;
+};
+
+class Registry {
+ public:
+  // $DEJA_HOME, else $XDG_DATA_HOME/deja, else $HOME/.local/share/deja.
+  static std::string DefaultHome();
+  // Creates the directories and the database if needed.
+  // Errors: kIoError naming the path ("cannot create ...", "database ...").
+  static Result<std::unique_ptr<Registry>> Open(const std::string& home);
+  ~Registry();
+
+  const std::string& home() const { return home_; }
+
+  // "sha256:<64 hex>" of `wasm`.
+  static std::string ModuleHash(std::span<const u8> wasm);
+  // Stores the module once (written to a temporary file, then renamed).
+  Result<std::string> PutModule(std::span<const u8> wasm);
+  // Errors: kNotFound "module sha256:... is not in the registry".
+  Result<std::vector<u8>> GetModule(const std::string& hash) const;
+
+  // A fresh run id: 12 lowercase hex digits (48 bits; 32 of them random).
+  std::string NewRunId() const;
+  std::string LogPath(const std::string& id) const;
+
+  // Inserts the row of a starting run (status "running").
+  Status BeginRun(const tm::RunInfo& info, int pid);
+  // Fills in how it ended.
+  Status FinishRun(const std::string& id, const tm::RunEnd& end, u64 log_bytes);
+
+  // Newest first.
+  Result<std::vector<RunRow>> List() const;
+  // An id or a unique prefix of one (at least 4 characters) to the full id.
+  // Errors: kNotFound "no run ...", kInvalidArgument "run id prefix ... is
+  // ambiguous: a, b, ...".
+  Result<std::string> Resolve(std::string_view id_or_prefix) const;
+  Result<RunRow> Get(const std::string& id) const;
+  // Deletes the run's row and log (its module stays until Gc).
+  Status Remove(const std::string& id);
+  // Deletes modules no run refers to, logs without a row and rows without a
+  // log. A "running" row whose process is still alive is kept.
+  Result<GcReport> Gc();
+
+  // One self-contained file: module, log (and so the RunInfo/RunEnd inside
+  // it). Format: docs/RECORDING.md ("export file").
+  Status Export(const std::string& id, const std::string& path) const;
+  // Adds an exported run; keeps its id. Errors: kCorruption (damaged file,
+  // module hash mismatch), kInvalidArgument "run ... is already in the registry".
+  Result<std::string> Import(const std::string& path);
+
+ private:
+  struct Db;
+  Registry(std::string home, std::unique_ptr<Db> db);
+  std::string home_;
+  std::unique_ptr<Db> db_;
+};
+
+}  // namespace deja::registry

@@ -1,0 +1,64 @@
+// The log file of one recorded run: a header frame with the RunInfo, call
+// records compressed with zstd, and an end frame with the RunEnd. Every frame
+// is length-prefixed and CRC-checked, so a log cut short by a crash or
+// SIGKILL reads back up to its last complete frame. Format: docs/RECORDING.md.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "deja/status.h"
+#include "timemachine/record.h"
+
+namespace deja::tm {
+
+// Appends records from the guest's thread; a background thread compresses
+// them and writes them out at least every kFlushInterval (and whenever
+// enough have piled up), so a killed run loses at most that much.
+class LogWriter {
+ public:
+  static constexpr int kFlushIntervalMs = 20;
+
+  // Creates (truncates) `path` and writes the header frame.
+  // Errors: kIoError naming the path.
+  static Result<std::unique_ptr<LogWriter>> Create(const std::string& path, const RunInfo& info);
+  virtual ~LogWriter() = default;
+
+  // Encodes `rec` (its index is ignored). Never blocks on I/O.
+  virtual void Append(const CallRecord& rec) = 0;
+  // Writes out everything appended so far (to the kernel; no fsync).
+  virtual Status Flush() = 0;
+  // Writes the end frame, closes the file. Returns the first error the log
+  // met, if any (a full disk does not stop the guest; it is reported here).
+  virtual Status Finish(const RunEnd& end) = 0;
+  // Bytes in the file so far (after Finish: its size).
+  virtual u64 bytes_written() const = 0;
+  virtual u64 records() const = 0;
+};
+
+class LogReader {
+ public:
+  // Reads and checks the header frame. Errors: kNotFound, kIoError,
+  // kCorruption ("not a deja log", "log version N is not supported by this
+  // deja (reads up to M)", "header frame: checksum mismatch").
+  static Result<std::unique_ptr<LogReader>> Open(const std::string& path);
+  virtual ~LogReader() = default;
+
+  virtual const RunInfo& info() const = 0;
+  // The next call record, with its index set. Returns false when there are
+  // no more: then end() is set if the log is complete, and truncated() says
+  // whether it was cut short (or damaged) and where.
+  virtual Result<bool> Next(CallRecord* rec) = 0;
+  virtual const std::optional<RunEnd>& end() const = 0;
+  virtual bool truncated() const = 0;
+  // e.g. "log ends inside a frame at byte 81920 after 1234 records"
+  virtual const std::string& truncation_reason() const = 0;
+  // Reads on to the end (records are decoded and discarded) so that end()
+  // is known; for `deja describe` and the registry. Returns the record count.
+  virtual Result<u64> Skip() = 0;
+};
+
+}  // namespace deja::tm

@@ -1,0 +1,46 @@
+// Recording: a CallInterceptor that runs each WASI handler itself, with an
+// AccessLog on the guest memory, and appends one CallRecord per call to a
+// LogWriter; and a System wrapper that captures what the guest writes to the
+// host's stdout and stderr into the current record.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "deja/store.h"
+#include "timemachine/log.h"
+#include "timemachine/record.h"
+#include "wasi/ctx.h"
+#include "wasi/system.h"
+
+namespace deja::tm {
+
+class Recorder : public wasi::CallInterceptor {
+ public:
+  // `writer` must outlive the recorder. stdout_fd/stderr_fd are the host
+  // descriptors the guest's 1 and 2 were given (WasiConfig), -1 for none.
+  Recorder(LogWriter& writer, int stdout_fd, int stderr_fd);
+  ~Recorder() override;
+
+  // The system to create the Wasi with: `inner` plus output capture.
+  std::shared_ptr<wasi::System> WrapSystem(std::shared_ptr<wasi::System> inner);
+
+  HostAction Intercept(HostCall& call, const wasi::HostBinding& binding,
+                       std::span<u64> slots) override;
+
+  u64 calls() const { return calls_; }
+  // Monotonic time the recording started (CallRecord::time_ns is relative to it).
+  std::chrono::steady_clock::time_point start() const { return start_; }
+
+ private:
+  class Capture;  // the AccessLog and the output sink of the current call
+  LogWriter& writer_;
+  int stdout_fd_;
+  int stderr_fd_;
+  CallRecord rec_;
+  std::unique_ptr<Capture> capture_;
+  u64 calls_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace deja::tm
