@@ -21,7 +21,9 @@ macro(fail message)
   string(APPEND failures "  ${message}\n")
 endmacro()
 
-file(REMOVE_RECURSE "${WORK}")
+file(REMOVE_RECURSE "${WORK}" "${WORK}-home")
+# Every run is recorded: into a registry of the test's own.
+set(ENV{DEJA_HOME} "${WORK}-home")
 file(MAKE_DIRECTORY "${WORK}/data")
 file(WRITE "${WORK}/data/in.txt" "file contents\n")
 file(WRITE "${WORK}/secret.txt" "top secret\n")
