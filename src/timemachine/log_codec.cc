@@ -1,0 +1,332 @@
+#include "timemachine/log_codec.h"
+
+#include <array>
+
+namespace deja::tm {
+namespace {
+
+// Reflected CRC-32C polynomial (Castagnoli), as used by iSCSI and ext4.
+constexpr u32 kCrc32cPoly = 0x82f63b78;
+
+constexpr std::array<u32, 256> MakeCrc32cTable() {
+  std::array<u32, 256> table{};
+  for (u32 i = 0; i < 256; ++i) {
+    u32 c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) != 0 ? (c >> 1) ^ kCrc32cPoly : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+constexpr std::array<u32, 256> kCrc32cTable = MakeCrc32cTable();
+
+// The record head packs the argument count with the flags.
+constexpr u32 kHasResult = 1;
+constexpr u32 kHasExit = 2;
+constexpr u32 kMaxArgs = 63;
+
+// Memory op pointers are stored relative to the end of the previous op, the
+// first one relative to the last argument: handlers usually write their
+// result through their last argument, and read or write buffers in a row.
+u32 OpPtrBase(const std::vector<u64>& args) {
+  return args.empty() ? 0 : static_cast<u32>(args.back());
+}
+
+Status Bad(const char* what) { return Status::Corruption(std::string("log: ") + what); }
+
+}  // namespace
+
+u32 Crc32c(std::span<const u8> bytes, u32 crc) {
+  u32 c = ~crc;
+  for (u8 b : bytes) c = kCrc32cTable[(c ^ b) & 0xff] ^ (c >> 8);
+  return ~c;
+}
+
+u32 FrameCrc(u8 type, std::span<const u8> payload) {
+  u8 head[5] = {type, static_cast<u8>(payload.size()), static_cast<u8>(payload.size() >> 8),
+                static_cast<u8>(payload.size() >> 16), static_cast<u8>(payload.size() >> 24)};
+  return Crc32c(payload, Crc32c(head));
+}
+
+void AppendFrameHeader(FrameType type, std::span<const u8> payload, std::vector<u8>* out) {
+  ByteWriter w(out);
+  w.U8(static_cast<u8>(type));
+  w.U32Le(static_cast<u32>(payload.size()));
+  w.U32Le(FrameCrc(static_cast<u8>(type), payload));
+}
+
+// --- ByteWriter / ByteReader
+
+void ByteWriter::U32Le(u32 v) {
+  for (int i = 0; i < 4; ++i) out_->push_back(static_cast<u8>(v >> (8 * i)));
+}
+
+void ByteWriter::Varint(u64 v) {
+  while (v >= 0x80) {
+    out_->push_back(static_cast<u8>(v | 0x80));
+    v >>= 7;
+  }
+  out_->push_back(static_cast<u8>(v));
+}
+
+void ByteWriter::String(std::string_view s) {
+  Varint(s.size());
+  out_->insert(out_->end(), s.begin(), s.end());
+}
+
+void ByteWriter::Strings(const std::vector<std::string>& v) {
+  Varint(v.size());
+  for (const std::string& s : v) String(s);
+}
+
+bool ByteReader::U8(u8* v) {
+  if (remaining() < 1) return false;
+  *v = in_[pos_++];
+  return true;
+}
+
+bool ByteReader::U32Le(u32* v) {
+  if (remaining() < 4) return false;
+  *v = 0;
+  for (int i = 0; i < 4; ++i) *v |= u32{in_[pos_ + i]} << (8 * i);
+  pos_ += 4;
+  return true;
+}
+
+bool ByteReader::Varint(u64* v) {
+  u64 result = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (pos_ >= in_.size()) return false;
+    u8 b = in_[pos_++];
+    // The tenth byte may only hold the top bit.
+    if (shift == 63 && b > 1) return false;
+    result |= u64{b & 0x7fu} << shift;
+    if ((b & 0x80) == 0) {
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ByteReader::Varint32(u32* v) {
+  u64 x;
+  if (!Varint(&x) || x > UINT32_MAX) return false;
+  *v = static_cast<u32>(x);
+  return true;
+}
+
+bool ByteReader::Zigzag(i64* v) {
+  u64 x;
+  if (!Varint(&x)) return false;
+  *v = static_cast<i64>((x >> 1) ^ (~(x & 1) + 1));
+  return true;
+}
+
+bool ByteReader::Bytes(size_t n, std::span<const u8>* out) {
+  if (remaining() < n) return false;
+  *out = in_.subspan(pos_, n);
+  pos_ += n;
+  return true;
+}
+
+bool ByteReader::String(std::string* out) {
+  u64 n;
+  std::span<const u8> b;
+  if (!Varint(&n) || n > remaining() || !Bytes(n, &b)) return false;
+  out->assign(b.begin(), b.end());
+  return true;
+}
+
+bool ByteReader::Strings(std::vector<std::string>* out) {
+  u64 n;
+  // Each string takes at least its length byte, which bounds the count.
+  if (!Varint(&n) || n > remaining()) return false;
+  out->clear();
+  out->reserve(n);
+  for (u64 i = 0; i < n; ++i) {
+    if (!String(&out->emplace_back())) return false;
+  }
+  return true;
+}
+
+// --- RunInfo / RunEnd
+
+void EncodeRunInfo(const RunInfo& info, std::vector<u8>* out) {
+  ByteWriter w(out);
+  w.String(info.id);
+  w.Zigzag(info.start_unix_ns);
+  w.String(info.deja_version);
+  w.String(info.module_hash);
+  w.String(info.module_name);
+  w.Strings(info.args);
+  w.Strings(info.env);
+  w.Strings(info.dirs);
+  w.Strings(info.listen);
+  w.Strings(info.allow_connect);
+  w.U8(info.invoke.has_value() ? 1 : 0);
+  if (info.invoke) w.String(*info.invoke);
+  w.Strings(info.invoke_args);
+  w.Varint(info.max_memory_pages);
+  w.U8(info.fuel.has_value() ? 1 : 0);
+  if (info.fuel) w.Varint(*info.fuel);
+  w.String(info.timeout);
+  w.Varint(info.max_fds);
+  w.U8(info.unknown_imports);
+  w.Strings(info.call_names);
+}
+
+Status DecodeRunInfo(std::span<const u8> in, RunInfo* info) {
+  ByteReader r(in);
+  *info = RunInfo{};
+  u8 has_invoke = 0, has_fuel = 0;
+  bool ok = r.String(&info->id) && r.Zigzag(&info->start_unix_ns) &&
+            r.String(&info->deja_version) && r.String(&info->module_hash) &&
+            r.String(&info->module_name) && r.Strings(&info->args) && r.Strings(&info->env) &&
+            r.Strings(&info->dirs) && r.Strings(&info->listen) &&
+            r.Strings(&info->allow_connect) && r.U8(&has_invoke) && has_invoke <= 1;
+  if (ok && has_invoke == 1) ok = r.String(&info->invoke.emplace());
+  ok = ok && r.Strings(&info->invoke_args) && r.Varint(&info->max_memory_pages) &&
+       r.U8(&has_fuel) && has_fuel <= 1;
+  if (ok && has_fuel == 1) ok = r.Varint(&info->fuel.emplace());
+  ok = ok && r.String(&info->timeout) && r.Varint32(&info->max_fds) &&
+       r.U8(&info->unknown_imports) && r.Strings(&info->call_names);
+  // Bytes past the known fields are left for later minor additions.
+  if (!ok) return Bad("header frame is malformed");
+  return {};
+}
+
+void EncodeRunEnd(const RunEnd& end, std::vector<u8>* out) {
+  ByteWriter w(out);
+  w.U8(static_cast<u8>(end.kind));
+  w.Zigzag(end.exit_status);
+  w.Zigzag(end.guest_exit_code);
+  w.String(end.message);
+  w.Strings(end.results);
+  w.Varint(end.fuel_consumed);
+  w.Varint(end.host_calls);
+  w.Varint(end.duration_ns);
+  w.String(end.state_digest);
+}
+
+Status DecodeRunEnd(std::span<const u8> in, RunEnd* end) {
+  ByteReader r(in);
+  *end = RunEnd{};
+  u8 kind;
+  i64 exit_status, guest_exit_code;
+  bool ok = r.U8(&kind) && kind <= static_cast<u8>(RunEnd::Kind::kFailed) &&
+            r.Zigzag(&exit_status) && r.Zigzag(&guest_exit_code) && r.String(&end->message) &&
+            r.Strings(&end->results) && r.Varint(&end->fuel_consumed) &&
+            r.Varint(&end->host_calls) && r.Varint(&end->duration_ns) &&
+            r.String(&end->state_digest);
+  if (!ok || exit_status < INT32_MIN || exit_status > INT32_MAX ||
+      guest_exit_code < INT32_MIN || guest_exit_code > INT32_MAX) {
+    return Bad("end frame is malformed");
+  }
+  end->kind = static_cast<RunEnd::Kind>(kind);
+  end->exit_status = static_cast<i32>(exit_status);
+  end->guest_exit_code = static_cast<i32>(guest_exit_code);
+  return {};
+}
+
+// --- CallRecord
+
+void EncodeRecord(const CallRecord& rec, u64 prev_time_ns, std::vector<u8>* out) {
+  ByteWriter w(out);
+  w.Varint(rec.call);
+  w.Zigzag(static_cast<i64>(rec.time_ns - prev_time_ns));
+  w.Varint(rec.duration_ns);
+  u32 argc = static_cast<u32>(rec.args.size());
+  u32 flags = (rec.result ? kHasResult : 0) | (rec.exit_code ? kHasExit : 0);
+  w.Varint(u64{argc} << 2 | flags);
+  for (u64 a : rec.args) w.Varint(a);
+  if (rec.result) w.Varint(*rec.result);
+  if (rec.exit_code) w.Zigzag(*rec.exit_code);
+  w.Varint(rec.ops.size());
+  u32 ref = OpPtrBase(rec.args);
+  for (const MemOp& op : rec.ops) {
+    w.Varint(u64{op.len} << 1 | static_cast<u8>(op.kind));
+    w.Zigzag(i64{op.ptr} - i64{ref});
+    ref = op.ptr + op.len;
+  }
+  w.Varint(rec.outputs.size());
+  for (const Output& o : rec.outputs) w.Varint(u64{o.len} << 2 | (o.stream & 3));
+  // The bytes follow in the order of ops then outputs, so offsets need not
+  // be stored.
+  for (const MemOp& op : rec.ops) w.Bytes(rec.Bytes(op));
+  for (const Output& o : rec.outputs) w.Bytes(rec.Bytes(o));
+}
+
+Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec) {
+  ByteReader r(in);
+  rec->Clear();
+  i64 delta;
+  u64 head, count;
+  if (!r.Varint32(&rec->call) || !r.Zigzag(&delta) || !r.Varint(&rec->duration_ns) ||
+      !r.Varint(&head) || (head >> 2) > kMaxArgs) {
+    return Bad("call record is malformed");
+  }
+  rec->time_ns = prev_time_ns + static_cast<u64>(delta);
+  u32 argc = static_cast<u32>(head >> 2);
+  for (u32 i = 0; i < argc; ++i) {
+    if (!r.Varint(&rec->args.emplace_back())) return Bad("call record: bad argument");
+  }
+  if ((head & kHasResult) != 0) {
+    u32 result;
+    if (!r.Varint32(&result)) return Bad("call record: bad result");
+    rec->result = result;
+  }
+  if ((head & kHasExit) != 0) {
+    i64 code;
+    if (!r.Zigzag(&code) || code < INT32_MIN || code > INT32_MAX) {
+      return Bad("call record: bad exit code");
+    }
+    rec->exit_code = static_cast<i32>(code);
+  }
+  u64 total = 0;  // data bytes the ops and outputs claim
+  // Every op takes at least two bytes, every output one: that bounds counts.
+  if (!r.Varint(&count) || count > r.remaining() / 2) return Bad("call record: bad op count");
+  rec->ops.reserve(count);
+  u32 ref = OpPtrBase(rec->args);
+  for (u64 i = 0; i < count; ++i) {
+    u64 kind_len;
+    i64 delta_ptr;
+    if (!r.Varint(&kind_len) || !r.Zigzag(&delta_ptr) || (kind_len >> 1) > UINT32_MAX) {
+      return Bad("call record: bad memory op");
+    }
+    i64 ptr = i64{ref} + delta_ptr;
+    if (delta_ptr < -i64{UINT32_MAX} || delta_ptr > i64{UINT32_MAX} || ptr < 0 ||
+        ptr > i64{UINT32_MAX}) {
+      return Bad("call record: bad memory op pointer");
+    }
+    MemOp& op = rec->ops.emplace_back();
+    op.kind = (kind_len & 1) != 0 ? MemOp::Kind::kWrite : MemOp::Kind::kRead;
+    op.ptr = static_cast<u32>(ptr);
+    op.len = static_cast<u32>(kind_len >> 1);
+    op.offset = static_cast<u32>(total);
+    total += op.len;
+    ref = op.ptr + op.len;
+    if (total > r.remaining()) return Bad("call record: memory op past the record");
+  }
+  if (!r.Varint(&count) || count > r.remaining()) return Bad("call record: bad output count");
+  rec->outputs.reserve(count);
+  for (u64 i = 0; i < count; ++i) {
+    u64 len_stream;
+    if (!r.Varint(&len_stream) || (len_stream >> 2) > UINT32_MAX) {
+      return Bad("call record: bad output");
+    }
+    Output& o = rec->outputs.emplace_back();
+    o.stream = static_cast<u8>(len_stream & 3);
+    o.len = static_cast<u32>(len_stream >> 2);
+    o.offset = static_cast<u32>(total);
+    if (o.stream != 1 && o.stream != 2) return Bad("call record: bad output stream");
+    total += o.len;
+    if (total > r.remaining()) return Bad("call record: output past the record");
+  }
+  if (total != r.remaining()) return Bad("call record: data size mismatch");
+  std::span<const u8> data;
+  if (!r.Bytes(total, &data)) return Bad("call record: data size mismatch");
+  rec->data.assign(data.begin(), data.end());
+  return {};
+}
+
+}  // namespace deja::tm

@@ -1,0 +1,89 @@
+// The byte-level pieces of the log format (docs/RECORDING.md): varints,
+// CRC-32C, frame headers, and the encodings of RunInfo, RunEnd and
+// CallRecord. Shared by the writer and the reader; decoding never trusts its
+// input (every count and length is checked against the bytes present).
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/types.h"
+#include "deja/status.h"
+#include "timemachine/record.h"
+
+namespace deja::tm {
+
+inline constexpr char kLogMagic[8] = {'D', 'E', 'J', 'A', 'L', 'O', 'G', '\0'};
+inline constexpr u32 kLogVersion = 1;
+inline constexpr size_t kFileHeaderSize = 8 + 4;
+
+enum class FrameType : u8 { kHeader = 1, kRecords = 2, kEnd = 3 };
+// type (u8), payload length (u32 LE), CRC-32C of type+length+payload (u32 LE).
+inline constexpr size_t kFrameHeaderSize = 1 + 4 + 4;
+// No frame payload is larger: a hostile length cannot make the reader
+// allocate more than this for one frame.
+inline constexpr u32 kMaxFramePayload = 64u << 20;
+// Nor may one decoded record be larger (Linux moves at most ~2 GiB per
+// read(2); a single WASI call above 1 GiB is refused by the writer).
+inline constexpr u64 kMaxRecordBytes = u64{1} << 30;
+
+// CRC-32C (Castagnoli). `crc` chains calls: Crc32c(b, Crc32c(a)) = Crc32c(a+b).
+u32 Crc32c(std::span<const u8> bytes, u32 crc = 0);
+
+// Appends the frame header for `payload` to `out` (the payload itself is
+// not copied).
+void AppendFrameHeader(FrameType type, std::span<const u8> payload, std::vector<u8>* out);
+// The CRC a frame header carries for this type and payload.
+u32 FrameCrc(u8 type, std::span<const u8> payload);
+
+// Appends little-endian / LEB128 fields.
+class ByteWriter {
+ public:
+  explicit ByteWriter(std::vector<u8>* out) : out_(out) {}
+  void U8(u8 v) { out_->push_back(v); }
+  void U32Le(u32 v);
+  void Varint(u64 v);
+  void Zigzag(i64 v) { Varint((static_cast<u64>(v) << 1) ^ static_cast<u64>(v >> 63)); }
+  void Bytes(std::span<const u8> b) { out_->insert(out_->end(), b.begin(), b.end()); }
+  void String(std::string_view s);
+  void Strings(const std::vector<std::string>& v);
+
+ private:
+  std::vector<u8>* out_;
+};
+
+// Reads what ByteWriter writes; each read returns false (and reads nothing
+// more) once the input is exhausted or malformed.
+class ByteReader {
+ public:
+  explicit ByteReader(std::span<const u8> in) : in_(in) {}
+  bool U8(u8* v);
+  bool U32Le(u32* v);
+  bool Varint(u64* v);
+  bool Varint32(u32* v);  // fails above UINT32_MAX
+  bool Zigzag(i64* v);
+  bool Bytes(size_t n, std::span<const u8>* out);
+  bool String(std::string* out);
+  bool Strings(std::vector<std::string>* out);
+  size_t remaining() const { return in_.size() - pos_; }
+  size_t pos() const { return pos_; }
+
+ private:
+  std::span<const u8> in_;
+  size_t pos_ = 0;
+};
+
+void EncodeRunInfo(const RunInfo& info, std::vector<u8>* out);
+Status DecodeRunInfo(std::span<const u8> in, RunInfo* info);
+void EncodeRunEnd(const RunEnd& end, std::vector<u8>* out);
+Status DecodeRunEnd(std::span<const u8> in, RunEnd* end);
+
+// A record's payload (without its length prefix). `prev_time_ns` is the
+// previous record's time_ns (0 for the first): times are stored as deltas.
+void EncodeRecord(const CallRecord& rec, u64 prev_time_ns, std::vector<u8>* out);
+// Fills `rec` (index untouched; data offsets are assigned in order).
+Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec);
+
+}  // namespace deja::tm

@@ -1,0 +1,536 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "timemachine/log.h"
+#include "timemachine/log_codec.h"
+#include "timemachine/test_util.h"
+
+namespace deja::tm {
+namespace {
+
+using testing::MakeRecord;
+using testing::ReadFile;
+using testing::SameRecord;
+using testing::TempDir;
+using testing::WriteFile;
+
+RunInfo SampleInfo() {
+  RunInfo info;
+  info.id = "0123456789ab";
+  info.start_unix_ns = -5;
+  info.deja_version = "0.1.0";
+  info.module_hash = "sha256:" + std::string(64, 'a');
+  info.module_name = "guest.wasm";
+  info.args = {"guest.wasm", "x", ""};
+  info.env = {"A=1"};
+  info.dirs = {"/tmp::/data:ro"};
+  info.listen = {"127.0.0.1:8080"};
+  info.allow_connect = {"*:80"};
+  info.invoke = "main";
+  info.invoke_args = {"1", "2"};
+  info.max_memory_pages = 12;
+  info.fuel = 0;
+  info.timeout = "5s";
+  info.max_fds = 77;
+  info.unknown_imports = 2;
+  info.call_names = {"args_get", "clock_time_get"};
+  return info;
+}
+
+RunEnd SampleEnd() {
+  RunEnd end;
+  end.kind = RunEnd::Kind::kExited;
+  end.exit_status = -1;
+  end.guest_exit_code = INT32_MIN;
+  end.message = "trap\n  at f";
+  end.results = {"i32:1"};
+  end.fuel_consumed = UINT64_MAX;
+  end.host_calls = 3;
+  end.duration_ns = 123456789;
+  end.state_digest = std::string(32, 'f');
+  return end;
+}
+
+bool SameInfo(const RunInfo& a, const RunInfo& b) {
+  return a.id == b.id && a.start_unix_ns == b.start_unix_ns && a.deja_version == b.deja_version &&
+         a.module_hash == b.module_hash && a.module_name == b.module_name && a.args == b.args &&
+         a.env == b.env && a.dirs == b.dirs && a.listen == b.listen &&
+         a.allow_connect == b.allow_connect && a.invoke == b.invoke &&
+         a.invoke_args == b.invoke_args && a.max_memory_pages == b.max_memory_pages &&
+         a.fuel == b.fuel && a.timeout == b.timeout && a.max_fds == b.max_fds &&
+         a.unknown_imports == b.unknown_imports && a.call_names == b.call_names;
+}
+
+bool SameEnd(const RunEnd& a, const RunEnd& b) {
+  return a.kind == b.kind && a.exit_status == b.exit_status &&
+         a.guest_exit_code == b.guest_exit_code && a.message == b.message &&
+         a.results == b.results && a.fuel_consumed == b.fuel_consumed &&
+         a.host_calls == b.host_calls && a.duration_ns == b.duration_ns &&
+         a.state_digest == b.state_digest;
+}
+
+TEST(LogCodec, Crc32cKnownValue) {
+  const char* s = "123456789";
+  EXPECT_EQ(Crc32c({reinterpret_cast<const u8*>(s), 9}), 0xe3069283u);
+}
+
+TEST(LogCodec, VarintEdges) {
+  for (u64 v : {u64{0}, u64{1}, u64{127}, u64{128}, u64{UINT32_MAX}, UINT64_MAX}) {
+    std::vector<u8> b;
+    ByteWriter(&b).Varint(v);
+    ByteReader r(b);
+    u64 got;
+    ASSERT_TRUE(r.Varint(&got));
+    EXPECT_EQ(got, v);
+    EXPECT_EQ(r.remaining(), 0u);
+  }
+  for (i64 v : {i64{0}, i64{-1}, i64{1}, INT64_MIN, INT64_MAX}) {
+    std::vector<u8> b;
+    ByteWriter(&b).Zigzag(v);
+    i64 got;
+    ASSERT_TRUE(ByteReader(b).Zigzag(&got));
+    EXPECT_EQ(got, v);
+  }
+  // Eleven bytes, or a tenth byte above 1, is not a u64.
+  std::vector<u8> too_long(10, 0xff);
+  too_long.push_back(0);
+  u64 x;
+  EXPECT_FALSE(ByteReader(too_long).Varint(&x));
+  std::vector<u8> overflow(9, 0x80);
+  overflow.push_back(2);
+  EXPECT_FALSE(ByteReader(overflow).Varint(&x));
+}
+
+TEST(LogCodec, RunInfoRoundTrip) {
+  for (const RunInfo& info : {RunInfo{}, SampleInfo()}) {
+    std::vector<u8> b;
+    EncodeRunInfo(info, &b);
+    RunInfo got;
+    ASSERT_TRUE(DecodeRunInfo(b, &got).ok());
+    EXPECT_TRUE(SameInfo(info, got));
+    // Every strict prefix fails cleanly.
+    for (size_t n = 0; n < b.size(); ++n) {
+      EXPECT_FALSE(DecodeRunInfo({b.data(), n}, &got).ok()) << n;
+    }
+  }
+}
+
+TEST(LogCodec, RunEndRoundTrip) {
+  for (const RunEnd& end : {RunEnd{}, SampleEnd()}) {
+    std::vector<u8> b;
+    EncodeRunEnd(end, &b);
+    RunEnd got;
+    ASSERT_TRUE(DecodeRunEnd(b, &got).ok());
+    EXPECT_TRUE(SameEnd(end, got));
+  }
+  std::vector<u8> bad = {9};  // no such kind
+  RunEnd got;
+  EXPECT_FALSE(DecodeRunEnd(bad, &got).ok());
+}
+
+TEST(LogCodec, RecordRoundTripAndSize) {
+  CallRecord rec = MakeRecord(5, 1);
+  std::vector<u8> b;
+  EncodeRecord(rec, 0, &b);
+  CallRecord got;
+  ASSERT_TRUE(DecodeRecord(b, 0, &got).ok());
+  EXPECT_TRUE(SameRecord(rec, got));
+  for (size_t n = 0; n < b.size(); ++n) {
+    EXPECT_FALSE(DecodeRecord({b.data(), n}, 0, &got).ok()) << n;
+  }
+
+  // Edge values: no args/ops, huge numbers, negative exit, time going back.
+  CallRecord edge;
+  edge.call = UINT32_MAX;
+  edge.time_ns = 10;
+  edge.duration_ns = UINT64_MAX;
+  edge.args = {0, UINT64_MAX};
+  edge.result = UINT32_MAX;
+  edge.exit_code = INT32_MIN;
+  b.clear();
+  EncodeRecord(edge, 1000, &b);
+  ASSERT_TRUE(DecodeRecord(b, 1000, &got).ok());
+  EXPECT_TRUE(SameRecord(edge, got));
+
+  // A clock_time_get: 3 args, an 8-byte write, errno 0.
+  CallRecord clock;
+  clock.call = 4;
+  clock.time_ns = 1'000'000;
+  clock.duration_ns = 300;
+  clock.args = {1, 1000, 65520};
+  clock.result = 0;
+  clock.ops.push_back({MemOp::Kind::kWrite, 65520, 0, 8});
+  clock.data.resize(8, 7);
+  b.clear();
+  EncodeRecord(clock, 999'000, &b);
+  EXPECT_LE(b.size(), 26u);
+}
+
+TEST(LogCodec, HostileRecordCounts) {
+  std::vector<u8> b;
+  ByteWriter w(&b);
+  w.Varint(1);
+  w.Zigzag(0);
+  w.Varint(0);
+  w.Varint(0);             // no args, no flags
+  w.Varint(UINT64_MAX);    // op count
+  CallRecord got;
+  EXPECT_FALSE(DecodeRecord(b, 0, &got).ok());
+  b.pop_back();
+  for (int i = 0; i < 9; ++i) b.pop_back();
+  w.Varint(1);
+  w.Varint(u64{0xffffffff} << 1);  // a 4 GiB read op
+  w.Varint(0);
+  w.Varint(0);
+  EXPECT_FALSE(DecodeRecord(b, 0, &got).ok());
+}
+
+// Writes `n` records made by MakeRecord and finishes with SampleEnd().
+std::vector<CallRecord> WriteLog(const std::string& path, int n, bool finish = true) {
+  auto writer = LogWriter::Create(path, SampleInfo());
+  EXPECT_TRUE(writer.ok()) << writer.status().ToString();
+  std::vector<CallRecord> recs;
+  for (int i = 0; i < n; ++i) {
+    recs.push_back(MakeRecord(static_cast<u64>(i), static_cast<u32>(i % 7)));
+    (*writer)->Append(recs.back());
+  }
+  EXPECT_EQ((*writer)->records(), static_cast<u64>(n));
+  if (finish) {
+    EXPECT_TRUE((*writer)->Finish(SampleEnd()).ok());
+  } else {
+    EXPECT_TRUE((*writer)->Flush().ok());
+  }
+  return recs;
+}
+
+// Reads every record; returns how many matched `recs` in order (stops at the
+// first mismatch or the end).
+u64 ReadBack(LogReader& reader, const std::vector<CallRecord>& recs) {
+  CallRecord got;
+  u64 n = 0;
+  for (;;) {
+    auto more = reader.Next(&got);
+    if (!more.ok() || !*more) break;
+    if (n >= recs.size() || got.index != n || !SameRecord(recs[n], got)) {
+      ADD_FAILURE() << "record " << n << " differs";
+      break;
+    }
+    ++n;
+  }
+  return n;
+}
+
+TEST(Log, RoundTripManyRecords) {
+  TempDir dir;
+  std::string path = dir.path() + "/run.log";
+  std::vector<CallRecord> recs = WriteLog(path, 100'000);
+  auto reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_TRUE(SameInfo((*reader)->info(), SampleInfo()));
+  EXPECT_EQ(ReadBack(**reader, recs), 100'000u);
+  EXPECT_FALSE((*reader)->truncated()) << (*reader)->truncation_reason();
+  ASSERT_TRUE((*reader)->end().has_value());
+  EXPECT_TRUE(SameEnd(*(*reader)->end(), SampleEnd()));
+  // Once ended, it stays ended.
+  CallRecord rec;
+  auto more = (*reader)->Next(&rec);
+  ASSERT_TRUE(more.ok());
+  EXPECT_FALSE(*more);
+}
+
+TEST(Log, EmptyLogAndSkip) {
+  TempDir dir;
+  std::string path = dir.path() + "/run.log";
+  WriteLog(path, 0);
+  auto reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto n = (*reader)->Skip();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0u);
+  EXPECT_TRUE((*reader)->end().has_value());
+
+  WriteLog(path, 1000);
+  reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  n = (*reader)->Skip();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1000u);
+  EXPECT_TRUE((*reader)->end().has_value());
+}
+
+TEST(Log, LargeRecordsSpanFrames) {
+  TempDir dir;
+  std::string path = dir.path() + "/run.log";
+  auto writer = LogWriter::Create(path, SampleInfo());
+  ASSERT_TRUE(writer.ok());
+  std::vector<CallRecord> recs;
+  for (int i = 0; i < 4; ++i) {
+    CallRecord rec = MakeRecord(static_cast<u64>(i), 1);
+    rec.ops.push_back({MemOp::Kind::kWrite, 0, static_cast<u32>(rec.data.size()), 3u << 20});
+    for (u32 k = 0; k < (3u << 20); ++k) rec.data.push_back(static_cast<u8>(k * 2654435761u >> 24));
+    recs.push_back(rec);
+    (*writer)->Append(rec);
+    if (i == 1) {
+      ASSERT_TRUE((*writer)->Flush().ok());
+    }
+  }
+  ASSERT_TRUE((*writer)->Finish(SampleEnd()).ok());
+  auto reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(ReadBack(**reader, recs), 4u);
+  EXPECT_TRUE((*reader)->end().has_value());
+}
+
+TEST(Log, WithoutEndFrameIsTruncated) {
+  TempDir dir;
+  std::string path = dir.path() + "/run.log";
+  auto writer = LogWriter::Create(path, SampleInfo());
+  ASSERT_TRUE(writer.ok());
+  std::vector<CallRecord> recs;
+  for (int i = 0; i < 50; ++i) {
+    recs.push_back(MakeRecord(static_cast<u64>(i), 2));
+    (*writer)->Append(recs.back());
+  }
+  ASSERT_TRUE((*writer)->Flush().ok());
+  // Copy the file while the writer is still open: a killed run.
+  std::vector<u8> bytes = ReadFile(path);
+  std::string copy = dir.path() + "/copy.log";
+  WriteFile(copy, bytes);
+  auto reader = LogReader::Open(copy);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(ReadBack(**reader, recs), 50u);
+  EXPECT_TRUE((*reader)->truncated());
+  EXPECT_FALSE((*reader)->end().has_value());
+  EXPECT_NE((*reader)->truncation_reason().find("after 50 records"), std::string::npos)
+      << (*reader)->truncation_reason();
+}
+
+TEST(Log, TruncatedAtEveryByte) {
+  TempDir dir;
+  std::string path = dir.path() + "/run.log";
+  // Two records frames (Flush in between) so cuts fall in both.
+  auto writer = LogWriter::Create(path, SampleInfo());
+  ASSERT_TRUE(writer.ok());
+  std::vector<CallRecord> recs;
+  for (int i = 0; i < 20; ++i) {
+    recs.push_back(MakeRecord(static_cast<u64>(i), static_cast<u32>(i)));
+    (*writer)->Append(recs.back());
+    if (i == 9) {
+      ASSERT_TRUE((*writer)->Flush().ok());
+    }
+  }
+  ASSERT_TRUE((*writer)->Finish(SampleEnd()).ok());
+  std::vector<u8> bytes = ReadFile(path);
+  std::string cut = dir.path() + "/cut.log";
+  u64 last = 0;
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    WriteFile(cut, {bytes.data(), n});
+    auto reader = LogReader::Open(cut);
+    if (!reader.ok()) {
+      // Only a cut inside the file header or header frame may fail to open.
+      EXPECT_EQ(reader.status().code(), Status::Code::kCorruption);
+      EXPECT_EQ(last, 0u);
+      continue;
+    }
+    u64 got = ReadBack(**reader, recs);
+    EXPECT_GE(got, last) << n;  // a longer prefix never reads fewer records
+    last = got;
+    EXPECT_TRUE((*reader)->truncated()) << n;
+    EXPECT_FALSE((*reader)->end().has_value()) << n;
+  }
+  EXPECT_EQ(last, 20u);
+}
+
+TEST(Log, FlippedByteIsCaught) {
+  TempDir dir;
+  std::string path = dir.path() + "/run.log";
+  std::vector<CallRecord> recs = WriteLog(path, 200);
+  std::vector<u8> bytes = ReadFile(path);
+  std::string bad = dir.path() + "/bad.log";
+  for (size_t at = kFileHeaderSize; at < bytes.size(); at += 7) {
+    std::vector<u8> copy = bytes;
+    copy[at] ^= 0x10;
+    WriteFile(bad, copy);
+    auto reader = LogReader::Open(bad);
+    if (!reader.ok()) continue;  // the header frame was hit
+    u64 got = ReadBack(**reader, recs);
+    EXPECT_TRUE((*reader)->truncated() || got < recs.size()) << at;
+    EXPECT_FALSE((*reader)->end().has_value()) << at;
+  }
+}
+
+TEST(Log, BadMagicAndVersion) {
+  TempDir dir;
+  std::string path = dir.path() + "/run.log";
+  WriteLog(path, 3);
+  std::vector<u8> bytes = ReadFile(path);
+
+  std::vector<u8> copy = bytes;
+  copy[0] = 'X';
+  WriteFile(path, copy);
+  auto reader = LogReader::Open(path);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_NE(reader.status().message().find("not a deja log"), std::string::npos);
+
+  copy = bytes;
+  copy[8] = 2;
+  WriteFile(path, copy);
+  reader = LogReader::Open(path);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_NE(reader.status().message().find(
+                "log version 2 is not supported by this deja (reads up to 1)"),
+            std::string::npos)
+      << reader.status().ToString();
+
+  reader = LogReader::Open(dir.path() + "/missing.log");
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.status().code(), Status::Code::kNotFound);
+}
+
+// Builds a log by hand from frames.
+std::vector<u8> HandLog(const std::vector<std::pair<FrameType, std::vector<u8>>>& frames) {
+  std::vector<u8> out(kLogMagic, kLogMagic + 8);
+  ByteWriter(&out).U32Le(kLogVersion);
+  for (const auto& [type, payload] : frames) {
+    AppendFrameHeader(type, payload, &out);
+    out.insert(out.end(), payload.begin(), payload.end());
+  }
+  return out;
+}
+
+TEST(Log, HostileFrames) {
+  TempDir dir;
+  std::string path = dir.path() + "/hostile.log";
+  std::vector<u8> info;
+  EncodeRunInfo(SampleInfo(), &info);
+
+  // A frame header claiming 4 GiB.
+  std::vector<u8> bytes = HandLog({{FrameType::kHeader, info}});
+  bytes.push_back(2);
+  ByteWriter(&bytes).U32Le(0xffffffff);
+  ByteWriter(&bytes).U32Le(0);
+  WriteFile(path, bytes);
+  auto reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  CallRecord rec;
+  auto more = (*reader)->Next(&rec);
+  EXPECT_TRUE(more.ok() && !*more);
+  EXPECT_TRUE((*reader)->truncated());
+
+  // A records frame that is not zstd.
+  WriteFile(path, HandLog({{FrameType::kHeader, info}, {FrameType::kRecords, {1, 2, 3, 4}}}));
+  reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  more = (*reader)->Next(&rec);
+  EXPECT_FALSE(more.ok());
+
+  // An unknown frame type, and a records frame first.
+  WriteFile(path, HandLog({{FrameType::kHeader, info}, {static_cast<FrameType>(9), {}}}));
+  reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_FALSE((*reader)->Next(&rec).ok());
+  WriteFile(path, HandLog({{FrameType::kRecords, info}}));
+  EXPECT_FALSE(LogReader::Open(path).ok());
+
+  // A malformed header payload.
+  WriteFile(path, HandLog({{FrameType::kHeader, {0xff, 0xff, 0xff}}}));
+  EXPECT_FALSE(LogReader::Open(path).ok());
+}
+
+TEST(Log, HostileRecordLength) {
+  // A valid zstd stream whose record claims 2^40 bytes.
+  TempDir dir;
+  std::string path = dir.path() + "/hostile.log";
+  std::vector<u8> info;
+  EncodeRunInfo(SampleInfo(), &info);
+  std::vector<u8> plain;
+  ByteWriter(&plain).Varint(u64{1} << 40);
+  plain.resize(plain.size() + 100, 0);
+  std::vector<u8> z = testing::Zstd(plain);
+  WriteFile(path, HandLog({{FrameType::kHeader, info}, {FrameType::kRecords, z}}));
+  auto reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  CallRecord rec;
+  auto more = (*reader)->Next(&rec);
+  EXPECT_FALSE(more.ok());
+  more = (*reader)->Next(&rec);  // stays ended
+  EXPECT_TRUE(more.ok() && !*more);
+}
+
+TEST(Log, UnwritablePath) {
+  auto writer = LogWriter::Create("/nonexistent-dir/x/run.log", SampleInfo());
+  ASSERT_FALSE(writer.ok());
+  EXPECT_EQ(writer.status().code(), Status::Code::kIoError);
+}
+
+TEST(Log, FullDiskIsReportedByFinish) {
+  if (access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no /dev/full";
+  auto writer = LogWriter::Create("/dev/full", SampleInfo());
+  if (writer.ok()) {
+    (*writer)->Append(MakeRecord(0, 1));
+    Status s = (*writer)->Finish(SampleEnd());
+    EXPECT_FALSE(s.ok());
+  } else {
+    EXPECT_EQ(writer.status().code(), Status::Code::kIoError);
+  }
+}
+
+TEST(Log, BackgroundThreadFlushesWithinInterval) {
+  TempDir dir;
+  std::string path = dir.path() + "/run.log";
+  auto writer = LogWriter::Create(path, SampleInfo());
+  ASSERT_TRUE(writer.ok());
+  u64 header_bytes = (*writer)->bytes_written();
+  (*writer)->Append(MakeRecord(0, 1));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while ((*writer)->bytes_written() == header_bytes &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_GT((*writer)->bytes_written(), header_bytes);
+  ASSERT_TRUE((*writer)->Finish(SampleEnd()).ok());
+}
+
+// A writer killed with SIGKILL mid-run leaves a log whose complete frames
+// read back.
+TEST(Log, SurvivesSigkill) {
+  TempDir dir;
+  std::string path = dir.path() + "/killed.log";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto writer = LogWriter::Create(path, SampleInfo());
+    if (!writer.ok()) _exit(3);
+    for (u64 i = 0;; ++i) (*writer)->Append(MakeRecord(i, static_cast<u32>(i % 7)));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  auto reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  CallRecord rec;
+  u64 n = 0;
+  for (;;) {
+    auto more = (*reader)->Next(&rec);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    if (!*more) break;
+    ASSERT_TRUE(SameRecord(rec, MakeRecord(n, static_cast<u32>(n % 7)))) << n;
+    ++n;
+  }
+  EXPECT_GT(n, 0u);
+  EXPECT_TRUE((*reader)->truncated());
+  EXPECT_FALSE((*reader)->end().has_value());
+}
+
+}  // namespace
+}  // namespace deja::tm

@@ -1,0 +1,250 @@
+// LogWriter: the guest's thread only encodes records into a pending buffer;
+// a background thread (or Flush/Finish) compresses that buffer into one
+// ongoing zstd stream and writes it as a records frame. Each frame ends with
+// a zstd flush, so every complete frame is decodable without the ones after
+// it: that is what makes a killed run's log readable.
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "timemachine/log.h"
+#include "timemachine/log_codec.h"
+
+namespace deja::tm {
+namespace {
+
+constexpr int kZstdLevel = 3;
+// The background thread is woken early once this much is pending.
+constexpr size_t kKickBytes = 256 << 10;
+// Past this much pending, Append waits for the background thread: a guest
+// that makes calls faster than they compress must not grow memory unbounded.
+constexpr size_t kMaxPendingBytes = 64 << 20;
+// Input per compressed frame: its worst-case output stays under kMaxFramePayload.
+constexpr size_t kMaxChunkInput = 32 << 20;
+static_assert(ZSTD_COMPRESSBOUND(kMaxChunkInput) < kMaxFramePayload);
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+class FileLogWriter : public LogWriter {
+ public:
+  FileLogWriter(std::string path, int fd, ZSTD_CCtx* cctx)
+      : path_(std::move(path)), fd_(fd), cctx_(cctx) {}
+
+  ~FileLogWriter() override {
+    StopThread();
+    if (fd_ >= 0) close(fd_);
+    ZSTD_freeCCtx(cctx_);
+  }
+
+  Status WriteHeader(const RunInfo& info) {
+    std::vector<u8> payload;
+    EncodeRunInfo(info, &payload);
+    if (payload.size() > kMaxFramePayload) {
+      return Status::InvalidArgument("log header is too large");
+    }
+    std::vector<u8> bytes(kLogMagic, kLogMagic + sizeof kLogMagic);
+    ByteWriter(&bytes).U32Le(kLogVersion);
+    AppendFrameHeader(FrameType::kHeader, payload, &bytes);
+    bytes.insert(bytes.end(), payload.begin(), payload.end());
+    WriteAll(bytes);
+    return error_;
+  }
+
+  void Start() { thread_ = std::thread([this] { Loop(); }); }
+
+  void Append(const CallRecord& rec) override {
+    std::unique_lock lock(mu_);
+    if (pending_.size() >= kMaxPendingBytes && thread_.joinable()) {
+      drained_.wait(lock, [this] { return pending_.size() < kMaxPendingBytes || stop_; });
+    }
+    scratch_.clear();
+    EncodeRecord(rec, prev_time_ns_, &scratch_);
+    prev_time_ns_ = rec.time_ns;
+    if (scratch_.size() > kMaxRecordBytes) {
+      // Dropping it keeps the rest readable; replay stops at this call.
+      if (oversize_.ok()) {
+        oversize_ = Status::ResourceExhausted("log: host call " + std::to_string(records_) +
+                                              " moved more than 1 GiB; it was not recorded");
+      }
+      return;
+    }
+    size_t before = pending_.size();
+    ByteWriter(&pending_).Varint(scratch_.size());
+    pending_.insert(pending_.end(), scratch_.begin(), scratch_.end());
+    ++records_;
+    if (before < kKickBytes && pending_.size() >= kKickBytes) cv_.notify_one();
+  }
+
+  Status Flush() override {
+    std::lock_guard io(io_mu_);
+    WritePending(ZSTD_e_flush);
+    return error_;
+  }
+
+  Status Finish(const RunEnd& end) override {
+    StopThread();
+    std::lock_guard io(io_mu_);
+    if (finished_) return error_;
+    finished_ = true;
+    WritePending(ZSTD_e_end);
+    std::vector<u8> payload;
+    EncodeRunEnd(end, &payload);
+    std::vector<u8> frame;
+    AppendFrameHeader(FrameType::kEnd, payload, &frame);
+    frame.insert(frame.end(), payload.begin(), payload.end());
+    WriteAll(frame);
+    if (close(fd_) != 0 && error_.ok()) {
+      error_ = Status::IoError(path_ + ": " + ErrnoText(errno));
+    }
+    fd_ = -1;
+    std::lock_guard lock(mu_);
+    if (error_.ok() && !oversize_.ok()) return oversize_;
+    return error_;
+  }
+
+  u64 bytes_written() const override { return bytes_written_.load(std::memory_order_relaxed); }
+  u64 records() const override {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(kFlushIntervalMs),
+                   [this] { return stop_ || pending_.size() >= kKickBytes; });
+      if (stop_) break;
+      if (pending_.empty()) continue;
+      lock.unlock();
+      {
+        std::lock_guard io(io_mu_);
+        WritePending(ZSTD_e_flush);
+      }
+      lock.lock();
+    }
+  }
+
+  void StopThread() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Takes what is pending and writes it as records frames. Requires io_mu_.
+  void WritePending(ZSTD_EndDirective mode) {
+    {
+      std::lock_guard lock(mu_);
+      taken_.swap(pending_);
+    }
+    drained_.notify_all();
+    size_t pos = 0;
+    do {
+      size_t n = std::min(taken_.size() - pos, kMaxChunkInput);
+      bool last = pos + n == taken_.size();
+      // A zstd end is only written when there is something to end or on
+      // the final flush (an empty stream still needs its frame end).
+      CompressChunk({taken_.data() + pos, n}, last ? mode : ZSTD_e_flush);
+      pos += n;
+    } while (pos < taken_.size());
+    taken_.clear();
+  }
+
+  void CompressChunk(std::span<const u8> input, ZSTD_EndDirective mode) {
+    if (input.empty() && mode == ZSTD_e_flush) return;
+    if (!error_.ok()) return;  // a failed write left the file unusable past here
+    out_.resize(kFrameHeaderSize + ZSTD_compressBound(input.size()) + 64);
+    ZSTD_inBuffer in{input.data(), input.size(), 0};
+    ZSTD_outBuffer out{out_.data() + kFrameHeaderSize, out_.size() - kFrameHeaderSize, 0};
+    size_t left;
+    do {
+      left = ZSTD_compressStream2(cctx_, &out, &in, mode);
+      if (ZSTD_isError(left)) {
+        error_ = Status::Internal(std::string("log: zstd: ") + ZSTD_getErrorName(left));
+        return;
+      }
+      if (left != 0 && out.pos == out.size) {
+        out_.resize(out_.size() * 2);
+        out.dst = out_.data() + kFrameHeaderSize;
+        out.size = out_.size() - kFrameHeaderSize;
+      }
+    } while (left != 0 || in.pos < in.size);
+    if (out.pos == 0) return;
+    std::span<const u8> payload(out_.data() + kFrameHeaderSize, out.pos);
+    std::vector<u8> head;
+    head.reserve(kFrameHeaderSize);
+    AppendFrameHeader(FrameType::kRecords, payload, &head);
+    std::memcpy(out_.data(), head.data(), kFrameHeaderSize);
+    WriteAll({out_.data(), kFrameHeaderSize + out.pos});
+  }
+
+  // write(2) until done; the first failure sticks and stops all later writes.
+  void WriteAll(std::span<const u8> bytes) {
+    if (!error_.ok()) return;
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = write(fd_, bytes.data() + done, bytes.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        error_ = Status::IoError(path_ + ": " + ErrnoText(errno));
+        return;
+      }
+      done += static_cast<size_t>(n);
+      bytes_written_.fetch_add(static_cast<u64>(n), std::memory_order_relaxed);
+    }
+  }
+
+  const std::string path_;
+  int fd_;
+  ZSTD_CCtx* cctx_;
+  std::thread thread_;
+
+  // Guards the pending buffer and the encoder state.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable drained_;  // pending_ was taken
+  std::vector<u8> pending_;
+  std::vector<u8> scratch_;
+  u64 prev_time_ns_ = 0;
+  u64 records_ = 0;
+  bool stop_ = false;
+  Status oversize_;
+
+  // Guards compression and the file: frames leave in the order taken.
+  std::mutex io_mu_;
+  std::vector<u8> taken_;
+  std::vector<u8> out_;
+  Status error_;
+  bool finished_ = false;
+  std::atomic<u64> bytes_written_{0};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<LogWriter>> LogWriter::Create(const std::string& path,
+                                                     const RunInfo& info) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IoError(path + ": " + ErrnoText(errno));
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  if (cctx == nullptr) {
+    close(fd);
+    return Status::ResourceExhausted("log: cannot create a zstd context");
+  }
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kZstdLevel);
+  auto writer = std::make_unique<FileLogWriter>(path, fd, cctx);
+  DEJA_TRY(writer->WriteHeader(info));
+  writer->Start();
+  return std::unique_ptr<LogWriter>(std::move(writer));
+}
+
+}  // namespace deja::tm
