@@ -1,5 +1,7 @@
 #include "timemachine/record.h"
 
+#include "wasi/dispatch.h"
+
 namespace deja::tm {
 
 const char* RunEndKindName(RunEnd::Kind kind) {
@@ -12,6 +14,12 @@ const char* RunEndKindName(RunEnd::Kind kind) {
     case RunEnd::Kind::kFailed: return "failed";
   }
   return "unknown";
+}
+
+std::vector<std::string> WasiCallNames() {
+  std::vector<std::string> names;
+  for (const wasi::FuncDef* def : wasi::AllFuncs()) names.emplace_back(def->name);
+  return names;
 }
 
 }  // namespace deja::tm

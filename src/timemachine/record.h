@@ -63,6 +63,10 @@ struct RunEnd {
 };
 const char* RunEndKindName(RunEnd::Kind kind);  // "returned", "exited", ...
 
+// This deja's WASI function names by call id (wasi::AllFuncs() order): what
+// RunInfo::call_names holds for a recording made now.
+std::vector<std::string> WasiCallNames();
+
 // One guest-memory access of a handler, in the order it happened. Its bytes
 // are CallRecord::data[offset, offset+len): for a read, the guest's bytes as
 // the handler read them; for a write, what the handler left there.

@@ -1,0 +1,170 @@
+// Recording one WASI call: the handler runs for real on a GuestMemory whose
+// AccessLog is the Capture below, so the record gets the bytes of every read
+// as the handler saw them and the ranges of every write; the written bytes are
+// copied out after the handler returns (what the guest will find there).
+// The record and its buffers are reused, so a call allocates nothing once
+// the vectors have grown.
+#include "timemachine/recorder.h"
+
+#include <cstring>
+#include <functional>
+
+#include "timemachine/delegating_system.h"
+#include "wasi/dispatch.h"
+#include "wasi/guest_memory.h"
+
+namespace deja::tm {
+
+class Recorder::Capture : public wasi::AccessLog {
+ public:
+  // Between Begin and End, accesses and outputs go to `rec`.
+  void Begin(CallRecord* rec) { rec_ = rec; }
+  void End() { rec_ = nullptr; }
+
+  void OnRead(u32 ptr, std::span<const u8> bytes) override {
+    if (rec_ == nullptr) return;
+    rec_->ops.push_back({MemOp::Kind::kRead, ptr, static_cast<u32>(rec_->data.size()),
+                         static_cast<u32>(bytes.size())});
+    rec_->data.insert(rec_->data.end(), bytes.begin(), bytes.end());
+  }
+  // The bytes are filled in by Recorder::Intercept once the handler is done.
+  void OnWrite(u32 ptr, u32 len) override {
+    if (rec_ == nullptr) return;
+    rec_->ops.push_back({MemOp::Kind::kWrite, ptr, 0, len});
+  }
+
+  // The first `n` bytes of `iov`, written to the host's stdout (1) or stderr (2).
+  void OnOutput(u8 stream, std::span<const iovec> iov, size_t n) {
+    if (rec_ == nullptr || n == 0) return;
+    Output out{stream, static_cast<u32>(rec_->data.size()), static_cast<u32>(n)};
+    for (const iovec& v : iov) {
+      if (n == 0) break;
+      size_t take = std::min(n, v.iov_len);
+      const u8* p = static_cast<const u8*>(v.iov_base);
+      rec_->data.insert(rec_->data.end(), p, p + take);
+      n -= take;
+    }
+    out.len = static_cast<u32>(rec_->data.size() - out.offset);
+    rec_->outputs.push_back(out);
+  }
+
+ private:
+  CallRecord* rec_ = nullptr;
+};
+
+namespace {
+
+// Passes everything through and tells the Capture what reached the host's
+// stdout and stderr.
+class OutputCaptureSystem : public DelegatingSystem {
+ public:
+  using Capture = std::function<void(u8, std::span<const iovec>, size_t)>;
+  OutputCaptureSystem(std::shared_ptr<wasi::System> inner, int stdout_fd, int stderr_fd,
+                      Capture capture)
+      : DelegatingSystem(std::move(inner)),
+        stdout_fd_(stdout_fd),
+        stderr_fd_(stderr_fd),
+        capture_(std::move(capture)) {}
+
+  Errno Writev(int fd, std::span<const iovec> iov, size_t* out) override {
+    Errno e = inner().Writev(fd, iov, out);
+    Note(fd, e, iov, *out);
+    return e;
+  }
+  Errno Pwritev(int fd, std::span<const iovec> iov, u64 offset, size_t* out) override {
+    Errno e = inner().Pwritev(fd, iov, offset, out);
+    Note(fd, e, iov, *out);
+    return e;
+  }
+  Errno Send(int fd, std::span<const iovec> iov, int flags, size_t* out) override {
+    Errno e = inner().Send(fd, iov, flags, out);
+    Note(fd, e, iov, *out);
+    return e;
+  }
+  Errno SendTo(int fd, std::span<const iovec> iov, int flags, const sockaddr* to,
+               socklen_t to_len, size_t* out) override {
+    Errno e = inner().SendTo(fd, iov, flags, to, to_len, out);
+    Note(fd, e, iov, *out);
+    return e;
+  }
+
+ private:
+  void Note(int fd, Errno e, std::span<const iovec> iov, size_t n) {
+    if (e != Errno::kSuccess || fd < 0) return;
+    if (fd == stdout_fd_) {
+      capture_(1, iov, n);
+    } else if (fd == stderr_fd_) {
+      capture_(2, iov, n);
+    }
+  }
+  int stdout_fd_;
+  int stderr_fd_;
+  Capture capture_;
+};
+
+u64 Nanos(std::chrono::steady_clock::duration d) {
+  return static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+}
+
+}  // namespace
+
+Recorder::Recorder(LogWriter& writer, int stdout_fd, int stderr_fd)
+    : writer_(writer),
+      stdout_fd_(stdout_fd),
+      stderr_fd_(stderr_fd),
+      capture_(std::make_unique<Capture>()),
+      start_(std::chrono::steady_clock::now()) {}
+
+Recorder::~Recorder() = default;
+
+std::shared_ptr<wasi::System> Recorder::WrapSystem(std::shared_ptr<wasi::System> inner) {
+  Capture* capture = capture_.get();
+  return std::make_shared<OutputCaptureSystem>(
+      std::move(inner), stdout_fd_, stderr_fd_,
+      [capture](u8 stream, std::span<const iovec> iov, size_t n) {
+        capture->OnOutput(stream, iov, n);
+      });
+}
+
+HostAction Recorder::Intercept(HostCall& call, const wasi::HostBinding& binding,
+                               std::span<u64> slots) {
+  auto t0 = std::chrono::steady_clock::now();
+  rec_.Clear();
+  rec_.call = binding.index;
+  rec_.time_ns = Nanos(t0 - start_);
+  auto args = slots.first(std::min<size_t>(binding.param_count, slots.size()));
+  rec_.args.assign(args.begin(), args.end());
+
+  wasi::GuestMemory mem(call.memory());
+  mem.set_access_log(capture_.get());
+  capture_->Begin(&rec_);
+  HostAction action = wasi::RunHandler(call, binding, mem, slots);
+  capture_->End();
+
+  // What each write left in the guest. Memory is fetched again: a handler
+  // cannot grow it, but the check costs nothing and a log must never hold
+  // bytes from outside it.
+  std::span<const u8> memory = call.memory();
+  for (MemOp& op : rec_.ops) {
+    if (op.kind != MemOp::Kind::kWrite) continue;
+    op.offset = static_cast<u32>(rec_.data.size());
+    if (u64{op.ptr} + op.len > memory.size()) {
+      op.len = op.ptr < memory.size() ? static_cast<u32>(memory.size() - op.ptr) : 0;
+    }
+    if (op.len != 0) {
+      const u8* p = memory.data() + op.ptr;
+      rec_.data.insert(rec_.data.end(), p, p + op.len);
+    }
+  }
+  if (action == HostAction::kContinue && binding.has_result) {
+    rec_.result = static_cast<u32>(slots[0]);
+  } else if (action == HostAction::kExit) {
+    rec_.exit_code = call.exit_code();
+  }
+  rec_.duration_ns = Nanos(std::chrono::steady_clock::now() - t0);
+  writer_.Append(rec_);
+  ++calls_;
+  return action;
+}
+
+}  // namespace deja::tm
