@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Replay against another module (--module) that makes other host calls, and
+# replay of a damaged log: deja replay names the host call where the runs
+# part ways (exit 65), or reports the damage (65 or 66), and never crashes.
+source "$(dirname "$0")/lib.sh"
+W=$HERE
+
+note "record calls_a.wat (6 host calls)"
+dj a run "$W/calls_a.wat"
+expect_code a 0
+[[ $(cat a.out) == $'step one\nstep two\ndone' ]] || fail_with a "unexpected stdout"
+id=$(recorded_id a)
+
+note "--module with the same module: no divergence"
+cp "$W/calls_a.wat" same.wat
+replay_matches a same "$id" --module same.wat
+
+# diverge NAME MODULE INDEX TEXTS...: replaying with --module MODULE exits 65
+# and names host call INDEX; stderr also has each of TEXTS.
+diverge() {
+  local name=$1 module=$2 index=$3
+  shift 3
+  note "--module $(basename "$module"): diverges at host call $index"
+  dj "$name" replay "$id" --module "$module"
+  expect_code "$name" 65
+  has "$name" err "diverged at host call $index"
+  grep -q -E "diverged at host call $index([^0-9]|$)" "$name.err" ||
+    fail_with "$name" "stderr names another host call than $index"
+  local t
+  for t in "$@"; do has "$name" err "$t"; done
+  # deja's own lines carry the prefix.
+  grep -q '^deja replay: ' "$name.err" || fail_with "$name" "no \"deja replay: \" line on stderr"
+}
+diverge b "$W/calls_b.wat" 3 fd_write           # same call, other guest bytes
+diverge c "$W/calls_c.wat" 4 clock_time_get random_get  # another function
+diverge d "$W/calls_d.wat" 4                     # the replay makes fewer calls
+# Output up to the divergence is reproduced.
+grep -q -F "step one" b.out || fail_with b "the output before the divergence is missing"
+
+note "replay --until 2 stops after host call 2, exit 0, with a backtrace"
+dj until replay "$id" --until 2
+expect_code until 0
+[[ $(cat until.out) == "step one" ]] || fail_with until "stdout is not just the first line"
+
+note "a log with a flipped byte in the middle"
+dj big run --dir "$WORK/data::/data" "$G/tm_calls.wasm" /data 20000
+expect_code big 0
+bid=$(recorded_id big)
+log="$DEJA_HOME/runs/$bid.log"
+[[ -f $log ]] || fail "no log at $log (files: $(ls "$DEJA_HOME" "$DEJA_HOME/runs" 2>&1 | tr '\n' ' '))"
+size=$(stat -c %s "$log")
+((size > 1000)) || fail "the log of 40000 host calls has only $size bytes"
+flip() {  # flip FILE OFFSET: inverts the byte at OFFSET
+  python3 -c '
+import sys
+path, at = sys.argv[1], int(sys.argv[2])
+with open(path, "r+b") as f:
+    f.seek(at); b = f.read(1); f.seek(at); f.write(bytes([b[0] ^ 0xff]))' "$1" "$2"
+}
+cp "$log" "$WORK/big.log.orig"
+flip "$log" $((size / 2))
+dj damaged replay "$bid"
+[[ $code == 65 || $code == 66 ]] || fail_with damaged "replay of a damaged log exited $code, expected 65 or 66"
+grep -q '^deja replay: ' damaged.err || fail_with damaged "no \"deja replay: \" message about the damage"
+! grep -q -F "checksum" damaged.out || fail_with damaged "a damaged log replayed to the end"
+dj damaged_trace trace "$bid"
+((code < 128)) || fail_with damaged_trace "trace of a damaged log crashed"
+
+note "a log with a damaged header"
+cp "$WORK/big.log.orig" "$log"
+flip "$log" 10
+dj header replay "$bid"
+((code != 0)) || fail_with header "replay of a log with a damaged header succeeded"
+grep -q '^deja replay: ' header.err || fail_with header "no \"deja replay: \" message"
+
+echo "PASS [$TEST_NAME]"
