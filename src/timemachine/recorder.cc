@@ -7,7 +7,6 @@
 #include "timemachine/recorder.h"
 
 #include <cstring>
-#include <functional>
 
 #include "timemachine/delegating_system.h"
 #include "wasi/dispatch.h"
@@ -15,10 +14,78 @@
 
 namespace deja::tm {
 
-class Recorder::Capture : public wasi::AccessLog {
+namespace {
+
+// What the output-capturing System reports to the current call's record.
+class HostWriteSink {
+ public:
+  virtual ~HostWriteSink() = default;
+  // The host wrote `iov` out (to any descriptor): the bytes it took from
+  // guest memory are reads of the call.
+  virtual void OnHostWrite(std::span<const iovec> iov) = 0;
+  // The first `n` bytes of `iov` reached the host's stdout (1) or stderr (2).
+  virtual void OnOutput(u8 stream, std::span<const iovec> iov, size_t n) = 0;
+};
+
+// Passes everything through and tells the sink what was written out.
+class OutputCaptureSystem : public DelegatingSystem {
+ public:
+  OutputCaptureSystem(std::shared_ptr<wasi::System> inner, int stdout_fd, int stderr_fd,
+                      HostWriteSink* sink)
+      : DelegatingSystem(std::move(inner)),
+        stdout_fd_(stdout_fd),
+        stderr_fd_(stderr_fd),
+        sink_(sink) {}
+
+  Errno Writev(int fd, std::span<const iovec> iov, size_t* out) override {
+    sink_->OnHostWrite(iov);
+    Errno e = inner().Writev(fd, iov, out);
+    Note(fd, e, iov, *out);
+    return e;
+  }
+  Errno Pwritev(int fd, std::span<const iovec> iov, u64 offset, size_t* out) override {
+    sink_->OnHostWrite(iov);
+    Errno e = inner().Pwritev(fd, iov, offset, out);
+    Note(fd, e, iov, *out);
+    return e;
+  }
+  Errno Send(int fd, std::span<const iovec> iov, int flags, size_t* out) override {
+    sink_->OnHostWrite(iov);
+    Errno e = inner().Send(fd, iov, flags, out);
+    Note(fd, e, iov, *out);
+    return e;
+  }
+  Errno SendTo(int fd, std::span<const iovec> iov, int flags, const sockaddr* to,
+               socklen_t to_len, size_t* out) override {
+    sink_->OnHostWrite(iov);
+    Errno e = inner().SendTo(fd, iov, flags, to, to_len, out);
+    Note(fd, e, iov, *out);
+    return e;
+  }
+
+ private:
+  void Note(int fd, Errno e, std::span<const iovec> iov, size_t n) {
+    if (e != Errno::kSuccess || fd < 0) return;
+    if (fd == stdout_fd_) {
+      sink_->OnOutput(1, iov, n);
+    } else if (fd == stderr_fd_) {
+      sink_->OnOutput(2, iov, n);
+    }
+  }
+  int stdout_fd_;
+  int stderr_fd_;
+  HostWriteSink* sink_;
+};
+
+}  // namespace
+
+class Recorder::Capture : public wasi::AccessLog, public HostWriteSink {
  public:
   // Between Begin and End, accesses and outputs go to `rec`.
-  void Begin(CallRecord* rec) { rec_ = rec; }
+  void Begin(CallRecord* rec, std::span<const u8> memory) {
+    rec_ = rec;
+    memory_ = memory;
+  }
   void End() { rec_ = nullptr; }
 
   void OnRead(u32 ptr, std::span<const u8> bytes) override {
@@ -33,10 +100,26 @@ class Recorder::Capture : public wasi::AccessLog {
     rec_->ops.push_back({MemOp::Kind::kWrite, ptr, 0, len});
   }
 
-  // The first `n` bytes of `iov`, written to the host's stdout (1) or stderr (2).
-  void OnOutput(u8 stream, std::span<const iovec> iov, size_t n) {
+  // fd_write hands guest buffers to the host without reading them through
+  // GuestMemory (it takes writable views for all of fd_read/fd_write), so the
+  // bytes it writes out are logged here, as reads, unless the handler
+  // already logged that range.
+  void OnHostWrite(std::span<const iovec> iov) override {
+    if (rec_ == nullptr) return;
+    for (const iovec& v : iov) {
+      if (v.iov_len == 0) continue;
+      auto at = static_cast<const u8*>(v.iov_base);
+      if (at < memory_.data() || at + v.iov_len > memory_.data() + memory_.size()) continue;
+      auto ptr = static_cast<u32>(at - memory_.data());
+      auto len = static_cast<u32>(v.iov_len);
+      if (AlreadyRead(ptr, len)) continue;
+      OnRead(ptr, {at, len});
+    }
+  }
+
+  void OnOutput(u8 stream, std::span<const iovec> iov, size_t n) override {
     if (rec_ == nullptr || n == 0) return;
-    Output out{stream, static_cast<u32>(rec_->data.size()), static_cast<u32>(n)};
+    Output out{stream, static_cast<u32>(rec_->data.size()), 0};
     for (const iovec& v : iov) {
       if (n == 0) break;
       size_t take = std::min(n, v.iov_len);
@@ -49,58 +132,20 @@ class Recorder::Capture : public wasi::AccessLog {
   }
 
  private:
+  bool AlreadyRead(u32 ptr, u32 len) const {
+    for (const MemOp& op : rec_->ops) {
+      if (op.kind == MemOp::Kind::kRead && op.ptr <= ptr && u64{ptr} + len <= u64{op.ptr} + op.len) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   CallRecord* rec_ = nullptr;
+  std::span<const u8> memory_;
 };
 
 namespace {
-
-// Passes everything through and tells the Capture what reached the host's
-// stdout and stderr.
-class OutputCaptureSystem : public DelegatingSystem {
- public:
-  using Capture = std::function<void(u8, std::span<const iovec>, size_t)>;
-  OutputCaptureSystem(std::shared_ptr<wasi::System> inner, int stdout_fd, int stderr_fd,
-                      Capture capture)
-      : DelegatingSystem(std::move(inner)),
-        stdout_fd_(stdout_fd),
-        stderr_fd_(stderr_fd),
-        capture_(std::move(capture)) {}
-
-  Errno Writev(int fd, std::span<const iovec> iov, size_t* out) override {
-    Errno e = inner().Writev(fd, iov, out);
-    Note(fd, e, iov, *out);
-    return e;
-  }
-  Errno Pwritev(int fd, std::span<const iovec> iov, u64 offset, size_t* out) override {
-    Errno e = inner().Pwritev(fd, iov, offset, out);
-    Note(fd, e, iov, *out);
-    return e;
-  }
-  Errno Send(int fd, std::span<const iovec> iov, int flags, size_t* out) override {
-    Errno e = inner().Send(fd, iov, flags, out);
-    Note(fd, e, iov, *out);
-    return e;
-  }
-  Errno SendTo(int fd, std::span<const iovec> iov, int flags, const sockaddr* to,
-               socklen_t to_len, size_t* out) override {
-    Errno e = inner().SendTo(fd, iov, flags, to, to_len, out);
-    Note(fd, e, iov, *out);
-    return e;
-  }
-
- private:
-  void Note(int fd, Errno e, std::span<const iovec> iov, size_t n) {
-    if (e != Errno::kSuccess || fd < 0) return;
-    if (fd == stdout_fd_) {
-      capture_(1, iov, n);
-    } else if (fd == stderr_fd_) {
-      capture_(2, iov, n);
-    }
-  }
-  int stdout_fd_;
-  int stderr_fd_;
-  Capture capture_;
-};
 
 u64 Nanos(std::chrono::steady_clock::duration d) {
   return static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
@@ -118,12 +163,8 @@ Recorder::Recorder(LogWriter& writer, int stdout_fd, int stderr_fd)
 Recorder::~Recorder() = default;
 
 std::shared_ptr<wasi::System> Recorder::WrapSystem(std::shared_ptr<wasi::System> inner) {
-  Capture* capture = capture_.get();
-  return std::make_shared<OutputCaptureSystem>(
-      std::move(inner), stdout_fd_, stderr_fd_,
-      [capture](u8 stream, std::span<const iovec> iov, size_t n) {
-        capture->OnOutput(stream, iov, n);
-      });
+  return std::make_shared<OutputCaptureSystem>(std::move(inner), stdout_fd_, stderr_fd_,
+                                               capture_.get());
 }
 
 HostAction Recorder::Intercept(HostCall& call, const wasi::HostBinding& binding,
@@ -135,9 +176,10 @@ HostAction Recorder::Intercept(HostCall& call, const wasi::HostBinding& binding,
   auto args = slots.first(std::min<size_t>(binding.param_count, slots.size()));
   rec_.args.assign(args.begin(), args.end());
 
-  wasi::GuestMemory mem(call.memory());
+  std::span<u8> live = call.memory();
+  wasi::GuestMemory mem(live);
   mem.set_access_log(capture_.get());
-  capture_->Begin(&rec_);
+  capture_->Begin(&rec_, live);
   HostAction action = wasi::RunHandler(call, binding, mem, slots);
   capture_->End();
 
