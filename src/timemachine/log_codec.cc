@@ -1,6 +1,7 @@
 #include "timemachine/log_codec.h"
 
 #include <array>
+#include <cstring>
 
 namespace deja::tm {
 namespace {
@@ -230,8 +231,44 @@ Status DecodeRunEnd(std::span<const u8> in, RunEnd* end) {
 
 // --- CallRecord
 
+namespace {
+
+// Writes at a raw pointer into space reserved in advance: record encoding
+// runs on the guest's thread for every WASI call, so it avoids a capacity
+// check per byte.
+class RawWriter {
+ public:
+  explicit RawWriter(u8* p) : p_(p) {}
+  void Varint(u64 v) {
+    while (v >= 0x80) {
+      *p_++ = static_cast<u8>(v | 0x80);
+      v >>= 7;
+    }
+    *p_++ = static_cast<u8>(v);
+  }
+  void Zigzag(i64 v) { Varint((static_cast<u64>(v) << 1) ^ static_cast<u64>(v >> 63)); }
+  void Bytes(std::span<const u8> b) {
+    if (!b.empty()) std::memcpy(p_, b.data(), b.size());
+    p_ += b.size();
+  }
+  u8* pos() const { return p_; }
+
+ private:
+  u8* p_;
+};
+
+constexpr size_t kMaxVarint = 10;
+
+}  // namespace
+
 void EncodeRecord(const CallRecord& rec, u64 prev_time_ns, std::vector<u8>* out) {
-  ByteWriter w(out);
+  // Every field is at most a varint; the data is copied as is.
+  size_t bound = kMaxVarint * (6 + rec.args.size() + 2 * rec.ops.size() + rec.outputs.size());
+  for (const MemOp& op : rec.ops) bound += op.len;
+  for (const Output& o : rec.outputs) bound += o.len;
+  size_t start = out->size();
+  out->resize(start + bound);
+  RawWriter w(out->data() + start);
   w.Varint(rec.call);
   w.Zigzag(static_cast<i64>(rec.time_ns - prev_time_ns));
   w.Varint(rec.duration_ns);
@@ -254,6 +291,7 @@ void EncodeRecord(const CallRecord& rec, u64 prev_time_ns, std::vector<u8>* out)
   // be stored.
   for (const MemOp& op : rec.ops) w.Bytes(rec.Bytes(op));
   for (const Output& o : rec.outputs) w.Bytes(rec.Bytes(o));
+  out->resize(static_cast<size_t>(w.pos() - out->data()));
 }
 
 Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec) {

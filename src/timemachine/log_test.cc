@@ -534,3 +534,50 @@ TEST(Log, SurvivesSigkill) {
 
 }  // namespace
 }  // namespace deja::tm
+
+namespace deja::tm {
+namespace {
+
+// Random bytes behind valid frames and a valid zstd stream: the reader may
+// fail or stop, but must never crash or allocate without bound.
+TEST(Log, RandomRecordBytesNeverCrash) {
+  TempDir dir;
+  std::string path = dir.path() + "/random.log";
+  std::vector<u8> info;
+  EncodeRunInfo(SampleInfo(), &info);
+  u64 state = 0x9e3779b97f4a7c15;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int round = 0; round < 300; ++round) {
+    std::vector<u8> plain;
+    // A few plausible records (a small length, then random fields).
+    for (int r = 0; r < 5; ++r) {
+      u64 len = next() % 40;
+      ByteWriter(&plain).Varint(round % 7 == 0 ? next() : len);
+      for (u64 i = 0; i < len; ++i) plain.push_back(static_cast<u8>(next() % (round % 2 ? 256 : 4)));
+    }
+    std::vector<u8> out(kLogMagic, kLogMagic + 8);
+    ByteWriter(&out).U32Le(kLogVersion);
+    AppendFrameHeader(FrameType::kHeader, info, &out);
+    out.insert(out.end(), info.begin(), info.end());
+    std::vector<u8> z = testing::Zstd(plain);
+    AppendFrameHeader(FrameType::kRecords, z, &out);
+    out.insert(out.end(), z.begin(), z.end());
+    WriteFile(path, out);
+    auto reader = LogReader::Open(path);
+    ASSERT_TRUE(reader.ok());
+    CallRecord rec;
+    for (int i = 0; i < 10; ++i) {
+      auto more = (*reader)->Next(&rec);
+      if (!more.ok() || !*more) break;
+      EXPECT_LE(rec.data.size(), plain.size());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace deja::tm

@@ -64,10 +64,14 @@ class FileLogWriter : public LogWriter {
     if (pending_.size() >= kMaxPendingBytes && thread_.joinable()) {
       drained_.wait(lock, [this] { return pending_.size() < kMaxPendingBytes || stop_; });
     }
-    scratch_.clear();
-    EncodeRecord(rec, prev_time_ns_, &scratch_);
-    prev_time_ns_ = rec.time_ns;
-    if (scratch_.size() > kMaxRecordBytes) {
+    // Encoded in place after a one-byte length prefix (most records are
+    // under 128 bytes); a longer record's payload is moved up to make room.
+    size_t before = pending_.size();
+    pending_.push_back(0);
+    EncodeRecord(rec, prev_time_ns_, &pending_);
+    u64 len = pending_.size() - before - 1;
+    if (len > kMaxRecordBytes) {
+      pending_.resize(before);
       // Dropping it keeps the rest readable; replay stops at this call.
       if (oversize_.ok()) {
         oversize_ = Status::ResourceExhausted("log: host call " + std::to_string(records_) +
@@ -75,9 +79,20 @@ class FileLogWriter : public LogWriter {
       }
       return;
     }
-    size_t before = pending_.size();
-    ByteWriter(&pending_).Varint(scratch_.size());
-    pending_.insert(pending_.end(), scratch_.begin(), scratch_.end());
+    prev_time_ns_ = rec.time_ns;
+    if (len < 0x80) {
+      pending_[before] = static_cast<u8>(len);
+    } else {
+      u8 prefix[10];
+      size_t n = 0;
+      for (u64 v = len;; v >>= 7) {
+        prefix[n++] = static_cast<u8>(v >= 0x80 ? (v | 0x80) : v);
+        if (v < 0x80) break;
+      }
+      pending_.insert(pending_.begin() + static_cast<ptrdiff_t>(before) + 1, prefix + 1,
+                      prefix + n);
+      std::memcpy(pending_.data() + before, prefix, n);
+    }
     ++records_;
     if (before < kKickBytes && pending_.size() >= kKickBytes) cv_.notify_one();
   }
@@ -214,7 +229,6 @@ class FileLogWriter : public LogWriter {
   std::condition_variable cv_;
   std::condition_variable drained_;  // pending_ was taken
   std::vector<u8> pending_;
-  std::vector<u8> scratch_;
   u64 prev_time_ns_ = 0;
   u64 records_ = 0;
   bool stop_ = false;
