@@ -581,3 +581,26 @@ TEST(Log, RandomRecordBytesNeverCrash) {
 
 }  // namespace
 }  // namespace deja::tm
+
+namespace deja::tm {
+namespace {
+
+TEST(Log, DestroyedWithoutFinishKeepsEveryRecord) {
+  TempDir dir;
+  std::string path = dir.path() + "/run.log";
+  {
+    auto writer = LogWriter::Create(path, SampleInfo());
+    ASSERT_TRUE(writer.ok());
+    for (u64 i = 0; i < 1000; ++i) (*writer)->Append(MakeRecord(i, 3));
+  }
+  auto reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  auto n = (*reader)->Skip();
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 1000u);
+  EXPECT_TRUE((*reader)->truncated());
+  EXPECT_FALSE((*reader)->end().has_value());
+}
+
+}  // namespace
+}  // namespace deja::tm

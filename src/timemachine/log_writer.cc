@@ -39,6 +39,8 @@ class FileLogWriter : public LogWriter {
 
   ~FileLogWriter() override {
     StopThread();
+    // Without Finish the log ends like a killed run's, but with every record.
+    if (!finished_) WritePending(ZSTD_e_flush);
     if (fd_ >= 0) close(fd_);
     ZSTD_freeCCtx(cctx_);
   }
