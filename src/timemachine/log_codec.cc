@@ -183,8 +183,8 @@ Status DecodeRunInfo(std::span<const u8> in, RunInfo* info) {
   bool ok = r.String(&info->id) && r.Zigzag(&info->start_unix_ns) &&
             r.String(&info->deja_version) && r.String(&info->module_hash) &&
             r.String(&info->module_name) && r.Strings(&info->args) && r.Strings(&info->env) &&
-            r.Strings(&info->dirs) && r.Strings(&info->listen) &&
-            r.Strings(&info->allow_connect) && r.U8(&has_invoke) && has_invoke <= 1;
+            r.Strings(&info->dirs) && r.Strings(&info->listen) && r.Strings(&info->allow_connect) &&
+            r.U8(&has_invoke) && has_invoke <= 1;
   if (ok && has_invoke == 1) ok = r.String(&info->invoke.emplace());
   ok = ok && r.Strings(&info->invoke_args) && r.Varint(&info->max_memory_pages) &&
        r.U8(&has_fuel) && has_fuel <= 1;
@@ -219,8 +219,8 @@ Status DecodeRunEnd(std::span<const u8> in, RunEnd* end) {
             r.Strings(&end->results) && r.Varint(&end->fuel_consumed) &&
             r.Varint(&end->host_calls) && r.Varint(&end->duration_ns) &&
             r.String(&end->state_digest);
-  if (!ok || exit_status < INT32_MIN || exit_status > INT32_MAX ||
-      guest_exit_code < INT32_MIN || guest_exit_code > INT32_MAX) {
+  if (!ok || exit_status < INT32_MIN || exit_status > INT32_MAX || guest_exit_code < INT32_MIN ||
+      guest_exit_code > INT32_MAX) {
     return Bad("end frame is malformed");
   }
   end->kind = static_cast<RunEnd::Kind>(kind);

@@ -92,7 +92,8 @@ class FileLogReader : public LogReader {
       return false;
     }
     Status s = DecodeRecord({buf_.data() + pos_, len}, prev_time_ns_, rec);
-    if (!s.ok()) return Fail(std::string(s.message()) + " (record " + std::to_string(records_) + ")");
+    if (!s.ok())
+      return Fail(std::string(s.message()) + " (record " + std::to_string(records_) + ")");
     pos_ += len;
     prev_time_ns_ = rec->time_ns;
     rec->index = records_++;

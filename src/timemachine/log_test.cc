@@ -1,3 +1,5 @@
+#include "timemachine/log.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,7 +11,6 @@
 #include <iterator>
 #include <thread>
 
-#include "timemachine/log.h"
 #include "timemachine/log_codec.h"
 #include "timemachine/test_util.h"
 
@@ -180,8 +181,8 @@ TEST(LogCodec, HostileRecordCounts) {
   w.Varint(1);
   w.Zigzag(0);
   w.Varint(0);
-  w.Varint(0);             // no args, no flags
-  w.Varint(UINT64_MAX);    // op count
+  w.Varint(0);           // no args, no flags
+  w.Varint(UINT64_MAX);  // op count
   CallRecord got;
   EXPECT_FALSE(DecodeRecord(b, 0, &got).ok());
   b.pop_back();
@@ -385,9 +386,9 @@ TEST(Log, BadMagicAndVersion) {
   WriteFile(path, copy);
   reader = LogReader::Open(path);
   ASSERT_FALSE(reader.ok());
-  EXPECT_NE(reader.status().message().find(
-                "log version 2 is not supported by this deja (reads up to 1)"),
-            std::string::npos)
+  EXPECT_NE(
+      reader.status().message().find("log version 2 is not supported by this deja (reads up to 1)"),
+      std::string::npos)
       << reader.status().ToString();
 
   reader = LogReader::Open(dir.path() + "/missing.log");
@@ -532,12 +533,6 @@ TEST(Log, SurvivesSigkill) {
   EXPECT_FALSE((*reader)->end().has_value());
 }
 
-}  // namespace
-}  // namespace deja::tm
-
-namespace deja::tm {
-namespace {
-
 // Random bytes behind valid frames and a valid zstd stream: the reader may
 // fail or stop, but must never crash or allocate without bound.
 TEST(Log, RandomRecordBytesNeverCrash) {
@@ -558,7 +553,8 @@ TEST(Log, RandomRecordBytesNeverCrash) {
     for (int r = 0; r < 5; ++r) {
       u64 len = next() % 40;
       ByteWriter(&plain).Varint(round % 7 == 0 ? next() : len);
-      for (u64 i = 0; i < len; ++i) plain.push_back(static_cast<u8>(next() % (round % 2 ? 256 : 4)));
+      for (u64 i = 0; i < len; ++i)
+        plain.push_back(static_cast<u8>(next() % (round % 2 ? 256 : 4)));
     }
     std::vector<u8> out(kLogMagic, kLogMagic + 8);
     ByteWriter(&out).U32Le(kLogVersion);
@@ -578,12 +574,6 @@ TEST(Log, RandomRecordBytesNeverCrash) {
     }
   }
 }
-
-}  // namespace
-}  // namespace deja::tm
-
-namespace deja::tm {
-namespace {
 
 TEST(Log, DestroyedWithoutFinishKeepsEveryRecord) {
   TempDir dir;

@@ -59,7 +59,9 @@ class FileLogWriter : public LogWriter {
     return error_;
   }
 
-  void Start() { thread_ = std::thread([this] { Loop(); }); }
+  void Start() {
+    thread_ = std::thread([this] { Loop(); });
+  }
 
   void Append(const CallRecord& rec) override {
     std::unique_lock lock(mu_);
@@ -247,8 +249,7 @@ class FileLogWriter : public LogWriter {
 
 }  // namespace
 
-Result<std::unique_ptr<LogWriter>> LogWriter::Create(const std::string& path,
-                                                     const RunInfo& info) {
+Result<std::unique_ptr<LogWriter>> LogWriter::Create(const std::string& path, const RunInfo& info) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IoError(path + ": " + ErrnoText(errno));
   ZSTD_CCtx* cctx = ZSTD_createCCtx();

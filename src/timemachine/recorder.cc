@@ -55,8 +55,8 @@ class OutputCaptureSystem : public DelegatingSystem {
     Note(fd, e, iov, *out);
     return e;
   }
-  Errno SendTo(int fd, std::span<const iovec> iov, int flags, const sockaddr* to,
-               socklen_t to_len, size_t* out) override {
+  Errno SendTo(int fd, std::span<const iovec> iov, int flags, const sockaddr* to, socklen_t to_len,
+               size_t* out) override {
     sink_->OnHostWrite(iov);
     Errno e = inner().SendTo(fd, iov, flags, to, to_len, out);
     Note(fd, e, iov, *out);
@@ -134,7 +134,8 @@ class Recorder::Capture : public wasi::AccessLog, public HostWriteSink {
  private:
   bool AlreadyRead(u32 ptr, u32 len) const {
     for (const MemOp& op : rec_->ops) {
-      if (op.kind == MemOp::Kind::kRead && op.ptr <= ptr && u64{ptr} + len <= u64{op.ptr} + op.len) {
+      if (op.kind == MemOp::Kind::kRead && op.ptr <= ptr &&
+          u64{ptr} + len <= u64{op.ptr} + op.len) {
         return true;
       }
     }

@@ -58,6 +58,18 @@ Replayer::Replayer(LogReader& reader, ReplayOptions options)
     auto it = ids.find(name);
     call_map_.push_back(it == ids.end() ? -1 : it->second);
   }
+  // A log without names (made by a test or a tool) uses this deja's ids.
+  if (call_map_.empty()) {
+    for (size_t i = 0; i < all.size(); ++i) call_map_.push_back(static_cast<int>(i));
+  }
+}
+
+std::string Replayer::RecordedName() const {
+  const auto& names = reader_.info().call_names;
+  if (rec_.call < names.size()) return names[rec_.call];
+  std::vector<const wasi::FuncDef*> all = wasi::AllFuncs();
+  if (names.empty() && rec_.call < all.size()) return all[rec_.call]->name;
+  return "unknown call " + std::to_string(rec_.call);
 }
 
 Replayer::~Replayer() = default;
@@ -70,15 +82,11 @@ HostAction Replayer::Intercept(HostCall& call, const wasi::HostBinding& binding,
   auto diverge = [&](std::string reason, bool with_expected) {
     Divergence d;
     d.index = index;
-    if (with_expected) {
-      const auto& names = reader_.info().call_names;
-      std::string name = rec_.call < names.size() ? names[rec_.call]
-                                                  : "unknown call " + std::to_string(rec_.call);
-      d.expected = FormatCall(name, rec_.args, RecordMemory(rec_));
-    }
+    if (with_expected) d.expected = FormatCall(RecordedName(), rec_.args, RecordMemory(rec_));
     d.actual = FormatCall(binding.def->name, args, LiveMemory(call.memory()));
     d.reason = std::move(reason);
-    std::string message = "replay: diverged at host call " + std::to_string(index) + ": " + d.reason;
+    std::string message =
+        "replay: diverged at host call " + std::to_string(index) + ": " + d.reason;
     divergence_ = std::move(d);
     return call.Trap(std::move(message));
   };
@@ -102,14 +110,14 @@ HostAction Replayer::Intercept(HostCall& call, const wasi::HostBinding& binding,
     d.actual = FormatCall(binding.def->name, args, LiveMemory(call.memory()));
     d.reason = "the recording ends here (the run was killed or its log is damaged: " + why + ")";
     divergence_ = std::move(d);
-    return call.Trap("replay: the recording ends after " + std::to_string(index) +
-                     " host calls (" + why + ")");
+    return call.Trap("replay: the recording ends after " + std::to_string(index) + " host calls (" +
+                     why + ")");
   }
 
   int mapped = rec_.call < call_map_.size() ? call_map_[rec_.call] : -1;
   if (mapped < 0 || static_cast<u32>(mapped) != binding.index) {
-    return diverge(std::string("the guest called ") + binding.def->name +
-                       ", the recording has another call",
+    return diverge(std::string("the guest called ") + binding.def->name + ", the recording has " +
+                       RecordedName(),
                    true);
   }
   if (rec_.args.size() != args.size()) {
@@ -176,10 +184,7 @@ std::optional<Divergence> Replayer::CheckNoCallsLeft() {
   if (!*more) return std::nullopt;
   Divergence d;
   d.index = calls_;
-  const auto& names = reader_.info().call_names;
-  std::string name =
-      rec_.call < names.size() ? names[rec_.call] : "unknown call " + std::to_string(rec_.call);
-  d.expected = FormatCall(name, rec_.args, RecordMemory(rec_));
+  d.expected = FormatCall(RecordedName(), rec_.args, RecordMemory(rec_));
   auto total = reader_.Skip();
   u64 m = total.ok() ? *total : calls_ + 1;
   d.reason = "the replayed run ended after " + std::to_string(calls_) +

@@ -57,6 +57,9 @@ class Replayer : public wasi::CallInterceptor {
   std::optional<Divergence> CheckNoCallsLeft();
 
  private:
+  // The function name of rec_ as recorded.
+  std::string RecordedName() const;
+
   LogReader& reader_;
   ReplayOptions options_;
   CallRecord rec_;

@@ -43,7 +43,8 @@ inline std::vector<u8> ReadFile(const std::string& path) {
 
 inline void WriteFile(const std::string& path, std::span<const u8> bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 // A deterministic record that varies with `i`: reads, writes and output.
