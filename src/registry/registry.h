@@ -1,7 +1,7 @@
 // The local registry of recorded runs, under $DEJA_HOME: modules stored once
 // by content hash (modules/<hex>.wasm), one log per run (runs/<id>.log), and
 // an SQLite index of runs (deja.db). Logs are the source of truth: a run's
-// row can be rebuilt from its log (Import does so). Layout: docs/RECORDING.md.
+// row can be rebuilt from its log (Import does so). Layout: docs/REGISTRY.md.
 #pragma once
 
 #include <memory>
@@ -67,7 +67,8 @@ class Registry {
   // Fills in how it ended.
   Status FinishRun(const std::string& id, const tm::RunEnd& end, u64 log_bytes);
 
-  // Newest first.
+  // Newest first. A "running" row whose process is gone is settled on the
+  // way (and in the database): from its log's end, else status "killed".
   Result<std::vector<RunRow>> List() const;
   // An id or a unique prefix of one (at least 4 characters) to the full id.
   // Errors: kNotFound "no run ...", kInvalidArgument "run id prefix ... is
@@ -77,11 +78,16 @@ class Registry {
   // Deletes the run's row and log (its module stays until Gc).
   Status Remove(const std::string& id);
   // Deletes modules no run refers to, logs without a row and rows without a
-  // log. A "running" row whose process is still alive is kept.
-  Result<GcReport> Gc();
+  // log. A "running" row whose process is still alive is kept; one whose
+  // process is gone is settled first (from its log's end, else "killed") and
+  // kept with its log. Files modified less than `grace_seconds` ago are
+  // spared: a `deja run` starting meanwhile writes its module and log before
+  // its row exists. Rules: docs/REGISTRY.md.
+  static constexpr i64 kGcGraceSeconds = 60;
+  Result<GcReport> Gc(i64 grace_seconds = kGcGraceSeconds);
 
   // One self-contained file: module, log (and so the RunInfo/RunEnd inside
-  // it). Format: docs/RECORDING.md ("export file").
+  // it). Format: docs/REGISTRY.md ("Export files").
   Status Export(const std::string& id, const std::string& path) const;
   // Adds an exported run; keeps its id. Errors: kCorruption (damaged file,
   // module hash mismatch), kInvalidArgument "run ... is already in the registry".
