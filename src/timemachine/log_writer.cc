@@ -5,6 +5,7 @@
 // it: that is what makes a killed run's log readable.
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -136,6 +137,7 @@ class FileLogWriter : public LogWriter {
 
  private:
   void Loop() {
+    DetachFromFdTable();
     std::unique_lock lock(mu_);
     while (!stop_) {
       cv_.wait_for(lock, std::chrono::milliseconds(kFlushIntervalMs),
@@ -149,6 +151,21 @@ class FileLogWriter : public LogWriter {
       }
       lock.lock();
     }
+  }
+
+  // While a process shares its descriptor table between threads, Linux
+  // takes a reference and the position lock on every read(2)/write(2) of the
+  // guest's files (fdget_pos), which costs the guest ~40 ns per call. This
+  // thread only needs the log: it takes a private copy of the table and
+  // closes everything else in it, so the guest's thread is alone with its
+  // table again. (POSIX locks belong to the table they were taken through,
+  // so closing the copies releases none of the guest's.) Best effort: if
+  // unshare fails, everything still works, only slower.
+  void DetachFromFdTable() {
+    if (unshare(CLONE_FILES) != 0) return;
+    unsigned self = static_cast<unsigned>(fd_);
+    if (self > 0) close_range(0, self - 1, 0);
+    close_range(self + 1, ~0u, 0);
   }
 
   void StopThread() {

@@ -88,16 +88,30 @@ class Recorder::Capture : public wasi::AccessLog, public HostWriteSink {
   }
   void End() { rec_ = nullptr; }
 
+  // Consecutive accesses to adjacent bytes (an iovec's pointer, then its
+  // length) become one op: smaller records, and the same replay.
   void OnRead(u32 ptr, std::span<const u8> bytes) override {
     if (rec_ == nullptr) return;
-    rec_->ops.push_back({MemOp::Kind::kRead, ptr, static_cast<u32>(rec_->data.size()),
-                         static_cast<u32>(bytes.size())});
+    auto len = static_cast<u32>(bytes.size());
+    MemOp* last = rec_->ops.empty() ? nullptr : &rec_->ops.back();
+    if (last != nullptr && last->kind == MemOp::Kind::kRead && u64{last->ptr} + last->len == ptr &&
+        last->offset + last->len == rec_->data.size() && last->len + u64{len} <= UINT32_MAX) {
+      last->len += len;
+    } else {
+      rec_->ops.push_back({MemOp::Kind::kRead, ptr, static_cast<u32>(rec_->data.size()), len});
+    }
     rec_->data.insert(rec_->data.end(), bytes.begin(), bytes.end());
   }
   // The bytes are filled in by Recorder::Intercept once the handler is done.
   void OnWrite(u32 ptr, u32 len) override {
     if (rec_ == nullptr) return;
-    rec_->ops.push_back({MemOp::Kind::kWrite, ptr, 0, len});
+    MemOp* last = rec_->ops.empty() ? nullptr : &rec_->ops.back();
+    if (last != nullptr && last->kind == MemOp::Kind::kWrite && u64{last->ptr} + last->len == ptr &&
+        last->len + u64{len} <= UINT32_MAX) {
+      last->len += len;
+    } else {
+      rec_->ops.push_back({MemOp::Kind::kWrite, ptr, 0, len});
+    }
   }
 
   // fd_write hands guest buffers to the host without reading them through
