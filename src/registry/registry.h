@@ -40,6 +40,8 @@ struct GcReport {
   u64 bytes_freed = 0;
 };
 
+// One Registry is used by one thread at a time; any number of processes may
+// open the same home at once (SQLite in WAL mode, see docs/REGISTRY.md).
 class Registry {
  public:
   // $DEJA_HOME, else $XDG_DATA_HOME/deja, else $HOME/.local/share/deja.
