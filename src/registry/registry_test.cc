@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "registry/database.h"
@@ -112,6 +113,52 @@ TEST(RegistryOpen, DamagedDatabaseIsACleanError) {
   EXPECT_NE(reg.status().message().find("database " + dir.home() + "/deja.db"),
             std::string_view::npos)
       << reg.status().ToString();
+}
+
+// Damage inside the file (a bad disk, a half-copied home): every call
+// returns, with a result or an error naming the database; none crashes.
+TEST(RegistryOpen, DamagedPagesGiveErrorsNotCrashes) {
+  TempDir dir;
+  {
+    auto reg = OpenOrDie(dir.home());
+    ASSERT_NE(reg, nullptr);
+    int dead = DeadPid();
+    for (int i = 0; i < 300; ++i) {
+      char id[13];
+      std::snprintf(id, sizeof id, "%012x", i * 7919);
+      tm::RunInfo info = MakeInfo(id, i, Hash('a'));
+      info.args.push_back(std::string(100, static_cast<char>('a' + i % 26)));
+      ASSERT_TRUE(reg->BeginRun(info, dead).ok());
+    }
+  }  // the last connection checkpoints the WAL into deja.db
+  std::vector<u8> good = ReadFile(dir.home() + "/deja.db");
+  ASSERT_GT(good.size(), 4u * 4096);
+  int errors = 0;
+  for (size_t at = 100; at < good.size(); at += good.size() / 13) {
+    std::vector<u8> bad = good;
+    for (size_t i = at; i < std::min(bad.size(), at + 512); ++i) bad[i] = static_cast<u8>(i * 13);
+    std::filesystem::remove(dir.home() + "/deja.db-wal");
+    std::filesystem::remove(dir.home() + "/deja.db-shm");
+    WriteFile(dir.home() + "/deja.db", bad);
+    auto reg = Registry::Open(dir.home());
+    if (!reg.ok()) {
+      ++errors;
+      EXPECT_NE(reg.status().message().find(dir.home() + "/deja.db"), std::string_view::npos);
+      continue;
+    }
+    auto rows = (*reg)->List();
+    if (!rows.ok()) {
+      ++errors;
+      EXPECT_NE(rows.status().message().find("database "), std::string_view::npos)
+          << rows.status().ToString();
+    }
+    (void)(*reg)->Resolve("last");
+    (void)(*reg)->Resolve("0000");
+    (void)(*reg)->Get("000000000000");
+    (void)(*reg)->Gc(0);
+    (void)(*reg)->BeginRun(MakeInfo("ffffffffffff", 1, Hash('a')), getpid());
+  }
+  EXPECT_GT(errors, 0);
 }
 
 TEST(RegistryOpen, DatabaseWithAForeignRunsTableIsACleanError) {
