@@ -3,7 +3,9 @@
 // about a call's effect (bytes moved, new descriptors, clock readings).
 #pragma once
 
+#include <memory>
 #include <optional>
+#include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
@@ -78,5 +80,39 @@ std::string ErrnoText(u32 errno_value);
 // Bytes of a record's read and write ops.
 u64 BytesRead(const CallRecord& rec);
 u64 BytesWritten(const CallRecord& rec);
+
+// The name of a record's call in its log ("call17" when out of range).
+std::string CallName(const RunInfo& info, const CallRecord& rec);
+// "+1.234567s" for a time in nanoseconds since the start.
+std::string Seconds(u64 ns);
+
+// WriteTrace's work, fed record by record (so it is testable without a log).
+class TraceFormatter {
+ public:
+  TraceFormatter(const RunInfo& info, std::ostream& out, bool json)
+      : info_(info), out_(out), json_(json) {}
+  void Record(const CallRecord& rec);
+  // The last line: how the run ended, or where the recording stops.
+  void End(const std::optional<RunEnd>& end, bool truncated, std::string_view reason);
+
+ private:
+  const RunInfo& info_;
+  std::ostream& out_;
+  bool json_;
+};
+
+// WriteHttpTrace's work: follows descriptors and streams record by record,
+// prints every exchange at Finish.
+class HttpTracer {
+ public:
+  HttpTracer(const RunInfo& info, std::ostream& out, bool json);
+  ~HttpTracer();
+  void Record(const CallRecord& rec);
+  void Finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace deja::tm::internal
