@@ -280,8 +280,12 @@ TEST(Replay, ModifiedModuleDivergesAtTheRightCall) {
   ASSERT_TRUE(replayed.divergence.has_value());
   EXPECT_EQ(replayed.divergence->index, 2u);
   EXPECT_EQ(replayed.divergence->reason, "argument 1 differs (recorded 1, now 0)");
-  EXPECT_FALSE(replayed.divergence->expected.empty());
-  EXPECT_FALSE(replayed.divergence->actual.empty());
+  EXPECT_EQ(replayed.divergence->expected.rfind("clock_time_get(", 0), 0u)
+      << replayed.divergence->expected;
+  EXPECT_EQ(replayed.divergence->actual.rfind("clock_time_get(", 0), 0u)
+      << replayed.divergence->actual;
+  EXPECT_EQ(replayed.divergence->expected, "clock_time_get(id=MONOTONIC, precision=1, time->0x88)");
+  EXPECT_EQ(replayed.divergence->actual, "clock_time_get(id=REALTIME, precision=1, time->0x88)");
   EXPECT_NE(replayed.trap.find("replay: diverged at host call 2: argument 1 differs"),
             std::string::npos)
       << replayed.trap;
