@@ -23,7 +23,6 @@ constexpr std::array<u32, 256> kCrc32cTable = MakeCrc32cTable();
 // The record head packs the argument count with the flags.
 constexpr u32 kHasResult = 1;
 constexpr u32 kHasExit = 2;
-constexpr u32 kMaxArgs = 63;
 
 // Memory op pointers are stored relative to the end of the previous op, the
 // first one relative to the last argument: handlers usually write their
@@ -141,7 +140,7 @@ bool ByteReader::String(std::string* out) {
 bool ByteReader::Strings(std::vector<std::string>* out) {
   u64 n;
   // Each string takes at least its length byte, which bounds the count.
-  if (!Varint(&n) || n > remaining()) return false;
+  if (!Varint(&n) || n > remaining() || n > kMaxRecordItems) return false;
   out->clear();
   out->reserve(n);
   for (u64 i = 0; i < n; ++i) {
@@ -300,7 +299,7 @@ Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec) {
   i64 delta;
   u64 head, count;
   if (!r.Varint32(&rec->call) || !r.Zigzag(&delta) || !r.Varint(&rec->duration_ns) ||
-      !r.Varint(&head) || (head >> 2) > kMaxArgs) {
+      !r.Varint(&head) || (head >> 2) > kMaxRecordArgs) {
     return Bad("call record is malformed");
   }
   rec->time_ns = prev_time_ns + static_cast<u64>(delta);
@@ -322,7 +321,9 @@ Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec) {
   }
   u64 total = 0;  // data bytes the ops and outputs claim
   // Every op takes at least two bytes, every output one: that bounds counts.
-  if (!r.Varint(&count) || count > r.remaining() / 2) return Bad("call record: bad op count");
+  if (!r.Varint(&count) || count > r.remaining() / 2 || count > kMaxRecordItems) {
+    return Bad("call record: bad op count");
+  }
   rec->ops.reserve(count);
   u32 ref = OpPtrBase(rec->args);
   for (u64 i = 0; i < count; ++i) {
@@ -345,7 +346,9 @@ Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec) {
     ref = op.ptr + op.len;
     if (total > r.remaining()) return Bad("call record: memory op past the record");
   }
-  if (!r.Varint(&count) || count > r.remaining()) return Bad("call record: bad output count");
+  if (!r.Varint(&count) || count > r.remaining() || count > kMaxRecordItems) {
+    return Bad("call record: bad output count");
+  }
   rec->outputs.reserve(count);
   for (u64 i = 0; i < count; ++i) {
     u64 len_stream;

@@ -28,6 +28,13 @@ inline constexpr u32 kMaxFramePayload = 64u << 20;
 // Nor may one decoded record be larger (Linux moves at most ~2 GiB per
 // read(2); a single WASI call above 1 GiB is refused by the writer).
 inline constexpr u64 kMaxRecordBytes = u64{1} << 30;
+// Nor more memory ops or outputs in one record, or items in one list of the
+// header or end frame: decoded, each costs more memory than its bytes, so
+// a count is capped as well as checked against the bytes present. (A WASI
+// call makes a few ops per iovec; a real one stays far below.)
+inline constexpr u64 kMaxRecordItems = u64{1} << 20;
+// Arguments of one call (they share a varint with the record's flags).
+inline constexpr u64 kMaxRecordArgs = 63;
 
 // CRC-32C (Castagnoli). `crc` chains calls: Crc32c(b, Crc32c(a)) = Crc32c(a+b).
 u32 Crc32c(std::span<const u8> bytes, u32 crc = 0);

@@ -466,6 +466,26 @@ TEST(Log, HostileRecordLength) {
   EXPECT_TRUE(more.ok() && !*more);
 }
 
+TEST(Log, TooLargeRecordIsDroppedAndReported) {
+  TempDir dir;
+  std::string path = dir.path() + "/run.log";
+  auto writer = LogWriter::Create(path, SampleInfo());
+  ASSERT_TRUE(writer.ok());
+  std::vector<CallRecord> recs = {MakeRecord(0, 1), MakeRecord(2, 1)};
+  CallRecord huge = MakeRecord(1, 1);
+  huge.ops.resize(kMaxRecordItems + 1, MemOp{MemOp::Kind::kRead, 0, 0, 0});
+  (*writer)->Append(recs[0]);
+  (*writer)->Append(huge);
+  (*writer)->Append(recs[1]);
+  Status s = (*writer)->Finish(SampleEnd());
+  EXPECT_EQ(s.code(), Status::Code::kResourceExhausted) << s.ToString();
+  EXPECT_NE(s.message().find("host call 1 "), std::string::npos) << s.ToString();
+  auto reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(ReadBack(**reader, recs), 2u);
+  EXPECT_TRUE((*reader)->end().has_value());
+}
+
 TEST(Log, UnwritablePath) {
   auto writer = LogWriter::Create("/nonexistent-dir/x/run.log", SampleInfo());
   ASSERT_FALSE(writer.ok());

@@ -75,12 +75,14 @@ class FileLogWriter : public LogWriter {
     pending_.push_back(0);
     EncodeRecord(rec, prev_time_ns_, &pending_);
     u64 len = pending_.size() - before - 1;
-    if (len > kMaxRecordBytes) {
+    if (len > kMaxRecordBytes || rec.ops.size() > kMaxRecordItems ||
+        rec.outputs.size() > kMaxRecordItems || rec.args.size() > kMaxRecordArgs) {
       pending_.resize(before);
       // Dropping it keeps the rest readable; replay stops at this call.
       if (oversize_.ok()) {
-        oversize_ = Status::ResourceExhausted("log: host call " + std::to_string(records_) +
-                                              " moved more than 1 GiB; it was not recorded");
+        oversize_ = Status::ResourceExhausted(
+            "log: host call " + std::to_string(records_) +
+            " is too large to record (over 1 GiB or 2^20 memory accesses); it was not recorded");
       }
       return;
     }
