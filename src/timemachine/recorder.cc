@@ -120,13 +120,17 @@ class Recorder::Capture : public wasi::AccessLog, public HostWriteSink {
   // already logged that range.
   void OnHostWrite(std::span<const iovec> iov) override {
     if (rec_ == nullptr) return;
+    // Only the handler's own reads are searched, from where the last match
+    // was: buffers are usually logged in iovec order, so this stays linear.
+    size_t logged = rec_->ops.size();
+    size_t hint = 0;
     for (const iovec& v : iov) {
       if (v.iov_len == 0) continue;
       auto at = static_cast<const u8*>(v.iov_base);
       if (at < memory_.data() || at + v.iov_len > memory_.data() + memory_.size()) continue;
       auto ptr = static_cast<u32>(at - memory_.data());
       auto len = static_cast<u32>(v.iov_len);
-      if (AlreadyRead(ptr, len)) continue;
+      if (AlreadyRead(ptr, len, logged, &hint)) continue;
       OnRead(ptr, {at, len});
     }
   }
@@ -146,10 +150,15 @@ class Recorder::Capture : public wasi::AccessLog, public HostWriteSink {
   }
 
  private:
-  bool AlreadyRead(u32 ptr, u32 len) const {
-    for (const MemOp& op : rec_->ops) {
+  // Whether one of ops[0, n) is a read covering [ptr, ptr+len); the search
+  // starts at *hint and leaves it at the match.
+  bool AlreadyRead(u32 ptr, u32 len, size_t n, size_t* hint) const {
+    for (size_t k = 0; k < n; ++k) {
+      size_t i = (*hint + k) % n;
+      const MemOp& op = rec_->ops[i];
       if (op.kind == MemOp::Kind::kRead && op.ptr <= ptr &&
           u64{ptr} + len <= u64{op.ptr} + op.len) {
+        *hint = i;
         return true;
       }
     }
