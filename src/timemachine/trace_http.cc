@@ -286,9 +286,10 @@ void HttpTracer::State::Print(const Exchange& x) {
   }
   out << Seconds(x.start_ns) << " .. " << Seconds(x.end_ns) << " ("
       << Seconds(x.end_ns - x.start_ns).substr(1) << ")  "
-      << (x.conn->role == Role::kStdio ? std::string("stdio")
-                                       : "fd " + std::to_string(x.conn->fd))
-      << " " << RoleName(x.conn->role) << "  ";
+      << (x.conn->role == Role::kStdio
+              ? std::string("stdio")
+              : "fd " + std::to_string(x.conn->fd) + " " + RoleName(x.conn->role))
+      << "  ";
   if (x.request != nullptr) {
     out << x.request->method << ' ' << x.request->target;
     if (!x.request->version.empty()) out << ' ' << x.request->version;

@@ -192,7 +192,7 @@ TEST(HttpTraceTest, CgiRequestOnStdinResponseOnStdout) {
   EXPECT_EQ(t.exchanges[0]["request"]["body_bytes"], 2);
   EXPECT_EQ(t.exchanges[0]["response"]["status"], 200);
   EXPECT_EQ(t.exchanges[0]["response"]["body_bytes"], 2);
-  EXPECT_NE(t.text.find("stdio stdio  POST /f HTTP/1.1 -> 200 OK"), std::string::npos) << t.text;
+  EXPECT_NE(t.text.find("stdio  POST /f HTTP/1.1 -> 200 OK"), std::string::npos) << t.text;
 }
 
 TEST(HttpTraceTest, CgiVariablesAndCgiHeaders) {
