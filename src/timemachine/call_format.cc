@@ -261,7 +261,13 @@ std::string Quote(std::span<const u8> bytes) {
   return out;
 }
 
+// WASI's own limit on iovecs per call (IOV_MAX); a larger count never
+// reached the host, and is not walked here either.
+constexpr u32 kMaxIovecs = 1024;
+constexpr u64 kRecvPeek = 1;
+
 std::string IovsText(u32 ptr, u32 count, const MemoryLookup& memory) {
+  if (count > kMaxIovecs) return Hex(ptr) + "[" + std::to_string(count) + "]";
   u64 total = 0;
   bool known = true;
   for (u32 i = 0; i < count && known; ++i) {
@@ -458,8 +464,11 @@ std::optional<TransferArgs> TransferOf(std::string_view name, std::span<const u6
     return std::nullopt;
   }
   if (args.size() <= count_at) return std::nullopt;
+  // riflags: sock_recv's 4th argument, sock_recv_from's 5th.
+  size_t flags_at = name == "sock_recv" ? 3 : name == "sock_recv_from" ? 4 : 0;
+  bool peek = flags_at != 0 && (args[flags_at] & kRecvPeek) != 0;
   return TransferArgs{static_cast<u32>(args[0]), static_cast<u32>(args[1]),
-                      static_cast<u32>(args[2]), static_cast<u32>(args[count_at]), inbound};
+                      static_cast<u32>(args[2]), static_cast<u32>(args[count_at]), inbound, peek};
 }
 
 CallEffect DecodeEffect(std::string_view name, const CallRecord& rec) {

@@ -168,6 +168,7 @@ void HttpTracer::State::Record(const CallRecord& rec) {
   } else if (name == "sock_shutdown" && a.size() == 2 && (a[1] & 2) != 0) {
     if (auto it = open.find(static_cast<u32>(a[0])); it != open.end()) it->second->out.Close();
   } else if (std::optional<TransferArgs> t = TransferOf(name, a)) {
+    if (t->peek) return;  // the same bytes come again with the real read
     if (std::optional<u32> n = LoadU32(WrittenMemory(rec), t->count_ptr)) Transfer(rec, *t, *n);
   }
 }

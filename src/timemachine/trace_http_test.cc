@@ -235,6 +235,26 @@ TEST(HttpTraceTest, MissingBytesStopTheStream) {
   EXPECT_TRUE(t.exchanges.empty());
 }
 
+TEST(HttpTraceTest, PeeksAreNotCountedTwiceAndHeadHasNoBody) {
+  std::vector<CallRecord> recs;
+  recs.push_back(AcceptCall(kAccept, 10, 3, 5));
+  std::string_view head = "HEAD /h HTTP/1.1\r\n\r\nGET /g HTTP/1.1\r\n\r\n";
+  CallRecord peek = ReadCall(kRecv, 20, 5, head, true);
+  peek.args[3] = 1;  // RECV_PEEK
+  recs.push_back(peek);
+  recs.push_back(ReadCall(kRecv, 30, 5, head, true));
+  recs.push_back(WriteCall(kSend, 40, 5,
+                           "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+                           "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx",
+                           true));
+  Traced t = Trace(Info(), recs);
+  ASSERT_EQ(t.exchanges.size(), 2u) << t.text;
+  EXPECT_EQ(t.exchanges[0]["request"]["method"], "HEAD");
+  EXPECT_EQ(t.exchanges[0]["response"]["body_bytes"], 0);
+  EXPECT_EQ(t.exchanges[1]["request"]["method"], "GET");
+  EXPECT_EQ(t.exchanges[1]["response"]["body_bytes"], 1);
+}
+
 std::vector<HttpMessage> Parse(bool requests, std::vector<std::string_view> pieces) {
   HttpStreamParser p(requests);
   u64 t = 0;

@@ -69,6 +69,7 @@ struct TransferArgs {
   u32 iovs_count = 0;
   u32 count_ptr = 0;  // where the call stored the bytes it moved
   bool inbound = false;
+  bool peek = false;  // RECV_PEEK: the bytes stay queued and are read again
 };
 // fd_read, fd_pread, sock_recv, sock_recv_from and their writing twins;
 // nullopt for other calls or too few arguments.
