@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <string>
+
 #include "micro.h"
 
 extern char** environ;
@@ -41,12 +44,24 @@ void RunProcess(benchmark::State& state, std::vector<std::string> argv) {
 }
 
 void BM_ProcessDejaRunHello(benchmark::State& state) {
+  RunProcess(state, {DEJA_BIN, "run", "--no-record", DEJA_BENCH_DIR "/wasm/hello.wasm"});
+}
+// The default: recorded into a registry (module stored once, a log and an
+// index row per run). The registry is a fresh temporary directory.
+void BM_ProcessDejaRunHelloRecorded(benchmark::State& state) {
+  char home[] = "/tmp/deja-bench-home.XXXXXX";
+  if (mkdtemp(home) == nullptr) Die("mkdtemp", Status::IoError("cannot create"));
+  setenv("DEJA_HOME", home, 1);
   RunProcess(state, {DEJA_BIN, "run", DEJA_BENCH_DIR "/wasm/hello.wasm"});
+  unsetenv("DEJA_HOME");
+  std::string rm = std::string("rm -rf ") + home;
+  if (std::system(rm.c_str()) != 0) Die("rm", Status::IoError(home));
 }
 void BM_ProcessNativeHello(benchmark::State& state) {
   RunProcess(state, {DEJA_BENCH_DIR "/native/hello"});
 }
 BENCHMARK(BM_ProcessDejaRunHello)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ProcessDejaRunHelloRecorded)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ProcessNativeHello)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

@@ -13,12 +13,16 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
   app.footer(kExitCodesHelp);
   app.require_subcommand(1);
   CliStreams io{out, err};
-  const std::vector<Subcommand> commands = {
+  std::vector<Subcommand> commands = {
       AddWastCommand(app, io),
       AddValidateCommand(app, io),
       AddInvokeCommand(app, io),
       AddRunCommand(app, io),
+      AddReplayCommand(app, io),
   };
+  for (auto add : {AddRunsCommands, AddLogsCommands}) {
+    for (Subcommand& command : add(app, io)) commands.push_back(std::move(command));
+  }
   // CLI11 wants argv without the program name, last argument first.
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();

@@ -11,10 +11,13 @@
 #include "cli/duration.h"
 #include "cli/exit_codes.h"
 #include "cli/run_options.h"
+#include "cli/run_record.h"
 #include "cli/run_session.h"
 #include "deja/deja.h"
 #include "deja/wasi.h"
+#include "registry/registry.h"
 #include "text/wat.h"
+#include "wasi/system.h"
 
 extern char** environ;
 
@@ -36,6 +39,7 @@ struct RunArgs {
   std::string invoke;
   bool trap_unknown = false;
   bool default_unknown = false;
+  bool no_record = false;
   CLI::Option* fuel_option = nullptr;  // count() > 0: the flag was given
   CLI::Option* invoke_option = nullptr;
   CLI::Option* dir_option = nullptr;  // to interleave --dir and --dir-ro
@@ -108,14 +112,17 @@ Result<RunPlan> MakePlan(const RunArgs& args) {
   return plan;
 }
 
-// Reads and compiles the module; on failure prints why and sets the exit code.
-std::optional<Module> LoadModule(const std::string& file, const CliStreams& io, int* exit_code) {
-  Result<std::vector<u8>> wasm = text::LoadModuleFile(file);
-  if (!wasm.ok()) {
-    io.err << "deja run: " << file << ": " << wasm.status().ToString() << "\n";
-    *exit_code = wasm.status().code() == Status::Code::kIoError ? kExitIoError : kExitFailed;
+// Reads and compiles the module (its binary goes to `wasm`); on failure
+// prints why and sets the exit code.
+std::optional<Module> LoadModule(const std::string& file, const CliStreams& io,
+                                 std::vector<u8>* wasm, int* exit_code) {
+  Result<std::vector<u8>> bytes = text::LoadModuleFile(file);
+  if (!bytes.ok()) {
+    io.err << "deja run: " << file << ": " << bytes.status().ToString() << "\n";
+    *exit_code = bytes.status().code() == Status::Code::kIoError ? kExitIoError : kExitFailed;
     return std::nullopt;
   }
+  *wasm = std::move(bytes).value();
   Result<Module> module = Module::Compile(*wasm);
   if (!module.ok()) {
     io.err << "deja run: " << file << ": " << module.status().ToString() << "\n";
@@ -132,19 +139,59 @@ int RunRun(const RunArgs& args, const CliStreams& io) {
     return kExitUsage;
   }
   int exit_code = kExitOk;
-  std::optional<Module> module = LoadModule(args.module_file, io, &exit_code);
+  std::vector<u8> wasm;
+  std::optional<Module> module = LoadModule(args.module_file, io, &wasm, &exit_code);
   if (!module) return exit_code;
-  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(plan->config);
+  std::unique_ptr<RunRecording> recording;
+  std::shared_ptr<wasi::System> system = wasi::MakePosixSystem();
+  if (!args.no_record) {
+    std::string home = registry::Registry::DefaultHome();
+    Result<std::unique_ptr<RunRecording>> started = RunRecording::Start(home, *plan, wasm);
+    if (!started.ok()) {
+      io.err << "deja run: cannot record this run in " << home << ": "
+             << started.status().ToString()
+             << " (set DEJA_HOME to a writable directory, or run with --no-record)\n";
+      return kExitIoError;
+    }
+    recording = std::move(started).value();
+    // Before the guest starts, so that a killed run can be found too.
+    io.err << "deja run: recording " << recording->id() << "\n";
+    io.err.flush();
+    system = recording->WrapSystem(std::move(system));
+  }
+  RunSession session(*plan, io);
+  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(plan->config, system);
   if (!wasi.ok()) {
     io.err << "deja run: cannot set up WASI: " << wasi.status().ToString() << "\n";
     // Bad flag values (and a --max-fds too small for the preopens) are usage
     // errors; a directory or address the host refuses is an I/O error.
     Status::Code code = wasi.status().code();
     bool usage = code == Status::Code::kInvalidArgument || code == Status::Code::kResourceExhausted;
-    return usage ? kExitUsage : kExitIoError;
+    int status = usage ? kExitUsage : kExitIoError;
+    if (recording) {
+      tm::RunEnd end;
+      end.kind = tm::RunEnd::Kind::kFailed;
+      end.exit_status = status;
+      end.message = "cannot set up WASI: " + wasi.status().ToString();
+      recording->Finish(std::move(end), session.store().StateDigest(), io);
+    }
+    return status;
   }
-  RunSession session(*plan, io);
-  return session.Run(**wasi, *module);
+  if (recording) {
+    (*wasi)->ctx().interceptor = &recording->recorder();
+    // --timeout while the guest is blocked in a host call ends the process
+    // from another thread: the log gets its end there.
+    session.set_deadline_handler([&recording, &io](int status, const std::string& message) {
+      tm::RunEnd end;
+      end.kind = tm::RunEnd::Kind::kInterruptedInHostCall;
+      end.exit_status = status;
+      end.message = message.substr(0, message.find('\n'));
+      recording->Finish(std::move(end), "", io);
+    });
+  }
+  int code = session.Run(**wasi, *module);
+  if (recording) recording->Finish(session.end(), session.store().StateDigest(), io);
+  return code;
 }
 
 constexpr const char* kRunFooter =
@@ -155,6 +202,11 @@ constexpr const char* kRunFooter =
     "parameter types as in `deja invoke`, and its results are printed one per\n"
     "line. Everything after MODULE belongs to the guest, flags included.\n"
     "\n"
+    "Every run is recorded (unless --no-record) in the registry at $DEJA_HOME\n"
+    "(default: $XDG_DATA_HOME/deja or ~/.local/share/deja): the first line on\n"
+    "stderr names the run, and `deja replay ID` re-executes it exactly; see\n"
+    "`deja ls`, `deja trace`, `deja logs`.\n"
+    "\n"
     "Exit status:\n"
     "  N    the guest's own status: proc_exit(N) (modulo 256), 0 when _start\n"
     "       (or the --invoke'd export) returns\n"
@@ -162,8 +214,8 @@ constexpr const char* kRunFooter =
     "       cannot be instantiated\n"
     "  2    usage error: bad flags (e.g. --max-fds below the preopens), no\n"
     "       _start (and no --invoke), unknown export\n"
-    "  3    the module cannot be read, a --dir cannot be opened, or a --listen\n"
-    "       address cannot be bound\n"
+    "  3    the module cannot be read, a --dir cannot be opened, a --listen\n"
+    "       address cannot be bound, or the recording cannot be written\n"
     "  124  a limit stopped the guest: --fuel ran out, --timeout expired, or\n"
     "       the memory it starts with exceeds --max-memory; stderr says which\n"
     "  134  the guest trapped; the trap and its WebAssembly backtrace are\n"
@@ -229,6 +281,9 @@ Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
   sub->add_flag("--default-values-unknown-imports", args->default_unknown,
                 "stand in for unknown function imports with functions\n"
                 "that return zeros");
+  sub->add_flag("--no-record", args->no_record,
+                "do not record the run (by default every run is recorded\n"
+                "in $DEJA_HOME for `deja replay`; see `deja ls`)");
   sub->footer(kRunFooter);
   return {sub, [args, io] { return RunRun(*args, io); }};
 }

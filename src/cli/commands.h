@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <ostream>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 
@@ -24,5 +25,10 @@ Subcommand AddWastCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddValidateCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddInvokeCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddRunCommand(CLI::App& app, const CliStreams& io);
+Subcommand AddReplayCommand(CLI::App& app, const CliStreams& io);
+// ls, describe, rm, gc (cmd_runs.cc)
+std::vector<Subcommand> AddRunsCommands(CLI::App& app, const CliStreams& io);
+// logs, trace (and trace http), export, import (cmd_logs.cc)
+std::vector<Subcommand> AddLogsCommands(CLI::App& app, const CliStreams& io);
 
 }  // namespace deja::cli

@@ -6,9 +6,11 @@
 
 namespace deja::cli {
 
-ExitDeadline::ExitDeadline(std::chrono::nanoseconds after, std::string message, int exit_code)
+ExitDeadline::ExitDeadline(std::chrono::nanoseconds after, std::string message, int exit_code,
+                           std::function<void()> before_exit)
     : message_(std::move(message)),
       exit_code_(exit_code),
+      before_exit_(std::move(before_exit)),
       thread_(&ExitDeadline::Wait, this, std::chrono::steady_clock::now() + after) {}
 
 ExitDeadline::~ExitDeadline() {
@@ -32,6 +34,7 @@ void ExitDeadline::Wait(std::chrono::steady_clock::time_point deadline) {
     p += n;
     left -= static_cast<size_t>(n);
   }
+  if (before_exit_) before_exit_();
   std::_Exit(exit_code_);
 }
 

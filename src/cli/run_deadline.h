@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -18,7 +19,11 @@ class ExitDeadline {
   // with `exit_code` once `after` has passed. Nothing else runs then: no
   // destructors, no flushing of C++ streams (the guest writes to the file
   // descriptors directly, so none of its output is lost).
-  ExitDeadline(std::chrono::nanoseconds after, std::string message, int exit_code);
+  // `before_exit`, if set, runs on the deadline's thread just before the
+  // exit (the recording closes its log there); the guest's thread is then
+  // blocked in a host call.
+  ExitDeadline(std::chrono::nanoseconds after, std::string message, int exit_code,
+               std::function<void()> before_exit = {});
   // Cancels the deadline and joins its thread.
   ~ExitDeadline();
   ExitDeadline(const ExitDeadline&) = delete;
@@ -29,6 +34,7 @@ class ExitDeadline {
 
   std::string message_;
   int exit_code_;
+  std::function<void()> before_exit_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool cancelled_ = false;  // guarded by mutex_

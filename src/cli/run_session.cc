@@ -7,15 +7,22 @@
 namespace deja::cli {
 namespace {
 
-constexpr const char* kPrefix = "deja run: ";
 // How long after --timeout an interrupted guest may take to stop before the
 // process ends without it (it is blocked in a host call, out of reach).
 constexpr std::chrono::milliseconds kTimeoutGrace{250};
 
 }  // namespace
 
-RunSession::RunSession(const RunPlan& plan, const CliStreams& io)
-    : plan_(plan), io_(io), store_(plan.limits), watchdog_(store_) {}
+RunSession::RunSession(const RunPlan& plan, const CliStreams& io, std::string prefix)
+    : plan_(plan), io_(io), prefix_(std::move(prefix)), store_(plan.limits), watchdog_(store_) {}
+
+int RunSession::End(tm::RunEnd::Kind kind, int exit_status, std::string message) {
+  end_.kind = kind;
+  end_.exit_status = exit_status;
+  end_.message = std::move(message);
+  end_.fuel_consumed = store_.fuel_consumed();
+  return exit_status;
+}
 
 int RunSession::Run(Wasi& wasi, const Module& module) {
   if (plan_.fuel) store_.SetFuel(*plan_.fuel);
@@ -25,8 +32,8 @@ int RunSession::Run(Wasi& wasi, const Module& module) {
   UnknownImportStubs stubs;
   Status linked = stubs.Define(store_, linker, module, plan_.unknown_imports);
   if (!linked.ok()) {
-    io_.err << kPrefix << plan_.module_file << ": " << linked.ToString() << "\n";
-    return kExitFailed;
+    io_.err << prefix_ << plan_.module_file << ": " << linked.ToString() << "\n";
+    return End(tm::RunEnd::Kind::kFailed, kExitFailed, linked.ToString());
   }
   // The guest writes to descriptor 1 directly: anything deja buffered for
   // stdout must be out first.
@@ -35,10 +42,14 @@ int RunSession::Run(Wasi& wasi, const Module& module) {
   std::optional<ExitDeadline> deadline;
   if (plan_.timeout) {
     watchdog_.Arm(*plan_.timeout);
-    deadline.emplace(*plan_.timeout + kTimeoutGrace,
-                     std::string(kPrefix) + "time limit (--timeout " + plan_.timeout_text +
-                         ") reached while the guest waited in a host call\n",
-                     kExitGuestLimit);
+    std::string message = prefix_ + "time limit (--timeout " + plan_.timeout_text +
+                          ") reached while the guest waited in a host call\n";
+    std::function<void()> before_exit;
+    if (deadline_handler_) {
+      before_exit = [this, message] { deadline_handler_(kExitGuestLimit, message); };
+    }
+    deadline.emplace(*plan_.timeout + kTimeoutGrace, message, kExitGuestLimit,
+                     std::move(before_exit));
   }
   int code = RunLinked(linker, module);
   deadline.reset();
@@ -62,32 +73,37 @@ int RunSession::InstantiateFailed(const Status& status) {
                       (status.code() == Status::Code::kResourceExhausted ||
                        status.message().find("exceeds the limit") != std::string_view::npos);
   bool out_of_fuel = plan_.fuel && store_.fuel_remaining() == uint64_t{0};
-  if (memory_limit || out_of_fuel || TimedOut()) {
+  bool timed_out = TimedOut() || (out_of_fuel && plan_.fuel_is_timeout);
+  if (timed_out) out_of_fuel = false;
+  if (memory_limit || out_of_fuel || timed_out) {
     const char* which = memory_limit  ? "memory limit (--max-memory "
                         : out_of_fuel ? "fuel limit (--fuel "
                                       : "time limit (--timeout ";
     std::string value = memory_limit  ? plan_.max_memory
                         : out_of_fuel ? std::to_string(*plan_.fuel)
                                       : plan_.timeout_text;
-    io_.err << kPrefix << which << value << ") reached while instantiating " << plan_.module_file
+    io_.err << prefix_ << which << value << ") reached while instantiating " << plan_.module_file
             << ": " << status.ToString() << "\n";
-    return kExitGuestLimit;
+    tm::RunEnd::Kind kind = out_of_fuel ? tm::RunEnd::Kind::kOutOfFuel
+                            : timed_out ? tm::RunEnd::Kind::kInterrupted
+                                        : tm::RunEnd::Kind::kFailed;
+    return End(kind, kExitGuestLimit, status.ToString());
   }
-  io_.err << kPrefix << "cannot instantiate " << plan_.module_file << ": " << status.ToString()
+  io_.err << prefix_ << "cannot instantiate " << plan_.module_file << ": " << status.ToString()
           << "\n";
-  return kExitFailed;
+  return End(tm::RunEnd::Kind::kFailed, kExitFailed, status.ToString());
 }
 
 int RunSession::CallStart(InstanceId instance) {
   std::optional<Extern> start = store_.GetExport(instance, "_start");
   if (!start || start->kind != ExternKind::kFunc) {
     bool reactor = store_.GetExport(instance, "_initialize").has_value();
-    io_.err << kPrefix << plan_.module_file << " exports no \"_start\" function"
+    io_.err << prefix_ << plan_.module_file << " exports no \"_start\" function"
             << (reactor ? " (it is a reactor: it exports \"_initialize\")"
                         : " and no \"_initialize\"")
             << "; call one of its exports with --invoke NAME (exported functions: "
             << ExportedFunctions(store_, instance) << ")\n";
-    return kExitUsage;
+    return End(tm::RunEnd::Kind::kFailed, kExitUsage, "no _start");
   }
   std::vector<Value> results;
   return Finish(store_.Call(*start, {}, &results), {});
@@ -97,15 +113,15 @@ int RunSession::CallInvoke(InstanceId instance) {
   const std::string& name = *plan_.invoke;
   std::optional<Extern> func = store_.GetExport(instance, name);
   if (!func || func->kind != ExternKind::kFunc) {
-    io_.err << kPrefix << plan_.module_file << " exports no function \"" << name
+    io_.err << prefix_ << plan_.module_file << " exports no function \"" << name
             << "\" (exported functions: " << ExportedFunctions(store_, instance) << ")\n";
-    return kExitUsage;
+    return End(tm::RunEnd::Kind::kFailed, kExitUsage, "no export " + name);
   }
   Result<std::vector<Value>> args =
       ParseArgs(name, store_.GetFuncType(*func), plan_.invoke_args);
   if (!args.ok()) {
-    io_.err << kPrefix << args.status().message() << "\n";
-    return kExitUsage;
+    io_.err << prefix_ << args.status().message() << "\n";
+    return End(tm::RunEnd::Kind::kFailed, kExitUsage, std::string(args.status().message()));
   }
   std::vector<Value> results;
   // A reactor's _initialize runs its constructors; it must precede any export.
@@ -119,39 +135,54 @@ int RunSession::CallInvoke(InstanceId instance) {
 }
 
 int RunSession::Finish(Outcome outcome, const std::vector<Value>& results) {
+  using Kind = tm::RunEnd::Kind;
   switch (outcome) {
     case Outcome::kReturned:
-      for (const Value& v : results) io_.out << FormatValueText(v) << "\n";
+      end_.results.clear();
+      for (const Value& v : results) {
+        end_.results.push_back(FormatValueText(v));
+        io_.out << end_.results.back() << "\n";
+      }
       io_.out.flush();
-      return kExitOk;
+      return End(Kind::kReturned, kExitOk);
     case Outcome::kExited:
+      end_.guest_exit_code = store_.exit_code();
       // As POSIX exit(): only the low 8 bits reach the parent.
-      return static_cast<int>(static_cast<uint32_t>(store_.exit_code()) & 0xff);
+      return End(Kind::kExited, static_cast<int>(static_cast<uint32_t>(store_.exit_code()) & 0xff));
     case Outcome::kTrapped:
       break;
     case Outcome::kSuspended:
-      io_.err << kPrefix << "internal error: the guest suspended\n";
-      return kExitInternal;
+      io_.err << prefix_ << "internal error: the guest suspended\n";
+      return End(Kind::kFailed, kExitInternal, "the guest suspended");
   }
   const Trap& trap = store_.trap();
+  if (trap_handler_) {
+    if (std::optional<int> code = trap_handler_(trap)) return End(Kind::kTrapped, *code, trap.ToString());
+  }
+  if (trap.kind == TrapKind::kOutOfFuel && plan_.fuel_is_timeout) {
+    // A replay of a run that --timeout stopped: it stops at the same point.
+    io_.err << prefix_ << "time limit (--timeout " << plan_.timeout_text << ") reached\n";
+    io_.err << prefix_ << "trap: interrupted" << trap.ToString().substr(trap.message.size()) << "\n";
+    return End(Kind::kInterrupted, kExitGuestLimit, trap.ToString());
+  }
   if (trap.kind == TrapKind::kOutOfFuel && plan_.fuel) {
-    io_.err << kPrefix << "fuel limit (--fuel " << *plan_.fuel << ") reached\n";
-    io_.err << kPrefix << "trap: " << trap.ToString() << "\n";
-    return kExitGuestLimit;
+    io_.err << prefix_ << "fuel limit (--fuel " << *plan_.fuel << ") reached\n";
+    io_.err << prefix_ << "trap: " << trap.ToString() << "\n";
+    return End(Kind::kOutOfFuel, kExitGuestLimit, trap.ToString());
   }
   if (trap.kind == TrapKind::kInterrupted && TimedOut()) {
-    io_.err << kPrefix << "time limit (--timeout " << plan_.timeout_text << ") reached\n";
-    io_.err << kPrefix << "trap: " << trap.ToString() << "\n";
-    return kExitGuestLimit;
+    io_.err << prefix_ << "time limit (--timeout " << plan_.timeout_text << ") reached\n";
+    io_.err << prefix_ << "trap: " << trap.ToString() << "\n";
+    return End(Kind::kInterrupted, kExitGuestLimit, trap.ToString());
   }
-  io_.err << kPrefix << "trap: " << trap.ToString() << "\n";
+  io_.err << prefix_ << "trap: " << trap.ToString() << "\n";
   NoteMemory();
-  return kExitGuestTrap;
+  return End(Kind::kTrapped, kExitGuestTrap, trap.ToString());
 }
 
 void RunSession::NoteMemory() {
   if (plan_.max_memory.empty() || !memory_) return;
-  io_.err << kPrefix << "note: the guest had " << store_.MemoryPages(*memory_)
+  io_.err << prefix_ << "note: the guest had " << store_.MemoryPages(*memory_)
           << " pages of memory (64 KiB each) of the " << plan_.limits.max_memory_pages
           << " that --max-memory " << plan_.max_memory << " allows\n";
 }
@@ -162,8 +193,8 @@ bool RunSession::TimedOut() {
 }
 
 void RunSession::ReportFuel() {
-  if (!plan_.fuel) return;
-  io_.err << kPrefix << "fuel consumed: " << store_.fuel_consumed() << " of " << *plan_.fuel
+  if (!plan_.fuel || plan_.fuel_is_timeout) return;
+  io_.err << prefix_ << "fuel consumed: " << store_.fuel_consumed() << " of " << *plan_.fuel
           << "\n";
 }
 

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "deja/deja.h"
 #include "deja/wasi.h"
 #include "text/watchdog.h"
+#include "timemachine/record.h"
 
 namespace deja::cli {
 
@@ -30,16 +32,34 @@ struct RunPlan {
   std::optional<std::string> invoke;  // --invoke NAME
   std::vector<std::string> invoke_args;
   UnknownImports unknown_imports = UnknownImports::kError;
+  // Replay of a run that --timeout stopped: `fuel` is the fuel it had
+  // consumed then, and running out of it stands for the timeout.
+  bool fuel_is_timeout = false;
 };
 
 class RunSession {
  public:
-  RunSession(const RunPlan& plan, const CliStreams& io);
+  // Gets a trap first; returns an exit code to end the run with (its own
+  // messages printed), or nullopt for the usual trap report.
+  using TrapHandler = std::function<std::optional<int>(const Trap& trap)>;
+
+  // `prefix` starts deja's own messages ("deja run: ", "deja replay: ").
+  RunSession(const RunPlan& plan, const CliStreams& io, std::string prefix = "deja run: ");
   RunSession(const RunSession&) = delete;
   RunSession& operator=(const RunSession&) = delete;
 
   // Runs `module` with `wasi` linked in; returns the exit code.
   int Run(Wasi& wasi, const Module& module);
+
+  void set_trap_handler(TrapHandler handler) { trap_handler_ = std::move(handler); }
+  // Runs if --timeout ends the process while the guest is blocked in a host
+  // call (ExitDeadline), with the exit status and message it ends with.
+  using DeadlineHandler = std::function<void(int exit_status, const std::string& message)>;
+  void set_deadline_handler(DeadlineHandler handler) { deadline_handler_ = std::move(handler); }
+  // How the run ended, for its recording (state_digest, host_calls and
+  // duration_ns are left to the caller). Valid after Run.
+  const tm::RunEnd& end() const { return end_; }
+  const Store& store() const { return store_; }
 
  private:
   int RunLinked(const Linker& linker, const Module& module);
@@ -54,8 +74,14 @@ class RunSession {
   bool TimedOut();
   void ReportFuel();
 
+  int End(tm::RunEnd::Kind kind, int exit_status, std::string message = {});
+
   const RunPlan& plan_;
   const CliStreams& io_;
+  std::string prefix_;
+  TrapHandler trap_handler_;
+  DeadlineHandler deadline_handler_;
+  tm::RunEnd end_;
   Store store_;
   text::Watchdog watchdog_;
   std::optional<bool> timed_out_;

@@ -12,6 +12,7 @@ const char* RunEndKindName(RunEnd::Kind kind) {
     case RunEnd::Kind::kOutOfFuel: return "out-of-fuel";
     case RunEnd::Kind::kInterrupted: return "timed-out";
     case RunEnd::Kind::kFailed: return "failed";
+    case RunEnd::Kind::kInterruptedInHostCall: return "timed-out-in-call";
   }
   return "unknown";
 }

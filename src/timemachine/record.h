@@ -50,6 +50,9 @@ struct RunEnd {
     kOutOfFuel = 3,    // --fuel ran out
     kInterrupted = 4,  // --timeout fired (replay stops at the same fuel_consumed)
     kFailed = 5,       // never ran: link or instantiation failed
+    // --timeout ended the process while the guest was blocked in host call
+    // number host_calls (sleeping, reading, accepting); replay stops there.
+    kInterruptedInHostCall = 6,
   };
   Kind kind = Kind::kReturned;
   i32 exit_status = 0;        // what `deja run` returned to its parent

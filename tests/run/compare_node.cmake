@@ -6,7 +6,7 @@
 cmake_minimum_required(VERSION 3.25)
 
 string(REPLACE "|" ";" args "${ARGS}")
-execute_process(COMMAND "${DEJA}" run "${MODULE}" ${args} INPUT_FILE "${STDIN}"
+execute_process(COMMAND "${DEJA}" run --no-record "${MODULE}" ${args} INPUT_FILE "${STDIN}"
                 RESULT_VARIABLE deja_code OUTPUT_VARIABLE deja_out ERROR_VARIABLE deja_err)
 execute_process(COMMAND "${NODE}" --no-warnings "${SCRIPT}" "${MODULE}" ${args}
                 INPUT_FILE "${STDIN}"

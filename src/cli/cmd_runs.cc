@@ -1,0 +1,192 @@
+// The registry's run list: `deja ls`, `deja describe ID`, `deja rm ID...`,
+// `deja gc`.
+#include <iomanip>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/run_format.h"
+#include "cli/run_lookup.h"
+
+namespace deja::cli {
+namespace {
+
+struct LsArgs {
+  bool quiet = false;
+  bool json = false;
+  size_t limit = 0;
+};
+
+std::string Cut(const std::string& text, size_t width) {
+  return text.size() <= width ? text : text.substr(0, width - 3) + "...";
+}
+
+int RunLs(const LsArgs& args, const CliStreams& io) {
+  int exit_code = kExitOk;
+  std::unique_ptr<registry::Registry> reg = OpenRegistry("deja ls: ", io, &exit_code);
+  if (reg == nullptr) return exit_code;
+  Result<std::vector<registry::RunRow>> rows = reg->List();
+  if (!rows.ok()) {
+    io.err << "deja ls: " << rows.status().ToString() << "\n";
+    return kExitIoError;
+  }
+  size_t count = args.limit > 0 ? std::min(args.limit, rows->size()) : rows->size();
+  if (args.quiet) {
+    for (size_t i = 0; i < count; ++i) io.out << (*rows)[i].id << "\n";
+    return kExitOk;
+  }
+  if (args.json) {
+    for (size_t i = 0; i < count; ++i) io.out << RowJson((*rows)[i]).dump() << "\n";
+    return kExitOk;
+  }
+  io.out << std::left << std::setw(14) << "ID" << std::setw(21) << "STARTED" << std::setw(10)
+         << "DURATION" << std::setw(13) << "STATUS" << std::setw(10) << "CALLS" << std::setw(11)
+         << "LOG" << "COMMAND\n";
+  for (size_t i = 0; i < count; ++i) {
+    const registry::RunRow& row = (*rows)[i];
+    io.out << std::setw(14) << row.id << std::setw(21) << FormatTime(row.start_unix_ns)
+           << std::setw(10) << (row.status == "running" ? "-" : FormatDuration(row.duration_ns))
+           << std::setw(13) << FormatStatus(row) << std::setw(10) << row.host_calls
+           << std::setw(11) << FormatBytes(row.log_bytes) << Cut(row.command, 60) << "\n";
+  }
+  return kExitOk;
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : " ") + item;
+  return out.empty() ? "(none)" : out;
+}
+
+int RunDescribe(const std::string& id, bool json, const CliStreams& io) {
+  const std::string prefix = "deja describe: ";
+  int exit_code = kExitOk;
+  std::optional<FoundRun> run = FindRun(prefix, id, io, &exit_code);
+  if (!run) return exit_code;
+  std::unique_ptr<tm::LogReader> log = OpenLog(prefix, *run, io, &exit_code);
+  if (log == nullptr) return exit_code;
+  Result<u64> records = log->Skip();
+  const tm::RunInfo& info = log->info();
+  const registry::RunRow& row = run->row;
+  if (json) {
+    nlohmann::json j = RowJson(row);
+    j["info"] = InfoJson(info);
+    if (log->end()) j["end"] = EndJson(*log->end());
+    j["log_path"] = run->registry->LogPath(row.id);
+    j["log_records"] = records.ok() ? *records : 0;
+    if (log->truncated()) j["log_truncated"] = log->truncation_reason();
+    io.out << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  auto line = [&io](const char* key, const std::string& value) {
+    io.out << std::left << std::setw(15) << key << value << "\n";
+  };
+  line("id", row.id);
+  line("status", FormatStatus(row) + (row.status == "running" && row.pid != 0
+                                          ? " (pid " + std::to_string(row.pid) + ")"
+                                          : ""));
+  line("started", FormatTime(row.start_unix_ns));
+  line("duration", FormatDuration(row.duration_ns));
+  line("module", info.module_name + " (" + info.module_hash + ")");
+  line("command", row.command);
+  line("args", Join(info.args));
+  line("env", Join(info.env));
+  line("dirs", Join(info.dirs));
+  if (!info.listen.empty()) line("listen", Join(info.listen));
+  if (!info.allow_connect.empty()) line("allow-connect", Join(info.allow_connect));
+  std::string limits = "memory " + std::to_string(info.max_memory_pages) + " pages, fds " +
+                       std::to_string(info.max_fds);
+  if (info.fuel) limits += ", fuel " + std::to_string(*info.fuel);
+  if (!info.timeout.empty()) limits += ", timeout " + info.timeout;
+  line("limits", limits);
+  line("host calls", std::to_string(records.ok() ? *records : row.host_calls));
+  line("fuel used", std::to_string(row.fuel_consumed));
+  line("log", FormatBytes(row.log_bytes) + " " + run->registry->LogPath(row.id));
+  if (log->truncated()) line("log damage", log->truncation_reason());
+  if (const std::optional<tm::RunEnd>& end = log->end()) {
+    line("outcome", std::string(tm::RunEndKindName(end->kind)) + ", exit status " +
+                        std::to_string(end->exit_status));
+    for (const std::string& r : end->results) line("result", r);
+    line("state digest", end->state_digest);
+    if (!end->message.empty()) {
+      std::istringstream lines(end->message);
+      std::string text;
+      bool first = true;
+      while (std::getline(lines, text)) {
+        line(first ? "message" : "", text);
+        first = false;
+      }
+    }
+  }
+  line("deja version", info.deja_version);
+  return kExitOk;
+}
+
+int RunRm(const std::vector<std::string>& ids, const CliStreams& io) {
+  int status = kExitOk;
+  for (const std::string& id : ids) {
+    int exit_code = kExitOk;
+    std::optional<FoundRun> run = FindRun("deja rm: ", id, io, &exit_code);
+    if (!run) {
+      status = exit_code;
+      continue;
+    }
+    Status removed = run->registry->Remove(run->row.id);
+    if (!removed.ok()) {
+      io.err << "deja rm: " << run->row.id << ": " << removed.ToString() << "\n";
+      status = kExitIoError;
+      continue;
+    }
+    io.out << run->row.id << "\n";
+  }
+  return status;
+}
+
+int RunGc(const CliStreams& io) {
+  int exit_code = kExitOk;
+  std::unique_ptr<registry::Registry> reg = OpenRegistry("deja gc: ", io, &exit_code);
+  if (reg == nullptr) return exit_code;
+  Result<registry::GcReport> report = reg->Gc();
+  if (!report.ok()) {
+    io.err << "deja gc: " << report.status().ToString() << "\n";
+    return kExitIoError;
+  }
+  io.out << "removed " << report->modules_removed << " unused modules, " << report->logs_removed
+         << " orphan logs, " << report->rows_removed << " runs without a log; freed "
+         << FormatBytes(report->bytes_freed) << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+std::vector<Subcommand> AddRunsCommands(CLI::App& app, const CliStreams& io) {
+  std::vector<Subcommand> commands;
+  auto ls = std::make_shared<LsArgs>();
+  CLI::App* sub = app.add_subcommand("ls", "List recorded runs, newest first");
+  sub->add_flag("-q,--quiet", ls->quiet, "print only run ids");
+  sub->add_flag("--json", ls->json, "one JSON object per run");
+  sub->add_option("-n,--last", ls->limit, "show only the N newest runs")->type_name("N");
+  sub->footer("Runs are recorded by `deja run` in $DEJA_HOME (see `deja run --help`).");
+  commands.push_back({sub, [ls, io] { return RunLs(*ls, io); }});
+
+  auto describe = std::make_shared<std::pair<std::string, bool>>();
+  sub = app.add_subcommand("describe", "Show everything recorded about a run");
+  sub->add_option("ID", describe->first, "run id, unique prefix, or \"last\"")->required();
+  sub->add_flag("--json", describe->second, "as a JSON object");
+  commands.push_back({sub, [describe, io] { return RunDescribe(describe->first, describe->second, io); }});
+
+  auto ids = std::make_shared<std::vector<std::string>>();
+  sub = app.add_subcommand("rm", "Delete recorded runs (their modules go at the next gc)");
+  sub->add_option("ID", *ids, "run ids, unique prefixes, or \"last\"")->required();
+  commands.push_back({sub, [ids, io] { return RunRm(*ids, io); }});
+
+  sub = app.add_subcommand("gc", "Delete unused modules and orphaned logs from the registry");
+  commands.push_back({sub, [io] { return RunGc(io); }});
+  return commands;
+}
+
+}  // namespace deja::cli
