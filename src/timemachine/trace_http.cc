@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <tuple>
 
 #include "timemachine/http_parse.h"
 #include "timemachine/trace.h"
@@ -62,6 +62,7 @@ struct Exchange {
   const HttpMessage* request = nullptr;
   const HttpMessage* response = nullptr;
   u64 start_ns = 0, end_ns = 0;
+  size_t seq = 0;  // order found
 };
 
 // "HTTP_USER_AGENT" -> "User-Agent".
@@ -342,6 +343,7 @@ void HttpTracer::State::Finish() {
     for (size_t i = 0; i < std::max(reqs.size(), resps.size()); ++i) {
       Exchange x;
       x.conn = c.get();
+      x.seq = exchanges.size();
       x.request = i < reqs.size() ? reqs[i] : nullptr;
       x.response = i < resps.size() ? resps[i] : nullptr;
       x.start_ns = x.request != nullptr ? x.request->start_ns : x.response->start_ns;
@@ -349,8 +351,11 @@ void HttpTracer::State::Finish() {
       exchanges.push_back(x);
     }
   }
-  std::stable_sort(exchanges.begin(), exchanges.end(),
-                   [](const Exchange& a, const Exchange& b) { return a.start_ns < b.start_ns; });
+  // By start time, ties in the order found (std::stable_sort trips clang's
+  // deprecation warning in libstdc++ 12).
+  std::sort(exchanges.begin(), exchanges.end(), [](const Exchange& a, const Exchange& b) {
+    return std::tie(a.start_ns, a.seq) < std::tie(b.start_ns, b.seq);
+  });
   for (const Exchange& x : exchanges) Print(x);
   if (json) {
     Json j = {{"exchanges", exchanges.size()},
