@@ -267,7 +267,9 @@ constexpr u32 kMaxIovecs = 1024;
 constexpr u64 kRecvPeek = 1;
 
 std::string IovsText(u32 ptr, u32 count, const MemoryLookup& memory) {
-  if (count > kMaxIovecs) return Hex(ptr) + "[" + std::to_string(count) + "]";
+  if (count > kMaxIovecs || u64{ptr} + u64{count} * 8 > u64{UINT32_MAX} + 1) {
+    return Hex(ptr) + "[" + std::to_string(count) + "]";
+  }
   u64 total = 0;
   bool known = true;
   for (u32 i = 0; i < count && known; ++i) {

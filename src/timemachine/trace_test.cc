@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <random>
 #include <sstream>
 
 #include "timemachine/trace.h"
@@ -142,6 +143,44 @@ TEST(TraceFormatterTest, JsonLines) {
   auto end = nlohmann::json::parse(lines[3]);
   EXPECT_EQ(end["end"]["kind"], "truncated");
   EXPECT_EQ(end["end"]["reason"], "cut");
+}
+
+// Arbitrary (even damaged) records: every formatter must stay in bounds.
+TEST(TraceFormatterTest, RandomRecordsNeverCrash) {
+  RunInfo info;
+  info.call_names = WasiCallNames();
+  std::mt19937 rng(42);
+  auto small = [&rng](u32 n) { return static_cast<u32>(rng() % n); };
+  std::ostringstream text, json, http;
+  internal::TraceFormatter t(info, text, false), j(info, json, true);
+  internal::HttpTracer h(info, http, false);
+  for (int i = 0; i < 5000; ++i) {
+    CallRecord rec;
+    rec.index = static_cast<u64>(i);
+    rec.call = small(static_cast<u32>(info.call_names.size()) + 2);
+    for (u32 a = small(10); a > 0; --a) {
+      u32 kind = small(4);
+      rec.args.push_back(kind == 0 ? small(8) : kind == 1 ? 0x100 + small(64) : kind == 2 ? rng() : 0xfffffffc);
+    }
+    if (small(4) != 0) rec.result = small(3) == 0 ? small(80) : 0;
+    for (u32 n = small(5); n > 0; --n) {
+      std::vector<u8> bytes(small(40));
+      for (u8& b : bytes) b = small(3) == 0 ? static_cast<u8>(small(256)) : static_cast<u8>("GET / HTTP/1.1\r\n"[small(16)]);
+      testing::AddOp(rec, small(2) == 0 ? MemOp::Kind::kRead : MemOp::Kind::kWrite,
+                     0x100 + small(64), bytes);
+    }
+    if (small(8) == 0 && !rec.ops.empty()) rec.ops.back().offset += 1000;  // damaged
+    if (small(8) == 0) AddOutput(rec, 1, "HTTP/1.1 200 OK\r\n\r\nbody");
+    if (small(16) == 0) rec.outputs.push_back({1, 5000, 10});  // damaged
+    t.Record(rec);
+    j.Record(rec);
+    h.Record(rec);
+  }
+  t.End(std::nullopt, true, "cut");
+  h.Finish();
+  EXPECT_FALSE(text.str().empty());
+  std::istringstream lines(json.str());
+  for (std::string line; std::getline(lines, line);) ASSERT_TRUE(nlohmann::json::accept(line)) << line;
 }
 
 }  // namespace
