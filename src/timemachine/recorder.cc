@@ -169,14 +169,6 @@ class Recorder::Capture : public wasi::AccessLog, public HostWriteSink {
   std::span<const u8> memory_;
 };
 
-namespace {
-
-u64 Nanos(std::chrono::steady_clock::duration d) {
-  return static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
-}
-
-}  // namespace
-
 Recorder::Recorder(LogWriter& writer, int stdout_fd, int stderr_fd)
     : writer_(writer),
       stdout_fd_(stdout_fd),
@@ -193,10 +185,10 @@ std::shared_ptr<wasi::System> Recorder::WrapSystem(std::shared_ptr<wasi::System>
 
 HostAction Recorder::Intercept(HostCall& call, const wasi::HostBinding& binding,
                                std::span<u64> slots) {
-  auto t0 = std::chrono::steady_clock::now();
+  u64 t0 = clock_.Now();
   rec_.Clear();
   rec_.call = binding.index;
-  rec_.time_ns = Nanos(t0 - start_);
+  rec_.time_ns = t0;
   auto args = slots.first(std::min<size_t>(binding.param_count, slots.size()));
   rec_.args.assign(args.begin(), args.end());
 
@@ -227,7 +219,7 @@ HostAction Recorder::Intercept(HostCall& call, const wasi::HostBinding& binding,
   } else if (action == HostAction::kExit) {
     rec_.exit_code = call.exit_code();
   }
-  rec_.duration_ns = Nanos(std::chrono::steady_clock::now() - t0);
+  rec_.duration_ns = clock_.Now() - t0;
   writer_.Append(rec_);
   ++calls_;
   return action;

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "deja/store.h"
+#include "timemachine/clock.h"
 #include "timemachine/log.h"
 #include "timemachine/record.h"
 #include "wasi/ctx.h"
@@ -41,6 +42,7 @@ class Recorder : public wasi::CallInterceptor {
   std::unique_ptr<Capture> capture_;
   u64 calls_ = 0;
   std::chrono::steady_clock::time_point start_;
+  RecordClock clock_;  // after start_: its zero is (about) the same instant
 };
 
 }  // namespace deja::tm
