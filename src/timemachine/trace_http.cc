@@ -334,6 +334,9 @@ void HttpTracer::State::Finish() {
     for (const HttpMessage& m : c->responses().messages()) {
       if (m.status >= 200 || m.status == 101) resps.push_back(&m);  // interim 1xx are not shown
     }
+    // A program's stdout alone is not an exchange, even when its first lines
+    // look like CGI headers: stdio needs a request.
+    if (c->role == Role::kStdio && reqs.empty()) resps.clear();
     if (reqs.empty() && resps.empty()) {
       // Bytes moved but none of them parsed as HTTP.
       if (c->in.bytes_seen() != 0 || c->out.bytes_seen() != 0) ++skipped;

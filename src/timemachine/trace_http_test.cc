@@ -225,6 +225,14 @@ TEST(HttpTraceTest, CgiVariablesAndCgiHeaders) {
       << t.text;
 }
 
+TEST(HttpTraceTest, StdoutAloneIsNoExchange) {
+  CallRecord w = testing::Call(kWrite, 30, {1, 0, 0, 0});
+  AddOutput(w, 1, "Result: 5\n\nall done\n");
+  Traced t = Trace(Info(), {w});
+  EXPECT_TRUE(t.exchanges.empty());
+  EXPECT_EQ(t.summary["skipped_streams"], 1);
+}
+
 TEST(HttpTraceTest, MissingBytesStopTheStream) {
   std::vector<CallRecord> recs;
   recs.push_back(AcceptCall(kAccept, 10, 3, 5));
