@@ -19,19 +19,19 @@ namespace internal {
 namespace {
 
 enum class Kind : u8 {
-  kFd,        // descriptor, decimal
-  kU32,       // plain number
-  kI32,       // signed number (exit codes)
-  kU64,       // 64-bit number (sizes, timestamps, cookies)
-  kI64,       // signed 64-bit (fd_seek's offset)
-  kPtr,       // an input pointer, hex
-  kOut,       // a pointer the call writes through: "name->0x.."
-  kString,    // (ptr, len): quoted guest bytes
-  kIovs,      // (ptr, count): iovec array
+  kFd,      // descriptor, decimal
+  kU32,     // plain number
+  kI32,     // signed number (exit codes)
+  kU64,     // 64-bit number (sizes, timestamps, cookies)
+  kI64,     // signed 64-bit (fd_seek's offset)
+  kPtr,     // an input pointer, hex
+  kOut,     // a pointer the call writes through: "name->0x.."
+  kString,  // (ptr, len): quoted guest bytes
+  kIovs,    // (ptr, count): iovec array
   kOflags,
   kFdflags,
   kLookup,
-  kRights,    // hex
+  kRights,  // hex
   kClock,
   kWhence,
   kAdvice,
@@ -72,7 +72,8 @@ const std::vector<CallSpec>& Specs() {
       {"sched_yield", {}},
       {"poll_oneoff",
        {{"in", K::kPtr}, {"out", K::kOut}, {"nsubscriptions", K::kU32}, {"nevents", K::kOut}}},
-      {"fd_advise", {{"fd", K::kFd}, {"offset", K::kU64}, {"len", K::kU64}, {"advice", K::kAdvice}}},
+      {"fd_advise",
+       {{"fd", K::kFd}, {"offset", K::kU64}, {"len", K::kU64}, {"advice", K::kAdvice}}},
       {"fd_allocate", {{"fd", K::kFd}, {"offset", K::kU64}, {"len", K::kU64}}},
       {"fd_close", {{"fd", K::kFd}}},
       {"fd_datasync", {{"fd", K::kFd}}},
@@ -241,11 +242,21 @@ std::string Quote(std::span<const u8> bytes) {
   for (size_t i = 0; i < n; ++i) {
     u8 c = bytes[i];
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c >= 0x20 && c < 0x7f) {
           out += static_cast<char>(c);
@@ -274,8 +285,10 @@ std::string IovsText(u32 ptr, u32 count, const MemoryLookup& memory) {
   bool known = true;
   for (u32 i = 0; i < count && known; ++i) {
     std::optional<u32> len = LoadU32(memory, ptr + i * 8 + 4);
-    if (!len) known = false;
-    else total += *len;
+    if (!len)
+      known = false;
+    else
+      total += *len;
   }
   if (!known) return Hex(ptr) + "[" + std::to_string(count) + "]";
   return "[" + std::to_string(total) + " bytes in " + std::to_string(count) +
@@ -292,13 +305,11 @@ std::string SockAddrText(u32 ptr, const MemoryLookup& memory) {
 }
 
 std::string Decode(Kind kind, u64 v, const MemoryLookup& memory) {
-  static constexpr FlagName kOflags[] = {
-      {1, "CREAT"}, {2, "DIRECTORY"}, {4, "EXCL"}, {8, "TRUNC"}};
+  static constexpr FlagName kOflags[] = {{1, "CREAT"}, {2, "DIRECTORY"}, {4, "EXCL"}, {8, "TRUNC"}};
   static constexpr FlagName kFdflags[] = {
       {1, "APPEND"}, {2, "DSYNC"}, {4, "NONBLOCK"}, {8, "RSYNC"}, {16, "SYNC"}};
   static constexpr FlagName kLookup[] = {{1, "SYMLINK_FOLLOW"}};
-  static constexpr FlagName kFst[] = {
-      {1, "ATIM"}, {2, "ATIM_NOW"}, {4, "MTIM"}, {8, "MTIM_NOW"}};
+  static constexpr FlagName kFst[] = {{1, "ATIM"}, {2, "ATIM_NOW"}, {4, "MTIM"}, {8, "MTIM_NOW"}};
   static constexpr FlagName kRiflags[] = {{1, "RECV_PEEK"}, {2, "RECV_WAITALL"}};
   static constexpr FlagName kSdflags[] = {{1, "RD"}, {2, "WR"}};
   static constexpr const char* kClocks[] = {"REALTIME", "MONOTONIC", "PROCESS_CPUTIME_ID",
@@ -311,27 +322,45 @@ std::string Decode(Kind kind, u64 v, const MemoryLookup& memory) {
   auto u32v = static_cast<u32>(v);
   switch (kind) {
     case Kind::kFd:
-    case Kind::kU32: return std::to_string(u32v);
-    case Kind::kI32: return std::to_string(static_cast<i32>(u32v));
-    case Kind::kU64: return std::to_string(v);
-    case Kind::kI64: return std::to_string(static_cast<i64>(v));
+    case Kind::kU32:
+      return std::to_string(u32v);
+    case Kind::kI32:
+      return std::to_string(static_cast<i32>(u32v));
+    case Kind::kU64:
+      return std::to_string(v);
+    case Kind::kI64:
+      return std::to_string(static_cast<i64>(v));
     case Kind::kPtr:
     case Kind::kOut:
-    case Kind::kRights: return Hex(v);
-    case Kind::kOflags: return Flags(u32v, kOflags);
-    case Kind::kFdflags: return Flags(u32v, kFdflags);
-    case Kind::kLookup: return Flags(u32v, kLookup);
-    case Kind::kFstflags: return Flags(u32v, kFst);
-    case Kind::kRiflags: return Flags(u32v, kRiflags);
-    case Kind::kSdflags: return Flags(u32v, kSdflags);
-    case Kind::kClock: return Enum(u32v, kClocks);
-    case Kind::kWhence: return Enum(u32v, kWhence);
-    case Kind::kAdvice: return Enum(u32v, kAdvice);
-    case Kind::kAf: return Enum(u32v, kAf);
-    case Kind::kSockType: return Enum(u32v, kSockType);
-    case Kind::kSockAddr: return SockAddrText(u32v, memory);
+    case Kind::kRights:
+      return Hex(v);
+    case Kind::kOflags:
+      return Flags(u32v, kOflags);
+    case Kind::kFdflags:
+      return Flags(u32v, kFdflags);
+    case Kind::kLookup:
+      return Flags(u32v, kLookup);
+    case Kind::kFstflags:
+      return Flags(u32v, kFst);
+    case Kind::kRiflags:
+      return Flags(u32v, kRiflags);
+    case Kind::kSdflags:
+      return Flags(u32v, kSdflags);
+    case Kind::kClock:
+      return Enum(u32v, kClocks);
+    case Kind::kWhence:
+      return Enum(u32v, kWhence);
+    case Kind::kAdvice:
+      return Enum(u32v, kAdvice);
+    case Kind::kAf:
+      return Enum(u32v, kAf);
+    case Kind::kSockType:
+      return Enum(u32v, kSockType);
+    case Kind::kSockAddr:
+      return SockAddrText(u32v, memory);
     case Kind::kString:
-    case Kind::kIovs: break;  // pairs, decoded by the caller
+    case Kind::kIovs:
+      break;  // pairs, decoded by the caller
   }
   return std::to_string(v);
 }
@@ -469,8 +498,12 @@ std::optional<TransferArgs> TransferOf(std::string_view name, std::span<const u6
   // riflags: sock_recv's 4th argument, sock_recv_from's 5th.
   size_t flags_at = name == "sock_recv" ? 3 : name == "sock_recv_from" ? 4 : 0;
   bool peek = flags_at != 0 && (args[flags_at] & kRecvPeek) != 0;
-  return TransferArgs{static_cast<u32>(args[0]), static_cast<u32>(args[1]),
-                      static_cast<u32>(args[2]), static_cast<u32>(args[count_at]), inbound, peek};
+  return TransferArgs{static_cast<u32>(args[0]),
+                      static_cast<u32>(args[1]),
+                      static_cast<u32>(args[2]),
+                      static_cast<u32>(args[count_at]),
+                      inbound,
+                      peek};
 }
 
 CallEffect DecodeEffect(std::string_view name, const CallRecord& rec) {
@@ -531,9 +564,8 @@ std::string FormatCall(std::string_view name, std::span<const u64> args,
 }
 
 MemoryLookup RecordMemory(const CallRecord& rec) {
-  return [&rec](u32 ptr, u32 len) {
-    return internal::FindInOps(rec, MemOp::Kind::kRead, ptr, len);
-  };
+  return
+      [&rec](u32 ptr, u32 len) { return internal::FindInOps(rec, MemOp::Kind::kRead, ptr, len); };
 }
 
 }  // namespace deja::tm

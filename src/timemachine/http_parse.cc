@@ -55,8 +55,8 @@ bool ParseHex(std::string_view s, u64* out) {
   u64 v = 0;
   for (char c : s) {
     int d = std::isxdigit(static_cast<unsigned char>(c)) == 0 ? -1
-            : c <= '9'                                       ? c - '0'
-                                                             : (std::tolower(c) - 'a' + 10);
+            : c <= '9'                                        ? c - '0'
+                                                              : (std::tolower(c) - 'a' + 10);
     if (d < 0) return false;
     v = v * 16 + static_cast<u64>(d);
   }
@@ -260,8 +260,8 @@ void HttpStreamParser::HeadersDone() {
     return;
   }
   if (!te.empty()) {
-    std::string_view last = Trim(te.substr(te.rfind(',') == std::string_view::npos ? 0
-                                                                                  : te.rfind(',') + 1));
+    std::string_view last =
+        Trim(te.substr(te.rfind(',') == std::string_view::npos ? 0 : te.rfind(',') + 1));
     if (EqualsNoCase(last, "chunked")) {
       cur_.chunked = true;
       state_ = State::kChunkSize;

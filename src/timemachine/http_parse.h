@@ -17,11 +17,11 @@ namespace deja::tm::internal {
 
 struct HttpMessage {
   bool request = true;
-  bool cgi = false;  // a CGI response: header lines without a status line
+  bool cgi = false;            // a CGI response: header lines without a status line
   std::string method, target;  // requests
   int status = 0;              // responses (a CGI response's "Status:", else 200)
   std::string reason;
-  std::string version;         // "HTTP/1.1"; empty for CGI
+  std::string version;  // "HTTP/1.1"; empty for CGI
   std::vector<std::pair<std::string, std::string>> headers;
   u64 body_bytes = 0;
   bool chunked = false;
@@ -59,7 +59,14 @@ class HttpStreamParser {
 
  private:
   enum class State : u8 {
-    kStart, kHeaders, kBody, kChunkSize, kChunkData, kChunkEnd, kTrailers, kUntilClose,
+    kStart,
+    kHeaders,
+    kBody,
+    kChunkSize,
+    kChunkData,
+    kChunkEnd,
+    kTrailers,
+    kUntilClose,
     kUpgraded,
   };
   // Appends to line_ up to a '\n'; true when a whole line is there.
@@ -78,8 +85,8 @@ class HttpStreamParser {
   bool closed_ = false;
   bool in_message_ = false;
   std::string line_;
-  u64 remaining_ = 0;     // of a fixed body or chunk
-  size_t finals_ = 0;     // final (non-1xx) responses so far
+  u64 remaining_ = 0;            // of a fixed body or chunk
+  size_t finals_ = 0;            // final (non-1xx) responses so far
   u64 t_start_ = 0, t_end_ = 0;  // of the current Feed
   u64 last_t_ = 0;
   u64 bytes_seen_ = 0;

@@ -1,10 +1,11 @@
 // `deja trace`: one line per recorded call, as text for people or as JSON
 // lines for tools (field names in docs/TRACE.md), then how the run ended.
+#include "timemachine/trace.h"
+
 #include <cinttypes>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "timemachine/trace.h"
 #include "timemachine/trace_internal.h"
 
 namespace deja::tm {
@@ -42,7 +43,8 @@ std::string TextLine(const RunInfo& info, const CallRecord& rec) {
   char head[48];
   std::snprintf(head, sizeof head, "#%-5" PRIu64 " ", rec.index);
   std::string name = CallName(info, rec);
-  std::string line = head + Seconds(rec.time_ns) + "  " + FormatCall(name, rec.args, RecordMemory(rec));
+  std::string line =
+      head + Seconds(rec.time_ns) + "  " + FormatCall(name, rec.args, RecordMemory(rec));
   if (rec.result) line += " = " + std::to_string(*rec.result) + " " + ErrnoText(*rec.result);
   u64 r = BytesRead(rec), w = BytesWritten(rec);
   if (r != 0 || w != 0) {
@@ -77,7 +79,8 @@ Json JsonLine(const RunInfo& info, const CallRecord& rec) {
   j["bytes_read"] = BytesRead(rec);
   j["bytes_written"] = BytesWritten(rec);
   Json outputs = Json::array();
-  for (const Output& o : rec.outputs) outputs.push_back({{"stream", StreamName(o.stream)}, {"bytes", o.len}});
+  for (const Output& o : rec.outputs)
+    outputs.push_back({{"stream", StreamName(o.stream)}, {"bytes", o.len}});
   j["outputs"] = std::move(outputs);
   CallEffect e = DecodeEffect(name, rec);
   if (rec.exit_code) j["exit_code"] = *rec.exit_code;

@@ -25,9 +25,12 @@ enum class Role : u8 { kServer, kClient, kStdio };
 
 const char* RoleName(Role r) {
   switch (r) {
-    case Role::kServer: return "server";
-    case Role::kClient: return "client";
-    case Role::kStdio: return "stdio";
+    case Role::kServer:
+      return "server";
+    case Role::kClient:
+      return "client";
+    case Role::kStdio:
+      return "stdio";
   }
   return "?";
 }
@@ -350,7 +353,8 @@ void HttpTracer::State::Finish() {
       x.request = i < reqs.size() ? reqs[i] : nullptr;
       x.response = i < resps.size() ? resps[i] : nullptr;
       x.start_ns = x.request != nullptr ? x.request->start_ns : x.response->start_ns;
-      x.end_ns = std::max(x.start_ns, x.response != nullptr ? x.response->end_ns : x.request->end_ns);
+      x.end_ns =
+          std::max(x.start_ns, x.response != nullptr ? x.response->end_ns : x.request->end_ns);
       exchanges.push_back(x);
     }
   }
@@ -369,7 +373,8 @@ void HttpTracer::State::Finish() {
   }
   out << exchanges.size() << (exchanges.size() == 1 ? " exchange" : " exchanges") << " on "
       << connections << (connections == 1 ? " connection" : " connections");
-  if (skipped != 0) out << "; " << skipped << " non-HTTP " << (skipped == 1 ? "stream" : "streams") << " skipped";
+  if (skipped != 0)
+    out << "; " << skipped << " non-HTTP " << (skipped == 1 ? "stream" : "streams") << " skipped";
   out << '\n';
 }
 

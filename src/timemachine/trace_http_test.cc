@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "timemachine/http_parse.h"
@@ -24,7 +24,7 @@ enum Id : u32 { kAccept, kRead, kWrite, kRecv, kSend, kClose, kOpen, kConnect, k
 
 RunInfo Info() {
   RunInfo info;
-  info.call_names = {"sock_accept", "fd_read", "fd_write",     "sock_recv",    "sock_send",
+  info.call_names = {"sock_accept", "fd_read",      "fd_write",     "sock_recv",    "sock_send",
                      "fd_close",    "sock_open_v2", "sock_connect", "sock_shutdown"};
   return info;
 }
@@ -66,8 +66,8 @@ TEST(HttpTraceTest, ServerKeepAlivePipelinedWithChunkedResponse) {
                           "GET /a HTTP/1.1\r\nHost: example.com\r\n\r\n"
                           "GET /b?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n"));
   recs.push_back(WriteCall(kWrite, 3000, 5, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"));
-  recs.push_back(WriteCall(kWrite, 4000, 5,
-                           "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"));
+  recs.push_back(WriteCall(
+      kWrite, 4000, 5, "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"));
   recs.push_back(WriteCall(kWrite, 5000, 5, "2;x=y\r\nde\r\n0\r\nTrailer: 1\r\n\r\n"));
   recs.push_back(Call(kClose, 6000, {5}));
   Traced t = Trace(Info(), recs);
@@ -111,7 +111,8 @@ TEST(HttpTraceTest, ClientConnectionWithBodyUntilClose) {
   testing::AddWrite(open, testing::kNewFd, testing::Le32({4}));
   recs.push_back(open);
   recs.push_back(Call(kConnect, 200, {4, 0x300, 80}, 26));  // EINPROGRESS
-  recs.push_back(WriteCall(kSend, 300, 4, "POST /api HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz", true));
+  recs.push_back(
+      WriteCall(kSend, 300, 4, "POST /api HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz", true));
   recs.push_back(ReadCall(kRecv, 400, 4, "HTTP/1.0 201 Created\r\nServer: t\r\n\r\nfirst ", true));
   recs.push_back(ReadCall(kRecv, 500, 4, "second", true));
   recs.push_back(ReadCall(kRecv, 600, 4, "", true));  // end of stream
@@ -197,7 +198,7 @@ TEST(HttpTraceTest, CgiRequestOnStdinResponseOnStdout) {
 
 TEST(HttpTraceTest, CgiVariablesAndCgiHeaders) {
   RunInfo info = Info();
-  info.env = {"REQUEST_METHOD=POST", "PATH_INFO=/items", "QUERY_STRING=x=1",
+  info.env = {"REQUEST_METHOD=POST",      "PATH_INFO=/items",       "QUERY_STRING=x=1",
               "SERVER_PROTOCOL=HTTP/1.1", "HTTP_USER_AGENT=curl/8", "CONTENT_LENGTH=4"};
   std::vector<CallRecord> recs;
   recs.push_back(ReadCall(kRead, 10, 0, "body"));
@@ -290,7 +291,8 @@ TEST(HttpParseTest, InterimAndHeadResponses) {
 }
 
 TEST(HttpParseTest, BareLineFeedsFoldingAndIncompleteBodies) {
-  auto m = Parse(true, {"GET / HTTP/1.0\nA: 1\n  2\n\nPOST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nab"});
+  auto m = Parse(true,
+                 {"GET / HTTP/1.0\nA: 1\n  2\n\nPOST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nab"});
   ASSERT_EQ(m.size(), 2u);
   EXPECT_EQ(m[0].Header("a"), "1 2");
   EXPECT_TRUE(m[0].complete);

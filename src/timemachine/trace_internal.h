@@ -23,8 +23,8 @@ struct FormattedArg {
   std::string name;
   std::string sep;
   std::string text;
-  u64 value = 0;             // the raw slot (the pointer, for a (ptr, len) pair)
-  std::optional<u64> len;    // the second slot of a (ptr, len) pair
+  u64 value = 0;           // the raw slot (the pointer, for a (ptr, len) pair)
+  std::optional<u64> len;  // the second slot of a (ptr, len) pair
 };
 
 // The arguments of `name` decoded by kind; "a0", "a1", ... with raw values
@@ -53,12 +53,12 @@ std::optional<std::vector<u8>> GatherIovecs(const MemoryLookup& iovecs, const Me
 // What a successful call did that a reader cares about, decoded from its
 // arguments and write ops. Fields are set only where they apply.
 struct CallEffect {
-  std::optional<u32> fd;            // the descriptor the data moved on
-  std::optional<u64> transferred;   // bytes read or written (fd_read, sock_send, ...)
-  bool inbound = false;             // transferred into the guest (a read)
-  std::optional<u32> new_fd;        // path_open, sock_accept, sock_open
-  std::optional<u64> time;          // clock_time_get
-  std::optional<u64> random_len;    // random_get
+  std::optional<u32> fd;           // the descriptor the data moved on
+  std::optional<u64> transferred;  // bytes read or written (fd_read, sock_send, ...)
+  bool inbound = false;            // transferred into the guest (a read)
+  std::optional<u32> new_fd;       // path_open, sock_accept, sock_open
+  std::optional<u64> time;         // clock_time_get
+  std::optional<u64> random_len;   // random_get
 };
 CallEffect DecodeEffect(std::string_view name, const CallRecord& rec);
 

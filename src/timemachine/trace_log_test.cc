@@ -69,8 +69,9 @@ TEST(TraceLogTest, HandWrittenLog) {
   ASSERT_TRUE(WriteTrace(**reader, out, {}).ok());
   std::vector<std::string> lines = Lines(out.str());
   ASSERT_EQ(lines.size(), 5u) << out.str();
-  EXPECT_EQ(lines[0], "#0     +0.000000s  sock_accept(fd=3, flags=0, fd_out->0x204) = 0 SUCCESS  "
-                      "[read 0 B, wrote 4 B] (fd 4)");
+  EXPECT_EQ(lines[0],
+            "#0     +0.000000s  sock_accept(fd=3, flags=0, fd_out->0x204) = 0 SUCCESS  "
+            "[read 0 B, wrote 4 B] (fd 4)");
   EXPECT_EQ(lines[3], "#3     +0.000000s  fd_close(fd=4) = 0 SUCCESS");
   EXPECT_EQ(lines[4], "end: returned, exit status 0, 0.000000s, fuel 0, 4 host calls");
 
@@ -131,9 +132,11 @@ std::string Exchange(u16 port, const std::string& request) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   std::string got;
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+      send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
     char buf[1024];
-    for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<size_t>(n));
+    for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;)
+      got.append(buf, static_cast<size_t>(n));
   }
   close(fd);
   return got;
@@ -178,8 +181,9 @@ TEST(TraceLogTest, RecordedHttpServerGuest) {
       outcome = store.Call(*start, {}, &results);
     });
     std::string a = Exchange(port, "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-    std::string b = Exchange(port, "POST /items?id=7 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                   "Content-Length: 0\r\n\r\n");
+    std::string b = Exchange(port,
+                             "POST /items?id=7 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                             "Content-Length: 0\r\n\r\n");
     guest.join();
     EXPECT_NE(outcome, Outcome::kTrapped);
     EXPECT_NE(a.find("you asked for GET /hello"), std::string::npos) << a;

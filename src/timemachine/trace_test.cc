@@ -1,10 +1,11 @@
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include "timemachine/trace.h"
 
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 
-#include "timemachine/trace.h"
 #include "timemachine/trace_internal.h"
 #include "timemachine/trace_test_util.h"
 
@@ -95,8 +96,7 @@ TEST(TraceFormatterTest, TruncatedAndTrapped) {
   f.End(trap, false, "");
   std::vector<std::string> lines = Lines(out.str());
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[0],
-            "(recording ends here: log ends inside a frame at byte 100 after 3 records)");
+  EXPECT_EQ(lines[0], "(recording ends here: log ends inside a frame at byte 100 after 3 records)");
   EXPECT_EQ(lines[1],
             "end: trapped, exit status 134, 0.000000s, fuel 0, 0 host calls: unreachable executed");
 }
@@ -160,12 +160,17 @@ TEST(TraceFormatterTest, RandomRecordsNeverCrash) {
     rec.call = small(static_cast<u32>(info.call_names.size()) + 2);
     for (u32 a = small(10); a > 0; --a) {
       u32 kind = small(4);
-      rec.args.push_back(kind == 0 ? small(8) : kind == 1 ? 0x100 + small(64) : kind == 2 ? rng() : 0xfffffffc);
+      rec.args.push_back(kind == 0   ? small(8)
+                         : kind == 1 ? 0x100 + small(64)
+                         : kind == 2 ? rng()
+                                     : 0xfffffffc);
     }
     if (small(4) != 0) rec.result = small(3) == 0 ? small(80) : 0;
     for (u32 n = small(5); n > 0; --n) {
       std::vector<u8> bytes(small(40));
-      for (u8& b : bytes) b = small(3) == 0 ? static_cast<u8>(small(256)) : static_cast<u8>("GET / HTTP/1.1\r\n"[small(16)]);
+      for (u8& b : bytes)
+        b = small(3) == 0 ? static_cast<u8>(small(256))
+                          : static_cast<u8>("GET / HTTP/1.1\r\n"[small(16)]);
       testing::AddOp(rec, small(2) == 0 ? MemOp::Kind::kRead : MemOp::Kind::kWrite,
                      0x100 + small(64), bytes);
     }
@@ -180,7 +185,8 @@ TEST(TraceFormatterTest, RandomRecordsNeverCrash) {
   h.Finish();
   EXPECT_FALSE(text.str().empty());
   std::istringstream lines(json.str());
-  for (std::string line; std::getline(lines, line);) ASSERT_TRUE(nlohmann::json::accept(line)) << line;
+  for (std::string line; std::getline(lines, line);)
+    ASSERT_TRUE(nlohmann::json::accept(line)) << line;
 }
 
 }  // namespace

@@ -46,10 +46,10 @@ inline std::vector<u8> Le64(u64 v) {
 }
 
 // Guest addresses the builders below use.
-constexpr u32 kIovs = 0x100;     // the iovec array
-constexpr u32 kBuf = 0x1000;     // the data buffer
-constexpr u32 kCount = 0x200;    // nread / nwritten / ro_datalen
-constexpr u32 kNewFd = 0x204;    // fd_out
+constexpr u32 kIovs = 0x100;   // the iovec array
+constexpr u32 kBuf = 0x1000;   // the data buffer
+constexpr u32 kCount = 0x200;  // nread / nwritten / ro_datalen
+constexpr u32 kNewFd = 0x204;  // fd_out
 
 // A record of call `call` (an index into the RunInfo's call_names).
 inline CallRecord Call(u32 call, u64 time_ns, std::vector<u64> args, u32 result = 0) {
@@ -75,7 +75,8 @@ inline CallRecord ReadCall(u32 call, u64 t, u32 fd, std::string_view text, bool 
 
 // fd_write(fd, iovs, 1, nwritten) (or sock_send's layout) that wrote `text`.
 inline CallRecord WriteCall(u32 call, u64 t, u32 fd, std::string_view text, bool send = false) {
-  CallRecord rec = send ? Call(call, t, {fd, kIovs, 1, 0, kCount}) : Call(call, t, {fd, kIovs, 1, kCount});
+  CallRecord rec =
+      send ? Call(call, t, {fd, kIovs, 1, 0, kCount}) : Call(call, t, {fd, kIovs, 1, kCount});
   AddRead(rec, kIovs, Le32({kBuf, static_cast<u32>(text.size())}));
   AddRead(rec, kBuf, text);
   AddWrite(rec, kCount, Le32({static_cast<u32>(text.size())}));
