@@ -1,8 +1,9 @@
 // A Store owns instances and everything they create (functions, tables,
 // memories, globals) and runs guest code on one engine-owned thread of
 // execution. All of its state is plain data: it can be saved to bytes while a
-// call is suspended in a host function and restored in another process.
-// A Store is not thread-safe, except Interrupt().
+// call is suspended (in a host function or at a safe point) and restored in
+// another process. A Store is not thread-safe, except Interrupt(),
+// ClearInterrupt(), RequestSuspend() and ClearSuspendRequest().
 #pragma once
 
 #include <atomic>
@@ -69,8 +70,15 @@ struct Trap {
 enum class Outcome : uint8_t {
   kReturned,   // results are available
   kTrapped,    // see Store::trap()
-  kSuspended,  // a host function asked to suspend; see Store::Resume, SaveState
+  kSuspended,  // stopped resumably; see Store::suspend_point, Resume, SaveState
   kExited,     // a host function ended the guest (e.g. proc_exit); see exit_code()
+};
+
+// Where a suspended call stopped (Store::suspend_point).
+enum class SuspendPoint : uint8_t {
+  kNone,       // not suspended
+  kHostCall,   // a host function returned HostAction::kSuspend; Resume takes its results
+  kSafePoint,  // RequestSuspend or SetSuspendOnOutOfFuel; Resume takes no results
 };
 
 enum class HostAction : uint8_t { kContinue, kTrap, kExit, kSuspend };
@@ -152,9 +160,12 @@ class Store {
   // --- Running guest code. Only one call is active at a time.
   // Errors in the arguments (count or types) are reported as a kHost trap.
   Outcome Call(Extern func, std::span<const Value> args, std::vector<Value>* results);
-  // Continues a suspended call; `host_results` are the suspended host function's results.
+  // Continues a suspended call. At kHostCall, `host_results` are the suspended
+  // host function's results; at kSafePoint it must be empty (else a kHost
+  // trap, and the call stays suspended). Not suspended: a kHost trap.
   Outcome Resume(std::span<const Value> host_results, std::vector<Value>* results);
   bool suspended() const;
+  SuspendPoint suspend_point() const;
   const Trap& trap() const;   // after kTrapped
   int32_t exit_code() const;  // after kExited
 
@@ -170,6 +181,32 @@ class Store {
   void Interrupt();
   // Clears a pending interrupt.
   void ClearInterrupt();
+
+  // --- Suspending a running guest at a safe point (docs/DETERMINISM.md,
+  // "Suspension"). A safe point is the entry of a straight-line block (a
+  // function entry, a loop header, a label reached by a jump): every value is
+  // in its slot, so the call can be saved (SaveState), restored in another
+  // process and continued with Resume({}) exactly as if it never stopped;
+  // fuel_consumed() ends up the same.
+  //
+  // Makes the running (or next) call return kSuspended at its next safe point
+  // that polls the request: within one fuel chunk (16,384 units, well under a
+  // millisecond), or the first block after a host call that is running now.
+  // The request is used up by the suspension it causes; until then it stays
+  // pending, also across calls that end before reaching a safe point (e.g. a
+  // host function called directly). A pending Interrupt() wins: the call
+  // traps and the request stays pending. Safe to call from any thread (and
+  // from a signal handler: it is one lock-free atomic store).
+  void RequestSuspend();
+  // Withdraws a pending suspend request.
+  void ClearSuspendRequest();
+  // When on, running out of fuel returns kSuspended (suspend_point()
+  // kSafePoint) instead of trapping with kOutOfFuel, at exactly the point
+  // where it would have trapped: the same module with the same fuel suspends
+  // at the same instruction every run. SetFuel(more or nullopt), then
+  // Resume({}). Off by default; a setting of the embedder, not saved by
+  // SaveState.
+  void SetSuspendOnOutOfFuel(bool on);
 
   // --- Guest state.
   std::span<uint8_t> MemoryData(Extern memory);
@@ -187,9 +224,10 @@ class Store {
 
   // Saves every mutable part of the store (memories, globals, tables, dropped
   // segments) and, when suspended, the execution state (value stack, frames,
-  // program counters, fuel). RestoreState() applies such bytes to a store that
-  // was built the same way: the same modules instantiated, in the same order,
-  // with the same host functions. Errors: kCorruption, kInvalidArgument.
+  // program counters, fuel, suspend point). RestoreState() applies such bytes
+  // to a store that was built the same way: the same modules instantiated, in
+  // the same order, with the same host functions. Errors: kCorruption,
+  // kInvalidArgument (also for a format version this build does not know).
   Result<std::vector<uint8_t>> SaveState() const;
   Status RestoreState(std::span<const uint8_t> bytes);
 

@@ -19,6 +19,9 @@ struct CompiledFunc {
   // (code offset of an instruction, Wasm byte offset in the module), sorted by
   // code offset; an instruction maps to the greatest entry at or before it.
   std::vector<std::pair<u32, u32>> offsets;
+  // Code offsets of the Fuel ops, ascending: the safe points where a call
+  // may be suspended and, when restored, resumed (exec/thread_save.cc).
+  std::vector<u32> fuel_ops;
 
   // The module byte offset of the instruction at or before `code_offset`.
   u32 WasmOffset(u32 code_offset) const;

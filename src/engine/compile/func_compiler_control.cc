@@ -30,7 +30,7 @@ void FuncCompiler::BindLabel() { last_dst_word_ = SIZE_MAX; }
 // at loop headers (so every back-edge pays) and at labels reached by jumps.
 void FuncCompiler::StartFuelBlock() {
   FinishFuelBlock();
-  Emit(IOp::kFuel, {0});
+  out_.fuel_ops.push_back(Emit(IOp::kFuel, {0}));
   fuel_word_ = out_.code.size() - 1;
   fuel_count_ = 0;
 }
@@ -163,6 +163,7 @@ void FuncCompiler::DropFusedCond(const FusedCond& c) {
   Pop(1);
   out_.code.resize(c.start);
   while (!out_.offsets.empty() && out_.offsets.back().first > c.start) out_.offsets.pop_back();
+  while (!out_.fuel_ops.empty() && out_.fuel_ops.back() >= c.start) out_.fuel_ops.pop_back();
   last_generic_start_ = SIZE_MAX;
   last_dst_word_ = SIZE_MAX;
 }

@@ -241,6 +241,13 @@ call_host : {
   budget = st.budget;
   switch (action) {
     case HostAction::kContinue:
+      // An interrupt or suspend request that came during the host call is
+      // served at the next Fuel op, not a whole chunk later.
+      if (store.interrupt.load(std::memory_order_relaxed) ||
+          store.suspend_request.load(std::memory_order_relaxed)) {
+        ReleaseChunk(st);
+        budget = 0;
+      }
       goto load_frame;
     case HostAction::kTrap:
       host_message = call.trap_message();
@@ -250,7 +257,7 @@ call_host : {
       st.frames.clear();
       return Outcome::kExited;
     case HostAction::kSuspend:
-      st.suspended = true;
+      st.suspend = SuspendPoint::kHostCall;
       st.pending_slot = static_cast<u32>(base);
       st.pending_results = num_results;
       return Outcome::kSuspended;
@@ -276,7 +283,9 @@ do_return : {
 }
 
 // The Fuel op overdrew its chunk: give the unspent part back, poll the
-// interrupt flag, and grant a new chunk that covers this block.
+// interrupt and suspend flags, and grant a new chunk that covers this block.
+// This is the safe point: the block is not charged yet and every value is in
+// its slot. Order: interrupt (trap), suspend request, out of fuel.
 fuel_slow : {
   i64 need = static_cast<i64>(I(1));
   budget += need;
@@ -284,8 +293,15 @@ fuel_slow : {
   if (st.fuel_left) *st.fuel_left += static_cast<u64>(budget);
   st.granted = budget = 0;
   if (store.interrupt.load(std::memory_order_relaxed)) TRAP(kInterrupted);
+  if (store.suspend_request.load(std::memory_order_relaxed) &&
+      store.suspend_request.exchange(false, std::memory_order_relaxed)) {
+    goto safe_point;
+  }
   u64 avail = st.fuel_left ? *st.fuel_left : UINT64_MAX;
-  if (static_cast<u64>(need) > avail) TRAP(kOutOfFuel);
+  if (static_cast<u64>(need) > avail) {
+    if (st.suspend_on_out_of_fuel) goto safe_point;
+    TRAP(kOutOfFuel);
+  }
   i64 grant = std::max(kFuelChunk, need);
   if (static_cast<u64>(grant) > avail) grant = static_cast<i64>(avail);
   if (st.fuel_left) *st.fuel_left -= static_cast<u64>(grant);
@@ -293,6 +309,16 @@ fuel_slow : {
   budget = grant - need;
   NEXT(2);
 }
+
+// Suspends before the Fuel op at pc (fuel_slow has released the chunk):
+// Resume runs that op again, so the block is charged exactly once.
+safe_point:
+  st.frames.back().pc = static_cast<u32>(pc - cf->code.data());
+  st.budget = 0;
+  st.suspend = SuspendPoint::kSafePoint;
+  st.pending_slot = 0;
+  st.pending_results = 0;
+  return Outcome::kSuspended;
 
 trap:
   st.frames.back().pc = static_cast<u32>(pc - cf->code.data());

@@ -37,14 +37,6 @@ void RecordTrap(ThreadState& state, TrapKind kind, std::string message) {
 
 namespace {
 
-// Gives the unspent part of the current fuel chunk back, so that the next
-// Fuel op takes the slow path (and polls the interrupt flag) at once.
-void ReleaseChunk(ThreadState& st) {
-  st.consumed += static_cast<u64>(st.granted - st.budget);
-  if (st.fuel_left) *st.fuel_left += static_cast<u64>(st.budget);
-  st.granted = st.budget = 0;
-}
-
 Outcome TrapNow(ThreadState& st, TrapKind kind, std::string message) {
   st.frames.clear();
   RecordTrap(st, kind, std::move(message));
@@ -66,7 +58,7 @@ Outcome InvokeHost(ThreadState& st, const FuncInst& fi, std::span<const u64> arg
       st.exit_code = call.exit_code();
       return Outcome::kExited;
     case HostAction::kSuspend:
-      st.suspended = true;
+      st.suspend = SuspendPoint::kHostCall;
       st.pending_slot = 0;
       st.pending_results = static_cast<u32>(type.results.size());
       return Outcome::kSuspended;
@@ -82,7 +74,7 @@ Thread::~Thread() = default;
 Outcome Thread::Invoke(u32 func_addr, std::span<const u64> args) {
   ThreadState& st = *s_;
   st.frames.clear();
-  st.suspended = false;
+  st.suspend = SuspendPoint::kNone;
   st.trap = Trap{};
   ReleaseChunk(st);
   const FuncInst& fi = st.store.funcs[func_addr];
@@ -100,16 +92,21 @@ Outcome Thread::Invoke(u32 func_addr, std::span<const u64> args) {
 
 Outcome Thread::Resume(std::span<const u64> host_results) {
   ThreadState& st = *s_;
-  if (!st.suspended) return TrapNow(st, TrapKind::kHost, "resume: the thread is not suspended");
+  if (st.suspend == SuspendPoint::kNone) {
+    return TrapNow(st, TrapKind::kHost, "resume: the thread is not suspended");
+  }
+  // At a safe point nothing is pending: the Fuel op at the top frame's pc
+  // runs again and charges its block (after any SetFuel since).
   size_t n = std::min<size_t>(host_results.size(), st.pending_results);
   std::copy_n(host_results.begin(), n, st.slots.get() + st.pending_slot);
-  st.suspended = false;
+  st.suspend = SuspendPoint::kNone;
   ReleaseChunk(st);
   if (st.frames.empty()) return Outcome::kReturned;  // the embedder called the host directly
   return Interpret(st);
 }
 
-bool Thread::suspended() const { return s_->suspended; }
+bool Thread::suspended() const { return s_->suspend != SuspendPoint::kNone; }
+SuspendPoint Thread::suspend_point() const { return s_->suspend; }
 std::span<const u64> Thread::results() const { return {s_->slots.get(), s_->num_results}; }
 const Trap& Thread::trap() const { return s_->trap; }
 i32 Thread::exit_code() const { return s_->exit_code; }
@@ -119,6 +116,8 @@ void Thread::SetFuel(std::optional<u64> fuel) {
   ReleaseChunk(st);
   st.fuel_left = fuel;
 }
+
+void Thread::SetSuspendOnOutOfFuel(bool on) { s_->suspend_on_out_of_fuel = on; }
 
 std::optional<u64> Thread::fuel_remaining() const {
   if (!s_->fuel_left) return std::nullopt;

@@ -26,15 +26,18 @@ class Thread {
   // Calls the function at store address `func_addr` (Wasm or host) with raw
   // argument slots. Requires: not suspended; args match the function's type.
   Outcome Invoke(u32 func_addr, std::span<const u64> args);
-  // Continues after kSuspended with the suspended host function's results.
+  // Continues after kSuspended with the suspended host function's results
+  // (none at a safe point).
   Outcome Resume(std::span<const u64> host_results);
 
   bool suspended() const;
+  SuspendPoint suspend_point() const;
   std::span<const u64> results() const;  // after kReturned: one slot per result
   const Trap& trap() const;
   i32 exit_code() const;
 
   void SetFuel(std::optional<u64> fuel);
+  void SetSuspendOnOutOfFuel(bool on);
   std::optional<u64> fuel_remaining() const;
   u64 fuel_consumed() const;
 

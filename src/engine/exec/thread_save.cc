@@ -1,5 +1,6 @@
 // Thread::SaveState / RestoreState: the execution state as plain
 // little-endian bytes (no pointers), checked against the store on restore.
+#include <algorithm>
 #include <cstring>
 
 #include "engine/compile/code.h"
@@ -12,7 +13,9 @@ namespace deja::engine {
 namespace {
 
 constexpr u32 kMagic = 0x48544a44;  // "DJTH"
-constexpr u32 kVersion = 1;
+// 2: the suspended byte is a SuspendPoint (2 = safe point). 1 (0 or 1 =
+// host call) is still read.
+constexpr u32 kVersion = 2;
 
 template <typename T>
 void Put(std::vector<u8>* out, T v) {
@@ -31,7 +34,7 @@ bool Take(std::span<const u8>* in, T* v) {
 
 // Slots in use: the top frame's whole frame, or a direct host call's slots.
 u64 StackHeight(const ThreadState& st) {
-  if (!st.suspended) return 0;
+  if (st.suspend == SuspendPoint::kNone) return 0;
   u64 pending_end = static_cast<u64>(st.pending_slot) + st.pending_results;
   if (st.frames.empty()) return pending_end;
   const Frame& top = st.frames.back();
@@ -57,10 +60,23 @@ bool CallBaseBefore(const CompiledFunc& cf, u32 pc, u64* base) {
   return false;
 }
 
+// A safe point's pc is one of its function's Fuel ops (the compiler lists
+// them), never an arbitrary word that happens to hold the Fuel handler.
+bool IsFuelOp(const CompiledFunc& cf, u32 pc) {
+  return std::binary_search(cf.fuel_ops.begin(), cf.fuel_ops.end(), pc);
+}
+
 // Frames must chain exactly as calls made them, so that running from the
 // restored state can only do what the code itself could have done.
 bool FramesChain(const ThreadState& st) {
-  for (size_t i = 0; i < st.frames.size(); ++i) {
+  size_t callers = st.frames.size();
+  if (st.suspend == SuspendPoint::kSafePoint) {
+    if (st.frames.empty()) return false;
+    const Frame& top = st.frames.back();
+    if (!IsFuelOp(*st.store.funcs[top.func].code, top.pc)) return false;
+    --callers;
+  }
+  for (size_t i = 0; i < callers; ++i) {
     const Frame& f = st.frames[i];
     u64 base = 0;
     if (!CallBaseBefore(*st.store.funcs[f.func].code, f.pc, &base)) return false;
@@ -76,7 +92,7 @@ void Thread::SaveState(std::vector<u8>* out) const {
   const ThreadState& st = *s_;
   Put(out, kMagic);
   Put(out, kVersion);
-  Put<u8>(out, st.suspended ? 1 : 0);
+  Put<u8>(out, static_cast<u8>(st.suspend));
   Put(out, st.num_results);
   Put(out, st.pending_slot);
   Put(out, st.pending_results);
@@ -108,7 +124,8 @@ Status Thread::RestoreState(std::span<const u8>* in) {
             Take(in, &st_new.consumed) && Take(in, &st_new.granted) && Take(in, &st_new.budget) &&
             Take(in, &num_frames);
   if (!ok) return Corrupt("truncated header");
-  if (magic != kMagic || version != kVersion) return Corrupt("bad magic or version");
+  if (magic != kMagic || version < 1 || version > kVersion) return Corrupt("bad magic or version");
+  if (suspended > (version == 1 ? 1 : 2)) return Corrupt("bad suspend point");
   if (num_frames > st_new.store.limits.max_call_depth) return Corrupt("too many frames");
   const StoreImpl& store = st_new.store;
   for (u32 i = 0; i < num_frames; ++i) {
@@ -129,21 +146,25 @@ Status Thread::RestoreState(std::span<const u8>* in) {
   }
   std::memcpy(st_new.slots.get(), in->data(), height * sizeof(u64));
   *in = in->subspan(height * sizeof(u64));
-  st_new.suspended = suspended != 0;
+  st_new.suspend = static_cast<SuspendPoint>(suspended);
   if (has_fuel) st_new.fuel_left = fuel_left;
-  if (st_new.suspended &&
+  if (st_new.suspend != SuspendPoint::kNone &&
       static_cast<u64>(st_new.pending_slot) + st_new.pending_results > st_new.max_slots) {
     return Corrupt("pending host call out of range");
   }
+  if (st_new.suspend == SuspendPoint::kSafePoint &&
+      (st_new.pending_slot != 0 || st_new.pending_results != 0 || st_new.granted != 0)) {
+    return Corrupt("safe point with pending results or fuel");
+  }
   if (st_new.budget < 0 || st_new.granted < st_new.budget) return Corrupt("bad fuel");
-  if (!st_new.suspended && !st_new.frames.empty())
+  if (st_new.suspend == SuspendPoint::kNone && !st_new.frames.empty())
     return Corrupt("frames without a suspended call");
   if (!FramesChain(st_new)) return Corrupt("frames do not chain");
   // Move the checked state into place (the slot array too: it is ours).
   ThreadState& st = *s_;
   st.slots.swap(st_new.slots);
   st.frames = std::move(st_new.frames);
-  st.suspended = st_new.suspended;
+  st.suspend = st_new.suspend;
   st.pending_slot = st_new.pending_slot;
   st.pending_results = st_new.pending_results;
   st.num_results = st_new.num_results;

@@ -28,7 +28,9 @@ struct ThreadState {
   u32 max_slots = 0;
   std::vector<Frame> frames;
 
-  bool suspended = false;
+  // kSafePoint: the top frame's pc is a Fuel op that has not charged its
+  // block yet; no results are pending (pending_slot and pending_results 0).
+  SuspendPoint suspend = SuspendPoint::kNone;
   u32 pending_slot = 0;     // where a suspended host call's results go
   u32 pending_results = 0;  // how many
   u32 num_results = 0;      // of the invoked function, for results()
@@ -42,6 +44,8 @@ struct ThreadState {
   u64 consumed = 0;
   i64 granted = 0;
   i64 budget = 0;
+  // Out of fuel suspends at a safe point instead of trapping.
+  bool suspend_on_out_of_fuel = false;
 
   // Store type id of each module type index, per instance (call_indirect);
   // derived data, rebuilt on demand.
@@ -51,6 +55,15 @@ struct ThreadState {
 // Units granted per refill when fuel allows: bounds how long the guest runs
 // between two polls of the interrupt flag (well under a millisecond).
 inline constexpr i64 kFuelChunk = 1 << 14;
+
+// Gives the unspent part of the current fuel chunk (state.budget) back, so
+// that the next Fuel op takes the slow path, where the interrupt and suspend
+// flags are polled. Changes neither fuel_consumed() nor fuel_remaining().
+inline void ReleaseChunk(ThreadState& st) {
+  st.consumed += static_cast<u64>(st.granted - st.budget);
+  if (st.fuel_left) *st.fuel_left += static_cast<u64>(st.budget);
+  st.granted = st.budget = 0;
+}
 
 // Fills state.trap (kind, message, backtrace from state.frames).
 void RecordTrap(ThreadState& state, TrapKind kind, std::string message);

@@ -116,6 +116,9 @@ Outcome Store::Resume(std::span<const Value> host_results, std::vector<Value>* r
   if (!s.thread->suspended() || s.call_func == engine::StoreImpl::kNoFunc) {
     return ApiTrap(s, "resume: no call is suspended");
   }
+  if (s.thread->suspend_point() == SuspendPoint::kSafePoint && !host_results.empty()) {
+    return ApiTrap(s, "resume: a call suspended at a safe point takes no host results");
+  }
   std::vector<uint64_t> slots(host_results.size());
   for (size_t i = 0; i < host_results.size(); ++i) {
     if (!engine::RefIsValid(s, host_results[i])) {
@@ -127,6 +130,8 @@ Outcome Store::Resume(std::span<const Value> host_results, std::vector<Value>* r
 }
 
 bool Store::suspended() const { return impl_->thread->suspended(); }
+
+SuspendPoint Store::suspend_point() const { return impl_->thread->suspend_point(); }
 
 const Trap& Store::trap() const {
   return impl_->api_trap ? *impl_->api_trap : impl_->thread->trap();
@@ -143,5 +148,13 @@ uint64_t Store::fuel_consumed() const { return impl_->thread->fuel_consumed(); }
 void Store::Interrupt() { impl_->interrupt.store(true, std::memory_order_relaxed); }
 
 void Store::ClearInterrupt() { impl_->interrupt.store(false, std::memory_order_relaxed); }
+
+void Store::RequestSuspend() { impl_->suspend_request.store(true, std::memory_order_relaxed); }
+
+void Store::ClearSuspendRequest() {
+  impl_->suspend_request.store(false, std::memory_order_relaxed);
+}
+
+void Store::SetSuspendOnOutOfFuel(bool on) { impl_->thread->SetSuspendOnOutOfFuel(on); }
 
 }  // namespace deja

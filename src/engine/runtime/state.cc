@@ -245,7 +245,7 @@ Status Store::RestoreState(std::span<const uint8_t> bytes) {
     return Status::Corruption("not a deja saved state (bad magic)");
   }
   if (!header.U32(&version) || !header.U64(&size) || !header.U32(&crc)) return Truncated();
-  if (version != engine::kStateVersion) {
+  if (version < engine::kOldestStateVersion || version > engine::kStateVersion) {
     return Status::InvalidArgument("unsupported saved-state version " + std::to_string(version));
   }
   std::span<const u8> payload = header.rest();

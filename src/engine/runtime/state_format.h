@@ -11,7 +11,10 @@
 namespace deja::engine {
 
 inline constexpr char kStateMagic[8] = {'D', 'E', 'J', 'A', 'S', 'T', 'A', 'T'};
-inline constexpr u32 kStateVersion = 1;
+// 2 added safe-point suspensions (the thread part's suspend byte may be 2).
+// Version 1 states are still read; newer ones are refused.
+inline constexpr u32 kStateVersion = 2;
+inline constexpr u32 kOldestStateVersion = 1;
 // magic, version, payload size (u64), CRC-32 of the payload.
 inline constexpr size_t kStateHeaderSize = 8 + 4 + 8 + 4;
 

@@ -105,6 +105,8 @@ struct StoreImpl {
 
   std::unique_ptr<Thread> thread;
   std::atomic<bool> interrupt{false};
+  // Store::RequestSuspend; used up by the safe-point suspension it causes.
+  std::atomic<bool> suspend_request{false};
 
   // The function of the call in progress or suspended (Store::Call), so its
   // results can be typed after Resume; kNoFunc when idle. Saved with the state.
