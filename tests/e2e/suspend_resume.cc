@@ -1,10 +1,15 @@
 // The suspend -> save -> new process -> restore -> resume round trip.
 //   suspend_resume_e2e save FILE    runs the guest until a host call deep in
 //                                   its recursion suspends, writes the state
+//   suspend_resume_e2e save-fuel FILE     the same, suspended at a safe point
+//                                   by running out of fuel (SetSuspendOnOutOfFuel)
+//   suspend_resume_e2e save-request FILE  the same, suspended at the first
+//                                   safe point after a host call that called
+//                                   Store::RequestSuspend
 //   suspend_resume_e2e resume FILE  restores FILE into a fresh store, resumes,
 //                                   and compares with an uninterrupted run
-// FILE holds the pending host argument (4 bytes, little-endian), then the
-// Store::SaveState bytes.
+// FILE holds the pending host argument (4 bytes, little-endian; 0 at a safe
+// point), then the Store::SaveState bytes.
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -47,12 +52,14 @@ constexpr std::string_view kGuest = R"((module
 constexpr uint32_t kDepth = 7;
 constexpr int kSuspendAt = 90;  // host call number; deep inside the recursion
 constexpr uint64_t kFuel = 1'000'000;  // the budget travels with the saved state
+constexpr uint64_t kSafePointFuel = 4321;  // save-fuel: suspends about halfway
 
 uint32_t TickValue(uint32_t x) { return x * 2654435761u + 12345u; }
 
 struct Ticker {
   int calls = 0;
   int suspend_at = 0;  // 0: never
+  int request_at = 0;  // 0: never
   uint32_t pending = 0;
 };
 
@@ -62,6 +69,7 @@ deja::HostAction Tick(deja::HostCall& call, std::span<uint64_t> slots) {
     t->pending = static_cast<uint32_t>(slots[0]);
     return call.Suspend();
   }
+  if (t->calls == t->request_at) call.store().RequestSuspend();
   slots[0] = TickValue(static_cast<uint32_t>(slots[0]));
   return deja::HostAction::kContinue;
 }
@@ -99,17 +107,23 @@ std::unique_ptr<Guest> Build(int suspend_at) {
   return g;
 }
 
-deja::Outcome Run(Guest& g, std::vector<deja::Value>* results) {
-  g.store.SetFuel(kFuel);
+deja::Outcome Run(Guest& g, std::vector<deja::Value>* results, uint64_t fuel = kFuel) {
+  g.store.SetFuel(fuel);
   deja::Value args[] = {deja::Value::I32(kDepth)};
   return g.store.Call(*g.store.GetExport(g.instance, "run"), args, results);
 }
 
-int Save(const std::string& path) {
-  auto g = Build(kSuspendAt);
+int Save(std::string_view mode, const std::string& path) {
+  auto g = Build(mode == "save" ? kSuspendAt : 0);
   if (!g) return 1;
+  uint64_t fuel = kFuel;
+  if (mode == "save-fuel") {
+    g->store.SetSuspendOnOutOfFuel(true);
+    fuel = kSafePointFuel;
+  }
+  if (mode == "save-request") g->ticker.request_at = kSuspendAt;
   std::vector<deja::Value> results;
-  if (Run(*g, &results) != deja::Outcome::kSuspended) {
+  if (Run(*g, &results, fuel) != deja::Outcome::kSuspended) {
     std::fprintf(stderr, "save: the guest did not suspend: %s\n",
                  g->store.trap().ToString().c_str());
     return 1;
@@ -126,7 +140,10 @@ int Save(const std::string& path) {
   out.write(arg, 4);
   out.write(reinterpret_cast<const char*>(state->data()), static_cast<std::streamsize>(state->size()));
   if (!out) return 1;
-  std::printf("save: suspended at host call %d, %zu bytes of state\n", kSuspendAt, state->size());
+  std::printf("save: %s suspended after %" PRIu64 " units of fuel, %zu bytes of state\n",
+              g->store.suspend_point() == deja::SuspendPoint::kSafePoint ? "safe point"
+                                                                         : "host call",
+              g->store.fuel_consumed(), state->size());
   return 0;
 }
 
@@ -167,7 +184,13 @@ int Resume(const std::string& path) {
   }
   std::vector<deja::Value> got, want;
   deja::Value host_result[] = {deja::Value::I32(TickValue(pending))};
-  if (restored->store.Resume(host_result, &got) != deja::Outcome::kReturned) {
+  std::span<const deja::Value> resume_with = host_result;
+  if (restored->store.suspend_point() == deja::SuspendPoint::kSafePoint) {
+    // The rest of the uninterrupted run's budget, whatever stopped it.
+    restored->store.SetFuel(kFuel - restored->store.fuel_consumed());
+    resume_with = {};
+  }
+  if (restored->store.Resume(resume_with, &got) != deja::Outcome::kReturned) {
     std::fprintf(stderr, "resume: %s\n", restored->store.trap().ToString().c_str());
     return 1;
   }
@@ -178,7 +201,8 @@ int Resume(const std::string& path) {
   std::printf("resume: result %" PRIu64 ", uninterrupted %" PRIu64 "\n", got[0].i64(),
               want[0].i64());
   if (!plain->store.fuel_remaining() ||
-      restored->store.fuel_remaining() != plain->store.fuel_remaining()) {
+      restored->store.fuel_remaining() != plain->store.fuel_remaining() ||
+      restored->store.fuel_consumed() != plain->store.fuel_consumed()) {
     std::fprintf(stderr, "resume: fuel left differs from the uninterrupted run\n");
     return 1;
   }
@@ -198,7 +222,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string_view mode = argv[1];
-  if (mode == "save") return Save(argv[2]);
+  if (mode == "save" || mode == "save-fuel" || mode == "save-request") return Save(mode, argv[2]);
   if (mode == "resume") return Resume(argv[2]);
   std::fprintf(stderr, "unknown mode %s\n", argv[1]);
   return 2;
