@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "engine/runtime/state_format.h"
 #include "engine/runtime/test_util.h"
 
 namespace deja {
@@ -295,6 +296,163 @@ TEST(SuspendTest, RequestFromAnotherThread) {
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].i64(), Spin(kIterations));
   EXPECT_GT(other->store.fuel_consumed(), at_suspension);
+}
+
+// A host function that asks for a suspension (as a signal handler might
+// while the guest is in a host call) and then returns normally.
+HostAction RequestAndContinue(HostCall& call, std::span<uint64_t> slots) {
+  call.store().RequestSuspend();
+  slots[0] = 5;
+  return HostAction::kContinue;
+}
+
+HostAction SuspendHere(HostCall& call, std::span<uint64_t>) { return call.Suspend(); }
+
+constexpr std::string_view kHostGuest = R"((module
+  (import "env" "host" (func $host (result i32)))
+  (memory (export "mem") 1)
+  (func (export "run") (result i32)
+    (local $i i32)
+    (i32.store (i32.const 0) (call $host))
+    (i32.store (i32.const 4) (i32.const 1))
+    (loop $l
+      (i32.store (i32.const 8) (i32.add (i32.load (i32.const 8)) (i32.const 1)))
+      (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (i32.const 10))))
+    (i32.load (i32.const 8))))
+)";
+
+struct HostGuest {
+  Store store;
+  Extern host;
+  InstanceId inst = 0;
+};
+
+std::unique_ptr<HostGuest> LoadHostGuest(HostFn fn) {
+  auto g = std::make_unique<HostGuest>();
+  auto m = CompileWat(kHostGuest);
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  g->host = g->store.AddHostFunc({{}, {ValType::kI32}}, fn, nullptr, "host");
+  Extern imports[] = {g->host};
+  auto inst = g->store.Instantiate(*m, imports);
+  EXPECT_TRUE(inst.ok()) << inst.status().ToString();
+  g->inst = *inst;
+  return g;
+}
+
+// A request made during a host call takes effect at the first safe point
+// after it (here the loop header), not a fuel chunk later.
+TEST(SuspendTest, RequestDuringAHostCallStopsAtTheNextSafePoint) {
+  auto g = LoadHostGuest(RequestAndContinue);
+  std::vector<Value> results;
+  ASSERT_EQ(g->store.Call(*g->store.GetExport(g->inst, "run"), {}, &results),
+            Outcome::kSuspended)
+      << g->store.trap().ToString();
+  EXPECT_EQ(g->store.suspend_point(), SuspendPoint::kSafePoint);
+  std::span<uint8_t> mem = g->store.MemoryData(*g->store.GetExport(g->inst, "mem"));
+  EXPECT_EQ(mem[0], 5);  // the rest of the calling block ran
+  EXPECT_EQ(mem[4], 1);
+  EXPECT_EQ(mem[8], 0);  // the loop did not
+  // The host function asks again on the next call; resuming this one finishes.
+  ASSERT_EQ(g->store.Resume({}, &results), Outcome::kReturned) << g->store.trap().ToString();
+  EXPECT_EQ(results, std::vector<Value>{Value::I32(10)});
+}
+
+TEST(SuspendTest, HostCallSuspensionIsReportedAsSuch) {
+  auto g = LoadHostGuest(SuspendHere);
+  std::vector<Value> results;
+  ASSERT_EQ(g->store.Call(*g->store.GetExport(g->inst, "run"), {}, &results),
+            Outcome::kSuspended);
+  EXPECT_EQ(g->store.suspend_point(), SuspendPoint::kHostCall);
+  Value host_result[] = {Value::I32(9)};
+  ASSERT_EQ(g->store.Resume(host_result, &results), Outcome::kReturned);
+  EXPECT_EQ(results, std::vector<Value>{Value::I32(10)});
+  EXPECT_EQ(g->store.MemoryData(*g->store.GetExport(g->inst, "mem"))[0], 9);
+}
+
+// A host function called directly has no safe point: the request waits for
+// the next call that runs guest code.
+TEST(SuspendTest, DirectHostCallLeavesTheRequestPending) {
+  auto g = LoadHostGuest(RequestAndContinue);
+  std::vector<Value> results;
+  ASSERT_EQ(g->store.Call(g->host, {}, &results), Outcome::kReturned);
+  EXPECT_EQ(g->store.suspend_point(), SuspendPoint::kNone);
+  Extern wasm_host = *g->store.GetExport(g->inst, "run");
+  ASSERT_EQ(g->store.Call(wasm_host, {}, &results), Outcome::kSuspended);
+  EXPECT_EQ(g->store.fuel_consumed(), 0u);  // at the entry of "run"
+}
+
+// The thread part of a saved state: its magic, then version u32 and the
+// suspend point u8.
+size_t ThreadPart(const std::vector<uint8_t>& state) {
+  const uint8_t magic[] = {'D', 'J', 'T', 'H'};
+  auto it = std::find_end(state.begin(), state.end(), std::begin(magic), std::end(magic));
+  EXPECT_NE(it, state.end());
+  return static_cast<size_t>(it - state.begin());
+}
+
+// Rewrites the saved state's header (version, size, CRC) around `payload`.
+std::vector<uint8_t> Reseal(std::vector<uint8_t> state, uint32_t version) {
+  std::span<const uint8_t> payload = std::span(state).subspan(engine::kStateHeaderSize);
+  std::vector<uint8_t> header;
+  engine::StateWriter w(&header);
+  w.Bytes({reinterpret_cast<const uint8_t*>(engine::kStateMagic), sizeof engine::kStateMagic});
+  w.U32(version);
+  w.U64(payload.size());
+  w.U32(engine::Crc32(payload));
+  std::copy(header.begin(), header.end(), state.begin());
+  return state;
+}
+
+TEST(SuspendTest, RestoreChecksTheSuspendPoint) {
+  auto host = LoadHostGuest(SuspendHere);
+  std::vector<Value> results;
+  Extern run = *host->store.GetExport(host->inst, "run");
+  ASSERT_EQ(host->store.Call(run, {}, &results), Outcome::kSuspended);
+  std::vector<uint8_t> at_host = *host->store.SaveState();
+  auto safe = LoadHostGuest(SuspendHere);
+  safe->store.RequestSuspend();
+  ASSERT_EQ(safe->store.Call(run, {}, &results), Outcome::kSuspended);
+  std::vector<uint8_t> at_safe = *safe->store.SaveState();
+
+  auto target = LoadHostGuest(SuspendHere);
+  size_t point = ThreadPart(at_host) + 8;
+  ASSERT_EQ(at_host[point], 1);
+  // A host call's frames do not make a safe point, nor the other way round.
+  std::vector<uint8_t> bad = at_host;
+  bad[point] = 2;
+  EXPECT_EQ(target->store.RestoreState(Reseal(bad, 2)).code(), Status::Code::kCorruption);
+  point = ThreadPart(at_safe) + 8;
+  ASSERT_EQ(at_safe[point], 2);
+  bad = at_safe;
+  bad[point] = 1;
+  EXPECT_EQ(target->store.RestoreState(Reseal(bad, 2)).code(), Status::Code::kCorruption);
+  bad[point] = 3;
+  EXPECT_EQ(target->store.RestoreState(Reseal(bad, 2)).code(), Status::Code::kCorruption);
+  // A safe-point pc that is not a Fuel op: the frame's pc follows the
+  // suspend byte's fixed fields (num_results, pending, fuel: 4+4+4+1+8+8+8+8,
+  // frame count 4, func 4).
+  bad = at_safe;
+  bad[point + 1 + 4 + 4 + 4 + 1 + 8 + 8 + 8 + 8 + 4 + 4] += 1;
+  EXPECT_EQ(target->store.RestoreState(Reseal(bad, 2)).code(), Status::Code::kCorruption);
+
+  // Version 1 (before safe points) is still read, and can only say "host call".
+  std::vector<uint8_t> v1 = at_host;
+  v1[ThreadPart(v1) + 4] = 1;
+  ASSERT_TRUE(target->store.RestoreState(Reseal(v1, 1)).ok());
+  EXPECT_EQ(target->store.suspend_point(), SuspendPoint::kHostCall);
+  v1 = at_safe;
+  v1[ThreadPart(v1) + 4] = 1;
+  EXPECT_EQ(target->store.RestoreState(Reseal(v1, 1)).code(), Status::Code::kCorruption);
+  // Versions from the future are refused as such.
+  EXPECT_EQ(target->store.RestoreState(Reseal(at_safe, 3)).code(),
+            Status::Code::kInvalidArgument);
+
+  ASSERT_TRUE(target->store.RestoreState(at_safe).ok());
+  EXPECT_EQ(target->store.suspend_point(), SuspendPoint::kSafePoint);
+  target->store.ClearSuspendRequest();
+  ASSERT_EQ(target->store.Resume({}, &results), Outcome::kSuspended);  // at the host call now
+  EXPECT_EQ(target->store.suspend_point(), SuspendPoint::kHostCall);
 }
 
 }  // namespace
