@@ -171,7 +171,8 @@ class Store {
 
   // Fuel: a deterministic budget of executed work (about one unit per Wasm
   // instruction). nullopt = unlimited (the default). Running out traps with
-  // kOutOfFuel at the same point every time.
+  // kOutOfFuel (or suspends: SetSuspendOnOutOfFuel) at the same point every
+  // time.
   void SetFuel(std::optional<uint64_t> fuel);
   std::optional<uint64_t> fuel_remaining() const;
   uint64_t fuel_consumed() const;
@@ -194,9 +195,11 @@ class Store {
   // millisecond), or the first block after a host call that is running now.
   // The request is used up by the suspension it causes; until then it stays
   // pending, also across calls that end before reaching a safe point (e.g. a
-  // host function called directly). A pending Interrupt() wins: the call
-  // traps and the request stays pending. Safe to call from any thread (and
-  // from a signal handler: it is one lock-free atomic store).
+  // host function called directly); a start function run by Instantiate
+  // also stops, and Instantiate returns with that call suspended. A pending
+  // Interrupt() wins: the call traps and the request stays pending. Safe to
+  // call from any thread (and from a signal handler: one lock-free atomic
+  // store).
   void RequestSuspend();
   // Withdraws a pending suspend request.
   void ClearSuspendRequest();
