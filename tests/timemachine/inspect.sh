@@ -53,7 +53,12 @@ expect_code d2 0
 has d2 out "$id2"
 has d2 out run_exit.wasm
 has d2 out 7
-dj d2j describe "${id2:0:5}" --json
+# The shortest prefix of id2 (at least 5 characters) that no other run shares.
+for n in 5 6 7 8 9 10 11 12; do
+  p2=${id2:0:$n}
+  [[ ${id1:0:$n} != "$p2" && ${id3:0:$n} != "$p2" ]] && break
+done
+dj d2j describe "$p2" --json
 expect_code d2j 0
 json_value d2j.out
 [[ $(json_get d2j.out 'j["id"]') == "$id2" ]] || fail_with d2j "describe --json of a prefix: wrong id"
@@ -81,21 +86,33 @@ lines=$(wc -l <t1.out)
 ((lines >= 2)) || fail_with t1 "trace has $lines lines"
 has t1 out fd_write
 has t1 out args_get
+tail -n 1 t1.out | grep -q '^end: returned, exit status 0' ||
+  fail_with t1 "the last trace line is not the end: $(tail -n 1 t1.out)"
 dj t2 trace "$id2" --json
 expect_code t2 0
 json_lines t2.out
 has t2 out proc_exit
+tail -n 1 t2.out | grep -q '"end"' || fail_with t2 "the last JSON line is not the end"
 
 note "unknown and ambiguous ids"
 for cmd in replay describe logs trace rm export; do
   extra=()
   [[ $cmd == export ]] && extra=("$WORK/x.deja")
   dj "bad_$cmd" "$cmd" 0123456789ab "${extra[@]}"
-  ((code != 0)) || fail_with "bad_$cmd" "deja $cmd of an unknown id succeeded"
-  has "bad_$cmd" err 0123456789ab
+  expect_code "bad_$cmd" 3  # docs/cli.md: 3 = no such run
+  has "bad_$cmd" err "deja $cmd: no run 0123456789ab"
 done
 dj short describe "${id1:0:3}"
-((code != 0)) || fail_with short "a 3-character prefix was accepted"
+expect_code short 2
+has short err "too short"
+# Ids start with 16 bits of the start time in seconds: runs started in the
+# same second share 4 hex digits, and such a prefix is ambiguous.
+if [[ ${id1:0:4} == "${id2:0:4}" ]]; then
+  dj ambiguous replay "${id1:0:4}"
+  expect_code ambiguous 2
+  has ambiguous err ambiguous
+  has ambiguous err "$id1"
+fi
 
 note "rm and gc"
 modules_before=$(find "$DEJA_HOME" -name '*.wasm' | wc -l)
@@ -106,6 +123,9 @@ dj lsq2 ls -q
 [[ ! -e $DEJA_HOME/runs/$id1.log ]] || fail "rm left $DEJA_HOME/runs/$id1.log"
 dj gone describe "$id1"
 ((code != 0)) || fail_with gone "describe of a removed run succeeded"
+# gc spares files younger than its grace period (a run starting meanwhile):
+# age them.
+find "$DEJA_HOME" -type f \( -name '*.wasm' -o -name '*.log' \) -exec touch -d '2 hours ago' {} +
 dj gc gc
 expect_code gc 0
 modules_after=$(find "$DEJA_HOME" -name '*.wasm' | wc -l)
