@@ -341,8 +341,11 @@ void HttpTracer::State::Finish() {
     // look like CGI headers: stdio needs a request.
     if (c->role == Role::kStdio && reqs.empty()) resps.clear();
     if (reqs.empty() && resps.empty()) {
-      // Bytes moved but none of them parsed as HTTP.
-      if (c->in.bytes_seen() != 0 || c->out.bytes_seen() != 0) ++skipped;
+      // Bytes moved but none of them parsed as HTTP. A program's stdout is
+      // only a stream here when something came in on stdin.
+      bool moved = c->role == Role::kStdio ? c->in.bytes_seen() != 0
+                                           : c->in.bytes_seen() != 0 || c->out.bytes_seen() != 0;
+      if (moved) ++skipped;
       continue;
     }
     ++connections;
