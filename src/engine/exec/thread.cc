@@ -1,6 +1,7 @@
 #include "engine/exec/thread.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "engine/compile/code.h"
@@ -11,7 +12,11 @@
 namespace deja::engine {
 
 ThreadState::ThreadState(StoreImpl& s)
-    : store(s), slots(new u64[s.limits.max_stack_slots]), max_slots(s.limits.max_stack_slots) {}
+    : store(s),
+      slots(static_cast<u64*>(std::calloc(std::max<size_t>(s.limits.max_stack_slots, 1), sizeof(u64)))),
+      max_slots(s.limits.max_stack_slots) {
+  if (slots == nullptr) std::abort();  // as operator new would, without exceptions
+}
 
 void RecordTrap(ThreadState& state, TrapKind kind, std::string message) {
   Trap trap;

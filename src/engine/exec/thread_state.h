@@ -3,6 +3,7 @@
 // outlive a run: frames hold store addresses, code offsets and slot indices.
 #pragma once
 
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -14,6 +15,14 @@ namespace deja::engine {
 
 struct StoreImpl;
 
+// The value stack comes from calloc: zeroed without touching pages (large
+// blocks are fresh mappings), so slots a run never wrote read as zero and a
+// saved state's bytes are a function of the run alone, not of old heap data.
+struct FreeSlots {
+  void operator()(u64* p) const { std::free(p); }
+};
+using SlotArray = std::unique_ptr<u64[], FreeSlots>;
+
 struct Frame {
   u32 func = 0;  // store function address
   u32 pc = 0;    // code offset: resume point (callers) or current instruction
@@ -24,7 +33,7 @@ struct ThreadState {
   explicit ThreadState(StoreImpl& s);
 
   StoreImpl& store;
-  std::unique_ptr<u64[]> slots;  // max_slots entries; pages are touched on use
+  SlotArray slots;  // max_slots entries, zeroed; pages are touched on use
   u32 max_slots = 0;
   std::vector<Frame> frames;
 

@@ -64,16 +64,31 @@ constexpr std::string_view kGuest = R"((module
     (local.get $acc)))
 )";
 
+// A small value stack: the fuel tests build hundreds of stores.
+StoreLimits SmallLimits() {
+  StoreLimits limits;
+  limits.max_stack_slots = 1 << 16;
+  return limits;
+}
+
 struct Guest {
-  Store store;
+  Store store{SmallLimits()};
   InstanceId inst = 0;
 };
 
+// Compiled once: the fuel tests build hundreds of stores.
+const Module& GuestModule() {
+  static const Module module = [] {
+    auto m = CompileWat(kGuest);
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    return std::move(*m);
+  }();
+  return module;
+}
+
 std::unique_ptr<Guest> Load() {
   auto g = std::make_unique<Guest>();
-  auto m = CompileWat(kGuest);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
-  auto inst = g->store.Instantiate(*m, {});
+  auto inst = g->store.Instantiate(GuestModule(), {});
   EXPECT_TRUE(inst.ok()) << inst.status().ToString();
   g->inst = *inst;
   return g;
@@ -265,7 +280,7 @@ uint64_t Spin(uint32_t n) {
 }
 
 TEST(SuspendTest, RequestFromAnotherThread) {
-  constexpr uint32_t kIterations = 50'000'000;
+  constexpr uint32_t kIterations = 30'000'000;
   auto g = Load();
   std::atomic<bool> requested{false};
   std::chrono::steady_clock::time_point request_time;
