@@ -140,10 +140,10 @@ int Save(std::string_view mode, const std::string& path) {
   out.write(arg, 4);
   out.write(reinterpret_cast<const char*>(state->data()), static_cast<std::streamsize>(state->size()));
   if (!out) return 1;
-  std::printf("save: %s suspended after %" PRIu64 " units of fuel, %zu bytes of state\n",
-              g->store.suspend_point() == deja::SuspendPoint::kSafePoint ? "safe point"
-                                                                         : "host call",
-              g->store.fuel_consumed(), state->size());
+  std::printf(
+      "save: %s suspended after %" PRIu64 " units of fuel, %zu bytes of state\n",
+      g->store.suspend_point() == deja::SuspendPoint::kSafePoint ? "safe point" : "host call",
+      g->store.fuel_consumed(), state->size());
   return 0;
 }
 

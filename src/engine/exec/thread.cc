@@ -13,7 +13,8 @@ namespace deja::engine {
 
 ThreadState::ThreadState(StoreImpl& s)
     : store(s),
-      slots(static_cast<u64*>(std::calloc(std::max<size_t>(s.limits.max_stack_slots, 1), sizeof(u64)))),
+      slots(static_cast<u64*>(
+          std::calloc(std::max<size_t>(s.limits.max_stack_slots, 1), sizeof(u64)))),
       max_slots(s.limits.max_stack_slots) {
   if (slots == nullptr) std::abort();  // as operator new would, without exceptions
 }

@@ -219,8 +219,8 @@ TEST(SuspendTest, SafePointStateResumesInAnotherStore) {
     std::vector<Value> fresh_results;
     ASSERT_EQ(RunGuest(*fresh, &fresh_results), Outcome::kReturned);
     Extern fresh_mem = *fresh->store.GetExport(fresh->inst, "mem");
-    EXPECT_TRUE(std::ranges::equal(second->store.MemoryData(mem),
-                                   fresh->store.MemoryData(fresh_mem)));
+    EXPECT_TRUE(
+        std::ranges::equal(second->store.MemoryData(mem), fresh->store.MemoryData(fresh_mem)));
   }
 }
 
@@ -360,8 +360,7 @@ std::unique_ptr<HostGuest> LoadHostGuest(HostFn fn) {
 TEST(SuspendTest, RequestDuringAHostCallStopsAtTheNextSafePoint) {
   auto g = LoadHostGuest(RequestAndContinue);
   std::vector<Value> results;
-  ASSERT_EQ(g->store.Call(*g->store.GetExport(g->inst, "run"), {}, &results),
-            Outcome::kSuspended)
+  ASSERT_EQ(g->store.Call(*g->store.GetExport(g->inst, "run"), {}, &results), Outcome::kSuspended)
       << g->store.trap().ToString();
   EXPECT_EQ(g->store.suspend_point(), SuspendPoint::kSafePoint);
   std::span<uint8_t> mem = g->store.MemoryData(*g->store.GetExport(g->inst, "mem"));
@@ -376,8 +375,7 @@ TEST(SuspendTest, RequestDuringAHostCallStopsAtTheNextSafePoint) {
 TEST(SuspendTest, HostCallSuspensionIsReportedAsSuch) {
   auto g = LoadHostGuest(SuspendHere);
   std::vector<Value> results;
-  ASSERT_EQ(g->store.Call(*g->store.GetExport(g->inst, "run"), {}, &results),
-            Outcome::kSuspended);
+  ASSERT_EQ(g->store.Call(*g->store.GetExport(g->inst, "run"), {}, &results), Outcome::kSuspended);
   EXPECT_EQ(g->store.suspend_point(), SuspendPoint::kHostCall);
   Value host_result[] = {Value::I32(9)};
   ASSERT_EQ(g->store.Resume(host_result, &results), Outcome::kReturned);
@@ -460,8 +458,7 @@ TEST(SuspendTest, RestoreChecksTheSuspendPoint) {
   v1[ThreadPart(v1) + 4] = 1;
   EXPECT_EQ(target->store.RestoreState(Reseal(v1, 1)).code(), Status::Code::kCorruption);
   // Versions from the future are refused as such.
-  EXPECT_EQ(target->store.RestoreState(Reseal(at_safe, 3)).code(),
-            Status::Code::kInvalidArgument);
+  EXPECT_EQ(target->store.RestoreState(Reseal(at_safe, 3)).code(), Status::Code::kInvalidArgument);
 
   ASSERT_TRUE(target->store.RestoreState(at_safe).ok());
   EXPECT_EQ(target->store.suspend_point(), SuspendPoint::kSafePoint);
