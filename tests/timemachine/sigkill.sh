@@ -4,9 +4,15 @@
 # here", and replay reproduces the recorded output, then exits 66.
 source "$(dirname "$0")/lib.sh"
 
-note "tm_busy: record, SIGKILL after 0.5 s"
+note "tm_busy: record, SIGKILL after 0.5 s of host calls"
 "$DEJA" run --dir "$WORK/data::/data" "$G/tm_busy.wasm" /data >busy.out 2>busy.err &
 busy=$!
+# Kill it 0.5 s after its first line (a loaded machine may be slow to start it).
+for _ in $(seq 250); do
+  grep -q "round 0 " busy.out 2>/dev/null && break
+  kill -0 "$busy" 2>/dev/null || break
+  sleep 0.02
+done
 sleep 0.5
 kill -0 "$busy" 2>/dev/null || { show busy.out busy.err; fail "tm_busy ended by itself"; }
 kill -9 "$busy"
