@@ -20,17 +20,12 @@ using testing::DeadPid;
 using testing::FakeModule;
 using testing::MakeEnd;
 using testing::MakeInfo;
+using testing::OpenOrDie;
 using testing::ReadFile;
 using testing::TempDir;
 using testing::WriteFile;
 using testing::WriteLog;
 using Kind = tm::RunEnd::Kind;
-
-std::unique_ptr<Registry> OpenOrDie(const std::string& home) {
-  auto reg = Registry::Open(home);
-  EXPECT_TRUE(reg.ok()) << reg.status().ToString();
-  return reg.ok() ? std::move(reg).value() : nullptr;
-}
 
 std::string Hash(char c) { return "sha256:" + std::string(64, c); }
 

@@ -19,39 +19,26 @@
 
 #include "registry/registry.h"
 #include "timemachine/log.h"
+#include "timemachine/test_util.h"
 
 namespace deja::registry::testing {
 
-class TempDir {
+// A temporary directory (the time machine's test helper) that also names a
+// registry home inside it.
+class TempDir : public tm::testing::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "deja-reg-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data()) != nullptr ? tmpl : std::string();
-    EXPECT_FALSE(path_.empty());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
   // A registry home inside the directory (created by Registry::Open).
-  std::string home() const { return path_ + "/home"; }
-
- private:
-  std::string path_;
+  std::string home() const { return path() + "/home"; }
 };
 
-inline std::vector<u8> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+inline std::unique_ptr<Registry> OpenOrDie(const std::string& home) {
+  auto reg = Registry::Open(home);
+  EXPECT_TRUE(reg.ok()) << reg.status().ToString();
+  return reg.ok() ? std::move(reg).value() : nullptr;
 }
 
-inline void WriteFile(const std::string& path, std::span<const u8> bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
+using tm::testing::ReadFile;
+using tm::testing::WriteFile;
 
 inline std::vector<u8> Bytes(std::string_view s) { return {s.begin(), s.end()}; }
 
