@@ -1,0 +1,225 @@
+// Encoding and hostile-safe decoding of snapshot files (docs/snapshots.md).
+#include <zstd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/runtime/state_format.h"
+#include "snapshot/snapshot.h"
+#include "timemachine/log_codec.h"
+
+namespace deja::snapshot {
+namespace {
+
+enum SectionType : u32 { kMetadata = 1, kModule = 2, kEngineState = 3, kWasiState = 4 };
+constexpr u32 kZstd = 1;
+// type, flags, raw size, stored size, CRC-32C of the stored bytes.
+constexpr size_t kSectionHeaderSize = 4 + 4 + 8 + 8 + 4;
+constexpr size_t kMaxSections = 16;
+
+void PutFixed(std::vector<u8>* out, u64 v, int n) {
+  for (int i = 0; i < n; ++i) out->push_back(static_cast<u8>(v >> (8 * i)));
+}
+
+u64 GetFixed(const u8* p, int n) {
+  u64 v = 0;
+  for (int i = 0; i < n; ++i) v |= u64{p[i]} << (8 * i);
+  return v;
+}
+
+Status AddSection(std::vector<u8>* out, u32 type, std::span<const u8> raw, int level) {
+  std::vector<u8> stored(ZSTD_compressBound(raw.size()));
+  size_t n = ZSTD_compress(stored.data(), stored.size(), raw.data(), raw.size(), level);
+  if (ZSTD_isError(n)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
+  stored.resize(n);
+  PutFixed(out, type, 4);
+  PutFixed(out, kZstd, 4);
+  PutFixed(out, raw.size(), 8);
+  PutFixed(out, stored.size(), 8);
+  PutFixed(out, tm::Crc32c(stored), 4);
+  out->insert(out->end(), stored.begin(), stored.end());
+  return Status();
+}
+
+std::string MetadataJson(const Metadata& m) {
+  nlohmann::json j = {
+      {"deja_version", m.deja_version},   {"module_hash", m.module_hash},
+      {"module_name", m.module_name},     {"args", m.args},
+      {"env", m.env},                     {"max_memory_pages", m.max_memory_pages},
+      {"max_fds", m.max_fds},             {"fuel_consumed", m.fuel_consumed},
+      {"invoke_args", m.invoke_args},     {"unknown_imports", m.unknown_imports},
+      {"run_id", m.run_id},               {"suspend_point", m.suspend_point},
+      {"entry", m.entry},
+  };
+  if (m.invoke) j["invoke"] = *m.invoke;
+  return j.dump();
+}
+
+Result<Metadata> ParseMetadata(std::span<const u8> bytes) {
+  nlohmann::json j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::Corruption("snapshot metadata is not a JSON object");
+  }
+  Metadata m;
+  try {
+    m.deja_version = j.at("deja_version").get<std::string>();
+    m.module_hash = j.at("module_hash").get<std::string>();
+    m.module_name = j.at("module_name").get<std::string>();
+    m.args = j.at("args").get<std::vector<std::string>>();
+    m.env = j.at("env").get<std::vector<std::string>>();
+    m.max_memory_pages = j.at("max_memory_pages").get<u64>();
+    m.max_fds = j.at("max_fds").get<u32>();
+    m.fuel_consumed = j.at("fuel_consumed").get<u64>();
+    m.invoke_args = j.at("invoke_args").get<std::vector<std::string>>();
+    m.unknown_imports = j.at("unknown_imports").get<u8>();
+    m.run_id = j.at("run_id").get<std::string>();
+    m.suspend_point = j.at("suspend_point").get<std::string>();
+    m.entry = j.at("entry").get<std::string>();
+    if (j.contains("invoke")) m.invoke = j.at("invoke").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string("snapshot metadata: ") + e.what());
+  }
+  return m;
+}
+
+// Streams the frame into a buffer that grows with the output, so a forged
+// raw size costs no allocation beyond what the data really expands to.
+Result<std::vector<u8>> Decompress(std::span<const u8> stored, u64 raw_size) {
+  std::vector<u8> out;
+  ZSTD_DCtx* ctx = ZSTD_createDCtx();
+  if (ctx == nullptr) return Status::Internal("zstd: cannot allocate a decompression context");
+  ZSTD_inBuffer in{stored.data(), stored.size(), 0};
+  size_t ret = 1;
+  while (true) {
+    size_t chunk = static_cast<size_t>(std::min<u64>(raw_size + 1 - out.size(), 4 << 20));
+    size_t old = out.size();
+    out.resize(old + chunk);
+    ZSTD_outBuffer o{out.data() + old, chunk, 0};
+    ret = ZSTD_decompressStream(ctx, &o, &in);
+    out.resize(old + o.pos);
+    if (ZSTD_isError(ret) || out.size() > raw_size) break;
+    if (ret == 0 && in.pos == in.size) break;
+    if (o.pos == 0 && in.pos == in.size) break;  // stuck: truncated frame
+  }
+  ZSTD_freeDCtx(ctx);
+  if (ZSTD_isError(ret)) return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(ret));
+  if (ret != 0 || out.size() != raw_size || in.pos != in.size) {
+    return Status::Corruption("decompressed size differs from the declared " +
+                              std::to_string(raw_size) + " bytes");
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<u8>> Encode(const Snapshot& s, int level) {
+  std::vector<u8> out(kMagic, kMagic + 8);
+  PutFixed(&out, kFormatVersion, 4);
+  u32 state_version = s.engine_state.size() >= 12 ? static_cast<u32>(GetFixed(&s.engine_state[8], 4))
+                                                   : engine::kStateVersion;
+  PutFixed(&out, state_version, 4);
+  std::string build = s.meta.deja_version;
+  PutFixed(&out, build.size(), 2);
+  out.insert(out.end(), build.begin(), build.end());
+  u32 count = 2 + (s.module.empty() ? 0 : 1) + (s.wasi_state.empty() ? 0 : 1);
+  PutFixed(&out, count, 4);
+  std::string meta = MetadataJson(s.meta);
+  DEJA_TRY(AddSection(&out, kMetadata, {reinterpret_cast<const u8*>(meta.data()), meta.size()},
+                      level));
+  if (!s.module.empty()) DEJA_TRY(AddSection(&out, kModule, s.module, level));
+  DEJA_TRY(AddSection(&out, kEngineState, s.engine_state, level));
+  if (!s.wasi_state.empty()) DEJA_TRY(AddSection(&out, kWasiState, s.wasi_state, level));
+  return out;
+}
+
+Result<Snapshot> Decode(std::span<const u8> bytes, const ReadLimits& limits) {
+  size_t pos = 0;
+  auto need = [&](size_t n) -> Status {
+    if (bytes.size() - pos < n) {
+      return Status::Corruption("snapshot is truncated at byte " + std::to_string(bytes.size()));
+    }
+    return Status();
+  };
+  DEJA_TRY(need(8 + 4 + 4 + 2));
+  if (!std::equal(kMagic, kMagic + 8, bytes.begin())) {
+    return Status::Corruption("not a deja snapshot (no DEJASNAP magic)");
+  }
+  u32 format = static_cast<u32>(GetFixed(&bytes[8], 4));
+  u32 state_version = static_cast<u32>(GetFixed(&bytes[12], 4));
+  size_t build_size = GetFixed(&bytes[16], 2);
+  pos = 18;
+  DEJA_TRY(need(build_size));
+  std::string build(bytes.begin() + pos, bytes.begin() + pos + build_size);
+  pos += build_size;
+  std::string writer = build.empty() ? "" : " " + build;
+  if (format != kFormatVersion) {
+    return Status::Unsupported("snapshot was written by an incompatible deja" + writer +
+                               " (snapshot format " + std::to_string(format) +
+                               ", this deja reads " + std::to_string(kFormatVersion) + ")");
+  }
+  if (state_version < engine::kOldestStateVersion || state_version > engine::kStateVersion) {
+    return Status::Unsupported("snapshot was written by an incompatible deja" + writer +
+                               " (state format " + std::to_string(state_version) +
+                               ", this deja reads " + std::to_string(engine::kOldestStateVersion) +
+                               "-" + std::to_string(engine::kStateVersion) + ")");
+  }
+  DEJA_TRY(need(4));
+  u64 count = GetFixed(&bytes[pos], 4);
+  pos += 4;
+  if (count > kMaxSections) return Status::Corruption("snapshot has too many sections");
+  Snapshot s;
+  s.engine_state_version = state_version;
+  bool seen[5] = {};
+  for (u64 i = 0; i < count; ++i) {
+    size_t at = pos;
+    DEJA_TRY(need(kSectionHeaderSize));
+    u32 type = static_cast<u32>(GetFixed(&bytes[pos], 4));
+    u32 flags = static_cast<u32>(GetFixed(&bytes[pos + 4], 4));
+    u64 raw_size = GetFixed(&bytes[pos + 8], 8);
+    u64 stored_size = GetFixed(&bytes[pos + 16], 8);
+    u32 crc = static_cast<u32>(GetFixed(&bytes[pos + 24], 4));
+    pos += kSectionHeaderSize;
+    std::string where = " (section at byte " + std::to_string(at) + ")";
+    if (type < kMetadata || type > kWasiState || seen[type]) {
+      return Status::Corruption("snapshot has an unknown or repeated section" + where);
+    }
+    seen[type] = true;
+    if (flags != kZstd) return Status::Corruption("snapshot section has unknown flags" + where);
+    u64 cap = type == kMetadata      ? limits.max_metadata_bytes
+              : type == kModule      ? limits.max_module_bytes
+              : type == kEngineState ? limits.max_engine_state_bytes
+                                     : limits.max_wasi_state_bytes;
+    if (raw_size > cap) {
+      return Status::Corruption("snapshot section is larger than allowed (" +
+                                std::to_string(raw_size) + " > " + std::to_string(cap) +
+                                " bytes)" + where);
+    }
+    if (stored_size > bytes.size() - pos) {
+      return Status::Corruption("snapshot is truncated at byte " + std::to_string(bytes.size()) +
+                                where);
+    }
+    std::span<const u8> stored = bytes.subspan(pos, stored_size);
+    pos += stored_size;
+    if (tm::Crc32c(stored) != crc) return Status::Corruption("snapshot CRC mismatch" + where);
+    Result<std::vector<u8>> raw = Decompress(stored, raw_size);
+    if (!raw.ok()) return raw.status().WithContext("snapshot" + where);
+    switch (type) {
+      case kMetadata: {
+        DEJA_ASSIGN_OR_RETURN(s.meta, ParseMetadata(*raw));
+        break;
+      }
+      case kModule: s.module = std::move(raw).value(); break;
+      case kEngineState: s.engine_state = std::move(raw).value(); break;
+      default: s.wasi_state = std::move(raw).value(); break;
+    }
+  }
+  if (pos != bytes.size()) {
+    return Status::Corruption("snapshot has " + std::to_string(bytes.size() - pos) +
+                              " trailing bytes after its sections");
+  }
+  if (!seen[kMetadata] || !seen[kEngineState]) {
+    return Status::Corruption("snapshot lacks its metadata or engine state section");
+  }
+  return s;
+}
+
+}  // namespace deja::snapshot
