@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,20 @@ class Wasi {
   // extension ("wasi_snapshot_preview1" sock_open, ...) in `linker`, as host
   // functions of `store`. The Wasi object must outlive the store's use of them.
   void Link(Store& store, Linker& linker);
+
+  // Snapshots (docs/snapshots.md, "WASI state"). SaveState serializes what
+  // the guest sees of WASI: args, environment, every descriptor (how to
+  // reopen it, its rights, flags and file offset) and the monotonic clock;
+  // versioned, self-describing bytes, never host descriptor numbers.
+  Result<std::vector<uint8_t>> SaveState() const;
+  // Applies saved state to a Wasi freshly created with the resuming run's
+  // WasiConfig: its preopens and --listen sockets are the re-granted
+  // capabilities, matched by guest name and address; fds keep their numbers.
+  // The saved args and environment replace the config's (the guest has
+  // already read them), with the config's env entries overriding by name.
+  // Errors name what cannot be restored, e.g. "snapshot needs preopen
+  // \"/data\" (guest fd 3): not granted"; on error nothing changes.
+  Status RestoreState(std::span<const uint8_t> bytes);
 
   wasi::WasiCtx& ctx() { return *ctx_; }
 

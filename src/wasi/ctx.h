@@ -57,6 +57,11 @@ struct WasiCtx {
   // When set, every call goes through it (not owned; must outlive the calls).
   CallInterceptor* interceptor = nullptr;
 
+  // Added to the host's monotonic clock: a guest resumed from a snapshot on a
+  // host whose clock reads less than at the save must never see time go back
+  // (wasi_state.cc sets it).
+  u64 monotonic_offset = 0;
+
   // Set by proc_exit; the dispatcher turns it into HostAction::kExit.
   bool exit_requested = false;
   i32 exit_code = 0;
@@ -70,5 +75,13 @@ struct WasiCtx {
   // flags back: a guest's O_NONBLOCK or O_APPEND must not outlive it.
   std::vector<std::pair<int, int>> borrowed_flags;
 };
+
+// clock_time_get as the guest sees it: the monotonic clock (id 1) carries
+// the snapshot offset; other clocks are the host's.
+inline Errno GuestClockTime(WasiCtx& ctx, u32 clock_id, u64 precision, u64* out) {
+  Errno e = ctx.sys->ClockTimeGet(clock_id, precision, out);
+  if (e == Errno::kSuccess && clock_id == 1) *out += ctx.monotonic_offset;
+  return e;
+}
 
 }  // namespace deja::wasi

@@ -33,6 +33,11 @@ struct FdEntry {
   bool listener = false;    // a pre-opened or guest-made listening socket
   std::string guest_path;   // preopen name, or the path it was opened by
   std::string host_path;    // absolute host path, when known
+  // How a snapshot reopens a descriptor path_open made (wasi_state.cc): the
+  // preopen it resolved beneath (by guest name) and its path below that.
+  std::string base_preopen;
+  std::string base_path;
+  std::string listen_address;  // a pre-opened listener: its WasiConfig::listen entry
 };
 
 class FdTable {

@@ -256,6 +256,10 @@ Errno PathOpen(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
   entry.read_only = dir->read_only;
   entry.guest_path = path;
   entry.host_path = JoinHostPath(dir->host_path, path);
+  // Beneath a non-preopen directory the path composes with that directory's
+  // own, so a snapshot can reopen the file from the preopen alone.
+  entry.base_preopen = dir->preopen ? dir->guest_path : dir->base_preopen;
+  entry.base_path = dir->preopen ? path : dir->base_path + "/" + path;
   u32 new_fd = 0;
   if (e = ctx.fds.Insert(std::move(entry), &new_fd); e != Errno::kSuccess) return e;
   (void)holder.Release();  // the table owns it now

@@ -190,6 +190,8 @@ Status OpenListener(WasiCtx& ctx, const std::string& text, const SockAddr& addr)
     return Status::ResourceExhausted("listen address '" + text + "': no free descriptor (" +
                                      ErrnoName(err) + ")");
   }
+  // A snapshot rebinds this descriptor when the resuming run grants `text` again.
+  ctx.fds.Get(guest_fd)->listen_address = text;
   return Status();
 }
 

@@ -10,6 +10,7 @@
 #include "wasi/dispatch.h"
 #include "wasi/registry.h"
 #include "wasi/rights.h"
+#include "wasi/wasi_state.h"
 
 namespace deja {
 namespace {
@@ -122,5 +123,11 @@ Result<std::unique_ptr<Wasi>> Wasi::Create(WasiConfig config,
 }
 
 void Wasi::Link(Store& store, Linker& linker) { wasi::LinkAll(*ctx_, store, linker); }
+
+Result<std::vector<uint8_t>> Wasi::SaveState() const { return wasi::SaveWasiState(*ctx_); }
+
+Status Wasi::RestoreState(std::span<const uint8_t> bytes) {
+  return wasi::RestoreWasiState(*ctx_, bytes);
+}
 
 }  // namespace deja
