@@ -38,12 +38,12 @@ struct SavedFd {
   u64 rights_base = 0, rights_inheriting = 0;
   u16 fdflags = 0;
   bool read_only = false;
-  u32 stdio = 0;          // kStdio: which of the resuming run's 0-2
-  std::string name;       // kPreopen, kPath: the preopen's guest name; kListener: address
-  std::string path;       // kPath: beneath the preopen
-  std::string guest_path; // kPath: the path the guest opened it by
+  u32 stdio = 0;           // kStdio: which of the resuming run's 0-2
+  std::string name;        // kPreopen, kPath: the preopen's guest name; kListener: address
+  std::string path;        // kPath: beneath the preopen
+  std::string guest_path;  // kPath: the path the guest opened it by
   Access access = Access::kRead;
-  u64 offset = 0;         // kPath, regular files
+  u64 offset = 0;  // kPath, regular files
 };
 
 Kind KindOf(const WasiCtx& ctx, const FdEntry& e, u32* stdio) {
@@ -197,10 +197,14 @@ FdEntry ClosedPlaceholder(const SavedFd& s) {
 
 const char* TypeName(FileType t) {
   switch (t) {
-    case FileType::kDirectory: return "a directory";
-    case FileType::kRegularFile: return "a regular file";
-    case FileType::kSymbolicLink: return "a symbolic link";
-    default: return "another kind of file";
+    case FileType::kDirectory:
+      return "a directory";
+    case FileType::kRegularFile:
+      return "a regular file";
+    case FileType::kSymbolicLink:
+      return "a symbolic link";
+    default:
+      return "another kind of file";
   }
 }
 
@@ -218,10 +222,18 @@ Status ReopenPath(WasiCtx& ctx, const Grants& grants, const SavedFd& s, FdEntry*
   const bool read_only = dir->read_only || s.read_only;
   int flags = O_CLOEXEC | O_NOCTTY;
   switch (s.access) {
-    case Access::kPathOnly: flags |= O_PATH; break;
-    case Access::kRead: flags |= O_RDONLY; break;
-    case Access::kWrite: flags |= read_only ? O_RDONLY : O_WRONLY; break;
-    case Access::kReadWrite: flags |= read_only ? O_RDONLY : O_RDWR; break;
+    case Access::kPathOnly:
+      flags |= O_PATH;
+      break;
+    case Access::kRead:
+      flags |= O_RDONLY;
+      break;
+    case Access::kWrite:
+      flags |= read_only ? O_RDONLY : O_WRONLY;
+      break;
+    case Access::kReadWrite:
+      flags |= read_only ? O_RDONLY : O_RDWR;
+      break;
   }
   if (s.type == FileType::kDirectory) flags |= O_DIRECTORY;
   if (s.type == FileType::kSymbolicLink) flags |= O_NOFOLLOW;  // an O_PATH on the link itself
@@ -272,7 +284,8 @@ Status Rebuild(WasiCtx& ctx, Grants& grants, const SavedFd& s, FdEntry* out) {
   const std::string fd = "guest fd " + std::to_string(s.fd);
   switch (s.kind) {
     case Kind::kStdio: {
-      const FdEntry* g = grants.Claim([&](u32 n, const FdEntry& e) { return !e.owned && n == s.stdio; });
+      const FdEntry* g =
+          grants.Claim([&](u32 n, const FdEntry& e) { return !e.owned && n == s.stdio; });
       if (g == nullptr) {  // the resuming run gives no such stdio descriptor
         *out = ClosedPlaceholder(s);
         return Status();
@@ -283,8 +296,8 @@ Status Rebuild(WasiCtx& ctx, Grants& grants, const SavedFd& s, FdEntry* out) {
       return Status();
     }
     case Kind::kPreopen: {
-      const FdEntry* g = grants.Claim(
-          [&](u32, const FdEntry& e) { return e.preopen && e.guest_path == s.name; });
+      const FdEntry* g =
+          grants.Claim([&](u32, const FdEntry& e) { return e.preopen && e.guest_path == s.name; });
       if (g == nullptr) {
         return Status::NotFound("snapshot needs preopen \"" + s.name + "\" (" + fd +
                                 "): not granted");
@@ -362,11 +375,20 @@ Result<std::vector<u8>> SaveWasiState(WasiCtx& ctx) {
     w.Varint(e->fdflags);
     w.Byte(e->read_only ? 1 : 0);
     switch (kind) {
-      case Kind::kStdio: w.Varint(stdio); break;
-      case Kind::kPreopen: w.String(e->guest_path); break;
-      case Kind::kListener: w.String(e->listen_address); break;
-      case Kind::kPath: DEJA_TRY(SavePathFd(ctx, fd, *e, w)); break;
-      case Kind::kClosed: break;
+      case Kind::kStdio:
+        w.Varint(stdio);
+        break;
+      case Kind::kPreopen:
+        w.String(e->guest_path);
+        break;
+      case Kind::kListener:
+        w.String(e->listen_address);
+        break;
+      case Kind::kPath:
+        DEJA_TRY(SavePathFd(ctx, fd, *e, w));
+        break;
+      case Kind::kClosed:
+        break;
     }
   }
   return w.Take();
@@ -377,8 +399,8 @@ Status RestoreWasiState(WasiCtx& ctx, std::span<const u8> bytes) {
   StateReader r(bytes);
   const u8 version = r.Byte();
   if (r.ok() && version != kWasiStateVersion) {
-    return Status::Unsupported("WASI state version " + std::to_string(version) + " (this deja reads " +
-                               std::to_string(kWasiStateVersion) + ")");
+    return Status::Unsupported("WASI state version " + std::to_string(version) +
+                               " (this deja reads " + std::to_string(kWasiStateVersion) + ")");
   }
   std::vector<std::string> args = ReadList(r, "args");
   std::vector<std::string> env = ReadList(r, "env");

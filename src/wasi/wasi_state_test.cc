@@ -1,10 +1,11 @@
 // Wasi::SaveState / RestoreState: descriptors come back at their numbers and
 // offsets beneath re-granted preopens; what is not granted, gone or forged is
 // a clean error; monotonic time never goes back; sockets do not move.
-#include <sys/stat.h>
-#include <unistd.h>
+#include "wasi/wasi_state.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -17,7 +18,6 @@
 #include "wasi/raw_call_test_util.h"
 #include "wasi/rights.h"
 #include "wasi/state_codec.h"
-#include "wasi/wasi_state.h"
 
 namespace deja::wasi {
 namespace {
@@ -57,9 +57,7 @@ class WasiStateTest : public ::testing::Test {
     std::filesystem::remove_all(root_, ec);
   }
   // The resuming machine: a copy of `a` (as it is now) at another host path.
-  void CopyAToB() {
-    std::filesystem::copy(a_, b_, std::filesystem::copy_options::recursive);
-  }
+  void CopyAToB() { std::filesystem::copy(a_, b_, std::filesystem::copy_options::recursive); }
   static WasiConfig Config(const std::string& dir, const std::string& guest = "/data") {
     WasiConfig c;
     c.args = {"prog", "x"};
@@ -71,8 +69,8 @@ class WasiStateTest : public ::testing::Test {
   u32 Open(RawWasi& w, u32 dirfd, const std::string& path, u16 oflags, u64 rights, u16 fdflags,
            u32* fd) {
     w.PutBytes(kPath, path);
-    u32 e = w.Call("path_open", {dirfd, 0, kPath, path.size(), oflags, rights, rights::kAll,
-                                 fdflags, kOut});
+    u32 e = w.Call("path_open",
+                   {dirfd, 0, kPath, path.size(), oflags, rights, rights::kAll, fdflags, kOut});
     *fd = w.Get<u32>(kOut);
     return e;
   }
@@ -128,7 +126,7 @@ TEST_F(WasiStateTest, FilesContinueAtTheirOffsetsAndNumbers) {
   EXPECT_EQ(w.ctx().config.env, (std::vector<std::string>{"A=1", "B=3"}));
   EXPECT_EQ(Read(w, 9, 3), "456");
   EXPECT_EQ(w.Call("fd_read", {in, kIov, 1, kOut}), E(Errno::kBadf));  // moved to 9
-  EXPECT_EQ(w.Call("fd_fdstat_get", {8, kOut}), E(Errno::kBadf));  // was closed
+  EXPECT_EQ(w.Call("fd_fdstat_get", {8, kOut}), E(Errno::kBadf));      // was closed
   Write(w, out, "def");
   EXPECT_EQ(ReadFile(b_ + "/out.txt"), "abcdef");
   WriteFile(b_ + "/sub/log.txt", "Lx--");  // append mode writes at the end, wherever it is
