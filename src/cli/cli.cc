@@ -19,6 +19,8 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
       AddInvokeCommand(app, io),
       AddRunCommand(app, io),
       AddReplayCommand(app, io),
+      AddResumeCommand(app, io),
+      AddHibernateCommand(app, io),
   };
   for (auto add : {AddRunsCommands, AddLogsCommands}) {
     for (Subcommand& command : add(app, io)) commands.push_back(std::move(command));

@@ -13,6 +13,7 @@
 #include "cli/run_options.h"
 #include "cli/run_record.h"
 #include "cli/run_session.h"
+#include "cli/run_snapshot.h"
 #include "deja/deja.h"
 #include "deja/wasi.h"
 #include "registry/registry.h"
@@ -40,6 +41,9 @@ struct RunArgs {
   bool trap_unknown = false;
   bool default_unknown = false;
   bool no_record = false;
+  std::string snapshot_to;
+  uint64_t suspend_after_fuel = 0;
+  CLI::Option* suspend_after_fuel_option = nullptr;
   CLI::Option* fuel_option = nullptr;  // count() > 0: the flag was given
   CLI::Option* invoke_option = nullptr;
   CLI::Option* dir_option = nullptr;  // to interleave --dir and --dir-ro
@@ -95,6 +99,12 @@ Result<RunPlan> MakePlan(const RunArgs& args) {
     plan.timeout_text = args.timeout;
   }
   if (args.fuel_option->count() > 0) plan.fuel = args.fuel;
+  if (args.suspend_after_fuel_option->count() > 0) {
+    if (args.snapshot_to.empty()) {
+      return Status::InvalidArgument("--suspend-after-fuel needs --snapshot-to FILE");
+    }
+    if (plan.fuel) return Status::InvalidArgument("--suspend-after-fuel and --fuel exclude each other");
+  }
   if (args.invoke_option->count() > 0) {
     plan.invoke = args.invoke;
     plan.invoke_args = args.args;
@@ -138,6 +148,9 @@ int RunRun(const RunArgs& args, const CliStreams& io) {
     io.err << "deja run: " << plan.status().message() << "\n";
     return kExitUsage;
   }
+  bool snapshots = !args.snapshot_to.empty();
+  // Before any thread starts, so that only the sigwait thread takes SIGUSR1.
+  if (snapshots) BlockHibernateSignal();
   int exit_code = kExitOk;
   std::vector<u8> wasm;
   std::optional<Module> module = LoadModule(args.module_file, io, &wasm, &exit_code);
@@ -189,7 +202,22 @@ int RunRun(const RunArgs& args, const CliStreams& io) {
       recording->Finish(std::move(end), "", io);
     });
   }
+  std::optional<HibernateOnSignal> hibernate;
+  if (snapshots) {
+    hibernate.emplace(session.mutable_store());
+    if (args.suspend_after_fuel_option->count() > 0) {
+      session.SuspendAfterFuel(args.suspend_after_fuel);
+    }
+    snapshot::Metadata meta = SnapshotMetadata(*plan, wasm);
+    if (recording) meta.run_id = recording->id();
+    Wasi& guest_wasi = **wasi;
+    session.set_suspend_handler([&session, &guest_wasi, &args, &io, &wasm, meta] {
+      return WriteRunSnapshot(session, guest_wasi, meta, wasm, args.snapshot_to, "deja run: ",
+                              io);
+    });
+  }
   int code = session.Run(**wasi, *module);
+  hibernate.reset();
   if (recording) recording->Finish(session.end(), session.store().StateDigest(), io);
   return code;
 }
@@ -220,6 +248,8 @@ constexpr const char* kRunFooter =
     "       the memory it starts with exceeds --max-memory; stderr says which\n"
     "  134  the guest trapped; the trap and its WebAssembly backtrace are\n"
     "       printed to stderr\n"
+    "  75   the guest was suspended and its snapshot written (--snapshot-to):\n"
+    "       continue it with `deja resume FILE`\n"
     "  70   internal error in deja\n"
     "Codes 1-3 are reported before the guest runs, with a \"deja run:\" message.";
 
@@ -281,6 +311,17 @@ Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
   sub->add_flag("--default-values-unknown-imports", args->default_unknown,
                 "stand in for unknown function imports with functions\n"
                 "that return zeros");
+  sub->add_option("--snapshot-to", args->snapshot_to,
+                  "enable snapshots: on SIGUSR1 (deja hibernate PID), a\n"
+                  "\"deja\" \"snapshot\" call of the guest or\n"
+                  "--suspend-after-fuel, write the suspended guest to FILE\n"
+                  "and exit with 75 (docs/snapshots.md)")
+      ->type_name("FILE");
+  args->suspend_after_fuel_option =
+      sub->add_option("--suspend-after-fuel", args->suspend_after_fuel,
+                      "suspend deterministically after N units of fuel and\n"
+                      "write the snapshot (needs --snapshot-to)")
+          ->type_name("N");
   sub->add_flag("--no-record", args->no_record,
                 "do not record the run (by default every run is recorded\n"
                 "in $DEJA_HOME for `deja replay`; see `deja ls`)");

@@ -26,6 +26,8 @@ Subcommand AddValidateCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddInvokeCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddRunCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddReplayCommand(CLI::App& app, const CliStreams& io);
+Subcommand AddResumeCommand(CLI::App& app, const CliStreams& io);     // cmd_resume.cc
+Subcommand AddHibernateCommand(CLI::App& app, const CliStreams& io);  // cmd_hibernate.cc
 // ls, describe, rm, gc (cmd_runs.cc)
 std::vector<Subcommand> AddRunsCommands(CLI::App& app, const CliStreams& io);
 // logs, trace (and trace http), export, import (cmd_logs.cc)

@@ -10,6 +10,9 @@ namespace {
 // How long after --timeout an interrupted guest may take to stop before the
 // process ends without it (it is blocked in a host call, out of reach).
 constexpr std::chrono::milliseconds kTimeoutGrace{250};
+// What the "deja" "snapshot" import returns when snapshots are off: WASI's
+// ENOTSUP, so a guest can tell "not here" from "resumed" (0).
+constexpr uint32_t kSnapshotsOff = 58;
 
 }  // namespace
 
@@ -24,10 +27,33 @@ int RunSession::End(tm::RunEnd::Kind kind, int exit_status, std::string message)
   return exit_status;
 }
 
+HostAction RunSession::SnapshotRequest(HostCall& call, std::span<uint64_t> slots) {
+  auto* self = static_cast<RunSession*>(call.data());
+  if (!self->suspend_handler_) {
+    slots[0] = kSnapshotsOff;
+    return HostAction::kContinue;
+  }
+  return call.Suspend();
+}
+
+int RunSession::Resume(Wasi& wasi, const Module& module, const snapshot::Snapshot& snap) {
+  resume_ = &snap;
+  return Run(wasi, module);
+}
+
 int RunSession::Run(Wasi& wasi, const Module& module) {
   if (plan_.fuel) store_.SetFuel(*plan_.fuel);
+  if (suspend_after_fuel_) {
+    store_.SetFuel(*suspend_after_fuel_);
+    store_.SetSuspendOnOutOfFuel(true);
+  }
   Linker linker;
   wasi.Link(store_, linker);
+  // Always defined, and right after WASI: a resumed store must be built with
+  // the same host functions in the same order as the one that was saved.
+  linker.Define("deja", "snapshot",
+                store_.AddHostFunc(FuncType{{}, {ValType::kI32}}, SnapshotRequest, this,
+                                   "deja.snapshot"));
   // Declared before the run so the stand-ins' data outlives every call.
   UnknownImportStubs stubs;
   Status linked = stubs.Define(store_, linker, module, plan_.unknown_imports);
@@ -63,6 +89,7 @@ int RunSession::RunLinked(const Linker& linker, const Module& module) {
   if (!instance.ok()) return InstantiateFailed(instance.status());
   std::optional<Extern> memory = store_.GetExport(*instance, "memory");
   if (memory && memory->kind == ExternKind::kMemory) memory_ = memory;
+  if (resume_) return ContinueSnapshot(*instance);
   return plan_.invoke ? CallInvoke(*instance) : CallStart(*instance);
 }
 
@@ -92,6 +119,30 @@ int RunSession::InstantiateFailed(const Status& status) {
   io_.err << prefix_ << "cannot instantiate " << plan_.module_file << ": " << status.ToString()
           << "\n";
   return End(tm::RunEnd::Kind::kFailed, kExitFailed, status.ToString());
+}
+
+int RunSession::ContinueSnapshot(InstanceId instance) {
+  if (Status s = store_.RestoreState(resume_->engine_state); !s.ok()) {
+    io_.err << prefix_ << "cannot restore the snapshot: " << s.ToString() << "\n";
+    return End(tm::RunEnd::Kind::kFailed, kExitFailed, s.ToString());
+  }
+  // The saved fuel is what stopped it (--suspend-after-fuel); the resumed
+  // run has the budget its own flags give.
+  store_.SetFuel(plan_.fuel);
+  if (suspend_after_fuel_) store_.SetFuel(*suspend_after_fuel_);  // counted from here
+  std::vector<Value> results;
+  switch (store_.suspend_point()) {
+    case SuspendPoint::kHostCall: {
+      Value resumed[] = {Value::I32(0)};  // the "deja" "snapshot" import's result
+      return Finish(store_.Resume(resumed, &results), results);
+    }
+    case SuspendPoint::kSafePoint:
+      return Finish(store_.Resume({}, &results), results);
+    case SuspendPoint::kNone:
+      break;
+  }
+  // Pre-initialised: nothing was running; start the entry point now.
+  return plan_.invoke ? CallInvoke(instance) : CallStart(instance);
 }
 
 int RunSession::CallStart(InstanceId instance) {
@@ -152,6 +203,11 @@ int RunSession::Finish(Outcome outcome, const std::vector<Value>& results) {
     case Outcome::kTrapped:
       break;
     case Outcome::kSuspended:
+      if (suspend_handler_) {
+        int code = suspend_handler_();
+        // Replay treats it as a stop at this fuel count, as --timeout.
+        return End(Kind::kInterrupted, code, "suspended to a snapshot");
+      }
       io_.err << prefix_ << "internal error: the guest suspended\n";
       return End(Kind::kFailed, kExitInternal, "the guest suspended");
   }

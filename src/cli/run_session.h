@@ -15,6 +15,7 @@
 #include "cli/run_imports.h"
 #include "deja/deja.h"
 #include "deja/wasi.h"
+#include "snapshot/snapshot.h"
 #include "text/watchdog.h"
 #include "timemachine/record.h"
 
@@ -50,6 +51,18 @@ class RunSession {
 
   // Runs `module` with `wasi` linked in; returns the exit code.
   int Run(Wasi& wasi, const Module& module);
+  // Builds the store as Run does, restores `snap`'s engine state into it and
+  // continues the suspended call (or, with none, starts the entry point);
+  // then ends exactly as Run. `wasi` must already hold the restored WASI state.
+  int Resume(Wasi& wasi, const Module& module, const snapshot::Snapshot& snap);
+
+  // Called when the guest suspends (the "deja" "snapshot" import, a suspend
+  // request, --suspend-after-fuel); returns the exit code to end with.
+  using SuspendHandler = std::function<int()>;
+  void set_suspend_handler(SuspendHandler handler) { suspend_handler_ = std::move(handler); }
+  // Makes running out of fuel suspend after `fuel` units (--suspend-after-fuel).
+  void SuspendAfterFuel(uint64_t fuel) { suspend_after_fuel_ = fuel; }
+  Store& mutable_store() { return store_; }
 
   void set_trap_handler(TrapHandler handler) { trap_handler_ = std::move(handler); }
   // Runs if --timeout ends the process while the guest is blocked in a host
@@ -63,6 +76,9 @@ class RunSession {
 
  private:
   int RunLinked(const Linker& linker, const Module& module);
+  int ContinueSnapshot(InstanceId instance);
+  // The "deja" "snapshot" import: () -> i32 (docs/snapshots.md).
+  static HostAction SnapshotRequest(HostCall& call, std::span<uint64_t> slots);
   int InstantiateFailed(const Status& status);
   int CallStart(InstanceId instance);
   int CallInvoke(InstanceId instance);
@@ -81,6 +97,9 @@ class RunSession {
   std::string prefix_;
   TrapHandler trap_handler_;
   DeadlineHandler deadline_handler_;
+  SuspendHandler suspend_handler_;
+  std::optional<uint64_t> suspend_after_fuel_;
+  const snapshot::Snapshot* resume_ = nullptr;
   tm::RunEnd end_;
   Store store_;
   text::Watchdog watchdog_;

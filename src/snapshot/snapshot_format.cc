@@ -139,6 +139,9 @@ Result<Snapshot> Decode(std::span<const u8> bytes, const ReadLimits& limits) {
     }
     return Status();
   };
+  if (!std::equal(bytes.begin(), bytes.begin() + std::min<size_t>(bytes.size(), 8), kMagic)) {
+    return Status::Corruption("not a deja snapshot (no DEJASNAP magic)");
+  }
   DEJA_TRY(need(8 + 4 + 4 + 2));
   if (!std::equal(kMagic, kMagic + 8, bytes.begin())) {
     return Status::Corruption("not a deja snapshot (no DEJASNAP magic)");
