@@ -405,6 +405,9 @@ Status RestoreWasiState(WasiCtx& ctx, std::span<const u8> bytes) {
   std::vector<std::string> args = ReadList(r, "args");
   std::vector<std::string> env = ReadList(r, "env");
   const u64 mono = r.Varint();
+  // 2^62 ns is 146 years of uptime; anything above would let the offset
+  // clock wrap around (and so go back) within the guest's lifetime.
+  if (r.ok() && mono > (u64{1} << 62)) r.Fail("implausible monotonic reading");
   // Fd numbers stay below max_fds + 3 (FdTable's invariant) in the resuming run.
   const u64 fd_cap = u64{ctx.fds.max()} + 3;
   const u64 count = r.Count(fd_cap, 9, "descriptor");

@@ -307,6 +307,15 @@ TEST_F(WasiStateTest, HostileBytesAreCleanErrors) {
     EXPECT_FALSE(RestoreWasiState(w.ctx(), s.Take()).ok());
     EXPECT_FALSE(RestoreWasiState(w.ctx(), PathState("in.txt", huge)).ok());
   }
+  {
+    StateWriter s;  // a monotonic reading that would wrap the guest's clock
+    s.Byte(kWasiStateVersion);
+    s.Varint(0);
+    s.Varint(0);
+    s.Varint(~u64{0});
+    s.Varint(0);
+    EXPECT_FALSE(RestoreWasiState(w.ctx(), s.Take()).ok());
+  }
   std::vector<u8> version = good;
   version[0] = 2;
   EXPECT_NE(RestoreWasiState(w.ctx(), version).ToString().find("version 2"), std::string::npos);
