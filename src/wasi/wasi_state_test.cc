@@ -242,6 +242,29 @@ TEST_F(WasiStateTest, SocketsBecomePlaceholdersUnlessRegranted) {
   EXPECT_NE(e->rights_base & rights::kSockAccept, 0u);
 }
 
+TEST_F(WasiStateTest, ReadOnlyRegrantNarrowsAndUnheldGrantsClose) {
+  std::vector<u8> state;
+  {
+    RawWasi w(Config(a_));
+    u32 fd = 0;
+    ASSERT_EQ(Open(w, 3, "in.txt", 0, kRw, 0, &fd), 0u);
+    ASSERT_EQ(fd, 4u);
+    auto s = SaveWasiState(w.ctx());
+    ASSERT_TRUE(s.ok());
+    state = *s;
+  }
+  WasiConfig c = Config(a_);
+  c.preopens[0].read_only = true;
+  c.preopens.push_back({root_, "/extra", false});  // lands at 4 in the fresh table
+  RawWasi w(c);
+  ASSERT_TRUE(RestoreWasiState(w.ctx(), state).ok());
+  EXPECT_EQ(Read(w, 4, 4), "0123");
+  w.PutIovecs(kIov, {{kBuf, 1}});
+  EXPECT_EQ(w.Call("fd_write", {4, kIov, 1, kOut}), E(Errno::kNotcapable));
+  EXPECT_EQ(w.Call("fd_prestat_get", {4, kOut}), E(Errno::kBadf));  // /extra is gone
+  EXPECT_EQ(ReadFile(a_ + "/in.txt"), "0123456789");
+}
+
 // A state with one path descriptor at fd 4 beneath "/data", built by hand.
 std::vector<u8> PathState(const std::string& path, u64 count = 2) {
   StateWriter w;
