@@ -26,6 +26,10 @@ constexpr u8 kMaxKind = 4;
 enum class Access : u8 { kRead = 0, kWrite = 1, kReadWrite = 2, kPathOnly = 3 };
 constexpr u8 kMaxAccess = 3;
 
+// The shortest descriptor record (a closed one with no rights): fd, kind,
+// type, two rights, fdflags, read_only, one byte each.
+constexpr u64 kMinFdRecord = 7;
+
 constexpr u16 kKnownFdflags =
     kFdflagAppend | kFdflagDsync | kFdflagNonblock | kFdflagRsync | kFdflagSync;
 
@@ -410,7 +414,7 @@ Status RestoreWasiState(WasiCtx& ctx, std::span<const u8> bytes) {
   if (r.ok() && mono > (u64{1} << 62)) r.Fail("implausible monotonic reading");
   // Fd numbers stay below max_fds + 3 (FdTable's invariant) in the resuming run.
   const u64 fd_cap = u64{ctx.fds.max()} + 3;
-  const u64 count = r.Count(fd_cap, 9, "descriptor");
+  const u64 count = r.Count(fd_cap, kMinFdRecord, "descriptor");
   if (!r.ok()) return bad(r);
   if (count > ctx.fds.max()) {
     return Status::ResourceExhausted("snapshot has " + std::to_string(count) +

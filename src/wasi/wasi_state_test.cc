@@ -242,6 +242,32 @@ TEST_F(WasiStateTest, SocketsBecomePlaceholdersUnlessRegranted) {
   EXPECT_NE(e->rights_base & rights::kSockAccept, 0u);
 }
 
+TEST_F(WasiStateTest, ManyClosedPlaceholdersRoundTrip) {
+  // Closed records are the shortest (7 bytes): the count check must allow them.
+  StateWriter s;
+  s.Byte(kWasiStateVersion);
+  s.Varint(0);
+  s.Varint(0);
+  s.Varint(0);
+  s.Varint(100);
+  for (u32 fd = 0; fd < 100; ++fd) {
+    s.Varint(fd);
+    s.Byte(4);
+    s.Byte(static_cast<u8>(FileType::kSocketStream));
+    s.Varint(0);
+    s.Varint(0);
+    s.Varint(0);
+    s.Byte(0);
+  }
+  RawWasi w(Config(a_));
+  Status st = RestoreWasiState(w.ctx(), s.Take());
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(w.Call("fd_read", {1, kIov, 0, kOut}), E(Errno::kNotcapable));
+  EXPECT_EQ(w.Call("fd_close", {99}), 0u);
+  auto again = SaveWasiState(w.ctx());
+  ASSERT_TRUE(again.ok());
+}
+
 TEST_F(WasiStateTest, ReadOnlyRegrantNarrowsAndUnheldGrantsClose) {
   std::vector<u8> state;
   {
