@@ -245,12 +245,22 @@ void SettleDeadRuns(Database* db, const Registry& registry, std::vector<RunRow>*
     std::string path = registry.LogPath(row.id);
     row.status = kKilled;
     if (auto reader = tm::LogReader::Open(path); reader.ok()) {
-      // A run may die between writing its end frame and FinishRun.
-      Result<u64> records = (*reader)->Skip();
+      // A run may die between writing its end frame and FinishRun. Else it
+      // lasted at least until its last recorded call returned.
+      tm::CallRecord rec;
+      u64 records = 0;
+      u64 last_ns = 0;
+      while (true) {
+        Result<bool> next = (*reader)->Next(&rec);
+        if (!next.ok() || !*next) break;
+        ++records;
+        last_ns = rec.time_ns + rec.duration_ns;
+      }
       if ((*reader)->end().has_value()) {
         ApplyEnd(*(*reader)->end(), &row);
-      } else if (records.ok()) {
-        row.host_calls = *records;
+      } else {
+        row.host_calls = records;
+        row.duration_ns = last_ns;
       }
     }
     i64 size = FileSize(path);
