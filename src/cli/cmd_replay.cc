@@ -14,6 +14,7 @@
 #include "cli/exit_codes.h"
 #include "cli/run_lookup.h"
 #include "cli/run_session.h"
+#include "snapshot/snapshot.h"
 #include "deja/deja.h"
 #include "deja/wasi.h"
 #include "text/wat.h"
@@ -181,7 +182,21 @@ int RunReplay(const ReplayArgs& args, const CliStreams& io) {
     }
     return std::nullopt;
   });
-  int code = session.Run(**wasi, *module);
+  // A resumed run starts from the snapshot it was resumed from; WASI needs
+  // no state of its own, as the replayer answers every call.
+  std::optional<snapshot::Snapshot> snap;
+  if (!info.resumed_from.empty()) {
+    Result<std::vector<u8>> bytes = run->registry->GetSnapshot(info.resumed_from);
+    Result<snapshot::Snapshot> decoded =
+        bytes.ok() ? snapshot::Decode(*bytes) : Result<snapshot::Snapshot>(bytes.status());
+    if (!decoded.ok()) {
+      io.err << kPrefix << "the run was resumed from snapshot " << info.resumed_from << ": "
+             << decoded.status().ToString() << "\n";
+      return kExitIoError;
+    }
+    snap = std::move(decoded).value();
+  }
+  int code = snap ? session.Resume(**wasi, *module, *snap) : session.Run(**wasi, *module);
   if (stopped) return code;
 
   if (std::optional<tm::Divergence> left = replayer.CheckNoCallsLeft()) {

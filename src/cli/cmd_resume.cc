@@ -91,10 +91,15 @@ Result<std::vector<u8>> SnapshotModule(const snapshot::Snapshot& snap) {
 }
 
 int RunResume(const ResumeArgs& args, const CliStreams& io) {
-  Result<snapshot::Snapshot> snap = snapshot::Read(args.file);
+  Result<std::vector<u8>> bytes = snapshot::ReadFile(args.file);
+  if (!bytes.ok()) {
+    io.err << kPrefix << bytes.status().ToString() << "\n";
+    return kExitIoError;
+  }
+  Result<snapshot::Snapshot> snap = snapshot::Decode(*bytes);
   if (!snap.ok()) {
-    io.err << kPrefix << snap.status().ToString() << "\n";
-    return snap.status().code() == Status::Code::kIoError ? kExitIoError : kExitFailed;
+    io.err << kPrefix << snap.status().WithContext(args.file).ToString() << "\n";
+    return kExitFailed;
   }
   Result<RunPlan> plan = MakePlan(args, snap->meta);
   if (!plan.ok()) {
@@ -117,7 +122,7 @@ int RunResume(const ResumeArgs& args, const CliStreams& io) {
   std::shared_ptr<wasi::System> system = wasi::MakePosixSystem();
   if (!args.no_record) {
     std::string home = registry::Registry::DefaultHome();
-    Result<std::unique_ptr<RunRecording>> started = RunRecording::Start(home, *plan, *wasm);
+    Result<std::unique_ptr<RunRecording>> started = RunRecording::Start(home, *plan, *wasm, *bytes);
     if (!started.ok()) {
       io.err << kPrefix << "cannot record this run in " << home << ": "
              << started.status().ToString()

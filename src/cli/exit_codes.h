@@ -17,6 +17,9 @@ inline constexpr int kExitInternal = 70;  // a bug in deja (an unexpected except
 // failures use the codes above (1, 2, 3).
 inline constexpr int kExitGuestLimit = 124;  // fuel, --timeout or --max-memory stopped the guest (as timeout(1))
 inline constexpr int kExitGuestTrap = 134;   // the guest trapped (128 + SIGABRT, as wasmtime)
+// --snapshot-to: the guest was suspended and its snapshot written; the run
+// is not over (EX_TEMPFAIL), `deja resume FILE` continues it.
+inline constexpr int kExitSuspended = 75;
 
 inline constexpr const char* kExitCodesHelp =
     "Exit codes:\n"
@@ -29,6 +32,7 @@ inline constexpr const char* kExitCodesHelp =
     "      and its WebAssembly backtrace are printed to stderr\n"
     "  70  internal error in deja\n"
     "deja run passes the guest's own exit status through and uses 124 (a limit\n"
-    "stopped the guest) and 134 (the guest trapped); see `deja run --help`.";
+    "stopped the guest), 134 (the guest trapped) and 75 (suspended to a\n"
+    "snapshot, --snapshot-to); see `deja run --help`.";
 
 }  // namespace deja::cli

@@ -30,11 +30,15 @@ tm::RunInfo DescribePlan(const RunPlan& plan) {
 
 Result<std::unique_ptr<RunRecording>> RunRecording::Start(const std::string& home,
                                                           const RunPlan& plan,
-                                                          std::span<const u8> wasm) {
+                                                          std::span<const u8> wasm,
+                                                          std::span<const u8> snapshot) {
   std::unique_ptr<RunRecording> rec(new RunRecording());
   DEJA_ASSIGN_OR_RETURN(rec->registry_, registry::Registry::Open(home));
   rec->info_ = DescribePlan(plan);
   DEJA_ASSIGN_OR_RETURN(rec->info_.module_hash, rec->registry_->PutModule(wasm));
+  if (!snapshot.empty()) {
+    DEJA_ASSIGN_OR_RETURN(rec->info_.resumed_from, rec->registry_->PutSnapshot(snapshot));
+  }
   rec->info_.id = rec->registry_->NewRunId();
   rec->info_.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())

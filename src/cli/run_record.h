@@ -21,10 +21,12 @@ namespace deja::cli {
 class RunRecording {
  public:
   // Opens the registry at `home`, stores the module, creates the run's log
-  // and row. Errors: kIoError naming what could not be written.
+  // and row; a resumed run also stores `snapshot` (the file's bytes) and
+  // links to it (RunInfo::resumed_from). Errors: kIoError naming what could not be written.
   static Result<std::unique_ptr<RunRecording>> Start(const std::string& home,
                                                      const RunPlan& plan,
-                                                     std::span<const u8> wasm);
+                                                     std::span<const u8> wasm,
+                                                     std::span<const u8> snapshot = {});
   ~RunRecording();
 
   const std::string& id() const { return info_.id; }

@@ -8,14 +8,11 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/exit_codes.h"
 #include "cli/run_session.h"
 #include "snapshot/snapshot.h"
 
 namespace deja::cli {
-
-// `deja run` ends with this after writing a snapshot (EX_TEMPFAIL: the run
-// is not over, it continues with `deja resume`).
-inline constexpr int kExitSuspended = 75;
 
 // The run configuration a resume needs (no host paths: capabilities are
 // re-granted by `deja resume`'s own flags).

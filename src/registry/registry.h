@@ -59,6 +59,10 @@ class Registry {
   Result<std::string> PutModule(std::span<const u8> wasm);
   // Errors: kNotFound "module sha256:... is not in the registry".
   Result<std::vector<u8>> GetModule(const std::string& hash) const;
+  // Snapshot files that resumed runs started from (snapshots.cc), by the
+  // "sha256:<64 hex>" of their bytes. Errors: kNotFound, kCorruption.
+  Result<std::string> PutSnapshot(std::span<const u8> bytes);
+  Result<std::vector<u8>> GetSnapshot(const std::string& hash) const;
 
   // A fresh run id: 12 lowercase hex digits (48 bits; 32 of them random).
   std::string NewRunId() const;

@@ -173,6 +173,7 @@ void EncodeRunInfo(const RunInfo& info, std::vector<u8>* out) {
   w.Varint(info.max_fds);
   w.U8(info.unknown_imports);
   w.Strings(info.call_names);
+  if (!info.resumed_from.empty()) w.String(info.resumed_from);
 }
 
 Status DecodeRunInfo(std::span<const u8> in, RunInfo* info) {
@@ -190,6 +191,8 @@ Status DecodeRunInfo(std::span<const u8> in, RunInfo* info) {
   if (ok && has_fuel == 1) ok = r.Varint(&info->fuel.emplace());
   ok = ok && r.String(&info->timeout) && r.Varint32(&info->max_fds) &&
        r.U8(&info->unknown_imports) && r.Strings(&info->call_names);
+  // Added after the first logs were written: absent in those.
+  if (ok && r.remaining() > 0) ok = r.String(&info->resumed_from);
   // Bytes past the known fields are left for later minor additions.
   if (!ok) return Bad("header frame is malformed");
   return {};

@@ -38,6 +38,10 @@ struct RunInfo {
   // order): CallRecord::call indexes this, so a log stays readable when a
   // later deja numbers its functions differently.
   std::vector<std::string> call_names;
+  // A run continued by `deja resume`: the "sha256:..." of the snapshot it
+  // started from (in the registry), which replay restores first. Empty
+  // otherwise. Encoded last in the header, so older logs still decode.
+  std::string resumed_from;
 };
 
 // How the recorded run ended. Written once, last; absent when the run was

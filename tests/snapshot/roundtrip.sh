@@ -64,3 +64,11 @@ expect_exit 0 f2 resume --dir d2::/data f.snap
 cat f.out f2.out >f.all
 same ffull.out f.all "open file + resume differs"
 same d1/f.txt d2/f.txt "the file written across the resume differs"
+
+note "replay of a resumed run starts from its snapshot"
+expect_exit 0 p2 resume a.snap
+id=$(sed -n 's/^deja resume: recording \([0-9a-f]*\)$/\1/p' p2.err)
+[[ -n $id ]] || fail "the resumed run was not recorded"
+expect_exit 0 p3 replay "$id"
+same p2.out p3.out "the replay of a resumed run differs"
+expect_exit 0 p4 describe "$id"
