@@ -21,6 +21,7 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
       AddReplayCommand(app, io),
       AddResumeCommand(app, io),
       AddHibernateCommand(app, io),
+      AddSnapshotCommand(app, io),
   };
   for (auto add : {AddRunsCommands, AddLogsCommands}) {
     for (Subcommand& command : add(app, io)) commands.push_back(std::move(command));

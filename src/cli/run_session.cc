@@ -90,6 +90,18 @@ int RunSession::RunLinked(const Linker& linker, const Module& module) {
   std::optional<Extern> memory = store_.GetExport(*instance, "memory");
   if (memory && memory->kind == ExternKind::kMemory) memory_ = memory;
   if (resume_) return ContinueSnapshot(*instance);
+  if (init_only_) {
+    std::optional<Extern> init = store_.GetExport(*instance, *init_only_);
+    if (!init || init->kind != ExternKind::kFunc) {
+      io_.err << prefix_ << plan_.module_file << " exports no function \"" << *init_only_
+              << "\"\n";
+      return End(tm::RunEnd::Kind::kFailed, kExitUsage, "no export " + *init_only_);
+    }
+    std::vector<Value> results;
+    Outcome outcome = store_.Call(*init, {}, &results);
+    if (outcome == Outcome::kReturned && suspend_handler_) outcome = Outcome::kSuspended;
+    return Finish(outcome, results);
+  }
   return plan_.invoke ? CallInvoke(*instance) : CallStart(*instance);
 }
 
@@ -141,7 +153,9 @@ int RunSession::ContinueSnapshot(InstanceId instance) {
     case SuspendPoint::kNone:
       break;
   }
-  // Pre-initialised: nothing was running; start the entry point now.
+  // Pre-initialised: nothing was running; start the entry point now
+  // (_initialize has run already).
+  skip_initialize_ = true;
   return plan_.invoke ? CallInvoke(instance) : CallStart(instance);
 }
 
@@ -177,7 +191,7 @@ int RunSession::CallInvoke(InstanceId instance) {
   std::vector<Value> results;
   // A reactor's _initialize runs its constructors; it must precede any export.
   std::optional<Extern> init = store_.GetExport(instance, "_initialize");
-  if (init && init->kind == ExternKind::kFunc) {
+  if (init && init->kind == ExternKind::kFunc && !skip_initialize_) {
     Outcome outcome = store_.Call(*init, {}, &results);
     if (outcome != Outcome::kReturned) return Finish(outcome, {});
   }

@@ -63,6 +63,10 @@ class RunSession {
   // Makes running out of fuel suspend after `fuel` units (--suspend-after-fuel).
   void SuspendAfterFuel(uint64_t fuel) { suspend_after_fuel_ = fuel; }
   Store& mutable_store() { return store_; }
+  // `deja snapshot --init`: after instantiating, call only `export_name`
+  // (_initialize, a named export, or _start up to its snapshot request);
+  // its return goes to the suspend handler too (nothing is then suspended).
+  void InitOnly(std::string export_name) { init_only_ = std::move(export_name); }
 
   void set_trap_handler(TrapHandler handler) { trap_handler_ = std::move(handler); }
   // Runs if --timeout ends the process while the guest is blocked in a host
@@ -100,6 +104,8 @@ class RunSession {
   SuspendHandler suspend_handler_;
   std::optional<uint64_t> suspend_after_fuel_;
   const snapshot::Snapshot* resume_ = nullptr;
+  std::optional<std::string> init_only_;
+  bool skip_initialize_ = false;
   tm::RunEnd end_;
   Store store_;
   text::Watchdog watchdog_;
