@@ -1,8 +1,11 @@
 #include "text/wat.h"
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <memory>
 
 #include "wabt/binary-writer.h"
@@ -113,15 +116,32 @@ bool IsBinaryModule(std::span<const u8> bytes) {
 }
 
 Result<std::vector<u8>> LoadModuleFile(const std::string& path) {
-  // Only regular files: reading a directory through a stream throws.
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return Status::IoError("cannot open " + path + ": not a regular file");
+  // One open, one fstat and one read: a byte-wise stream read cost ~15
+  // instructions per byte, a visible share of a small guest's start-up.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IoError("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    std::string why = errno != 0 && st.st_mode == 0 ? std::strerror(errno)
+                      : S_ISDIR(st.st_mode)         ? "is a directory"
+                                                    : "not a regular file";
+    ::close(fd);
+    return Status::IoError("cannot open " + path + ": " + why);
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError("cannot open " + path);
-  std::vector<u8> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status::IoError("cannot read " + path);
+  std::vector<u8> bytes(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : 0;
+      ::close(fd);
+      return Status::IoError("cannot read " + path + ": " +
+                             (err != 0 ? std::strerror(err) : "file shrank while reading"));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
   if (IsBinaryModule(bytes)) return bytes;
   std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   return WatToWasm(text, path);
