@@ -27,6 +27,7 @@ namespace {
 constexpr const char* kPrefix = "deja replay: ";
 constexpr int kExitDiverged = 65;    // the replay does not match the recording
 constexpr int kExitIncomplete = 66;  // the recording ends before the run did (it was killed)
+constexpr int kExitDamaged = 67;     // the log is damaged: it stops at a bad frame
 
 struct ReplayArgs {
   std::string id;
@@ -164,6 +165,14 @@ int RunReplay(const ReplayArgs& args, const CliStreams& io) {
         PrintBacktrace(trap, io);
         return end->exit_status;
       }
+      if (d->expected.empty() && log->damaged()) {
+        io.err << kPrefix << "the recording is damaged after " << replayer.calls()
+               << " host calls (everything before was reproduced): "
+               << log->truncation_reason() << "\n";
+        io.err << "  next call: " << d->actual << "\n";
+        PrintBacktrace(trap, io);
+        return kExitDamaged;
+      }
       if (d->expected.empty() && !log->end()) {
         io.err << kPrefix << "the recording ends after " << replayer.calls()
                << " host calls: the recorded run did not finish (killed?)"
@@ -178,7 +187,7 @@ int RunReplay(const ReplayArgs& args, const CliStreams& io) {
     if (!replayer.log_error().ok()) {
       stopped = true;
       io.err << kPrefix << "the log cannot be read: " << replayer.log_error().ToString() << "\n";
-      return kExitDiverged;
+      return kExitDamaged;
     }
     return std::nullopt;
   });
@@ -204,6 +213,11 @@ int RunReplay(const ReplayArgs& args, const CliStreams& io) {
     return kExitDiverged;
   }
   const std::optional<tm::RunEnd>& end = log->end();
+  if (!end && log->damaged()) {
+    io.err << kPrefix << "the recording is damaged: " << log->truncation_reason()
+           << "; the replayed run ended with status " << code << "\n";
+    return kExitDamaged;
+  }
   if (!end) {
     io.err << kPrefix << "the recording has no end (the recorded run was killed?)"
            << (log->truncated() ? ": " + log->truncation_reason() : std::string())
@@ -256,7 +270,9 @@ constexpr const char* kReplayFooter =
     "  65   the replay diverged from the recording: stderr names the host\n"
     "       call, the recorded and the replayed call, and the backtrace\n"
     "  66   the recording ends before the run did (the recorded run was\n"
-    "       killed); everything recorded was reproduced";
+    "       killed); everything recorded was reproduced\n"
+    "  67   the log is damaged (a frame fails its checksum with more log after\n"
+    "       it, or does not decompress); everything before it was reproduced";
 
 }  // namespace
 

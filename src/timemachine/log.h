@@ -54,6 +54,10 @@ class LogReader {
   virtual Result<bool> Next(CallRecord* rec) = 0;
   virtual const std::optional<RunEnd>& end() const = 0;
   virtual bool truncated() const = 0;
+  // Whether it stopped at damage rather than at a cut: a frame with a bad
+  // checksum or an impossible length with more of the file after it. A
+  // killed run's log is cut inside or after its last frame, never that.
+  virtual bool damaged() const = 0;
   // e.g. "log ends inside a frame at byte 81920 after 1234 records"
   virtual const std::string& truncation_reason() const = 0;
   // Reads on to the end (records are decoded and discarded) so that end()

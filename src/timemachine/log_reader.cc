@@ -5,6 +5,7 @@
 // error: that is what a killed run leaves behind.
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -55,6 +56,7 @@ class FileLogReader : public LogReader {
     }
     DEJA_TRY(DecodeRunInfo(frame_, &info_).WithContext(path_));
     truncated_ = false;
+    damaged_ = false;
     truncation_reason_.clear();
     return {};
   }
@@ -62,6 +64,7 @@ class FileLogReader : public LogReader {
   const RunInfo& info() const override { return info_; }
   const std::optional<RunEnd>& end() const override { return end_; }
   bool truncated() const override { return truncated_; }
+  bool damaged() const override { return damaged_; }
   const std::string& truncation_reason() const override { return truncation_reason_; }
 
   Result<bool> Next(CallRecord* rec) override {
@@ -203,7 +206,9 @@ class FileLogReader : public LogReader {
     r.U32Le(&len);
     r.U32Le(&crc);
     if (len > kMaxFramePayload) {
-      NoteTruncated("frame of " + std::to_string(len) + " bytes (over the limit)");
+      // The writer never writes such a length: damage, not a cut.
+      damaged_ = !truncated_;
+      NoteTruncated("damage: a frame of " + std::to_string(len) + " bytes (over the limit)");
       return {};
     }
     frame_.resize(len);
@@ -213,7 +218,13 @@ class FileLogReader : public LogReader {
       return {};
     }
     if (FrameCrc(t, frame_) != crc) {
-      NoteTruncated("checksum mismatch in the frame");
+      // A crash can leave the last frame whole but wrong (zeros after a
+      // power loss); a bad frame with more log after it was damaged.
+      struct stat st {};
+      bool more = fstat(fd_, &st) == 0 && static_cast<u64>(st.st_size) > offset_;
+      damaged_ = more && !truncated_;
+      NoteTruncated(more ? "damage: checksum mismatch in the frame"
+                         : "checksum mismatch in the last frame");
       return {};
     }
     *type = static_cast<FrameType>(t);
@@ -243,6 +254,7 @@ class FileLogReader : public LogReader {
   RunInfo info_;
   std::optional<RunEnd> end_;
   bool truncated_ = false;
+  bool damaged_ = false;
   std::string truncation_reason_;
 
   u64 offset_ = 0;       // file bytes read so far

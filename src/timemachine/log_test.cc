@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -612,5 +613,79 @@ TEST(Log, DestroyedWithoutFinishKeepsEveryRecord) {
   EXPECT_FALSE((*reader)->end().has_value());
 }
 
+
+// Where each frame starts: [header, records..., end].
+std::vector<size_t> FrameStarts(const std::vector<u8>& bytes) {
+  std::vector<size_t> starts;
+  size_t at = kFileHeaderSize;
+  while (at + kFrameHeaderSize <= bytes.size()) {
+    starts.push_back(at);
+    u32 len = 0;
+    std::memcpy(&len, bytes.data() + at + 1, 4);  // little-endian hosts only
+    at += kFrameHeaderSize + len;
+  }
+  return starts;
+}
+
+TEST(Log, DamageIsToldFromACut) {
+  TempDir dir;
+  std::string path = dir.path() + "/run.log";
+  auto writer = LogWriter::Create(path, SampleInfo());
+  ASSERT_TRUE(writer.ok());
+  std::vector<CallRecord> recs;
+  for (int i = 0; i < 20; ++i) {
+    recs.push_back(MakeRecord(static_cast<u64>(i), static_cast<u32>(i)));
+    (*writer)->Append(recs.back());
+    if (i == 9) {
+      ASSERT_TRUE((*writer)->Flush().ok());
+    }
+  }
+  ASSERT_TRUE((*writer)->Finish(SampleEnd()).ok());
+  std::vector<u8> bytes = ReadFile(path);
+  std::vector<size_t> frames = FrameStarts(bytes);
+  ASSERT_EQ(frames.size(), 4u);  // header, two records frames, end
+  std::string copy = dir.path() + "/copy.log";
+
+  // A flipped payload byte in the first records frame: damage, 0 records.
+  std::vector<u8> flipped = bytes;
+  flipped[frames[1] + kFrameHeaderSize + 2] ^= 0x40;
+  WriteFile(copy, flipped);
+  auto reader = LogReader::Open(copy);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(ReadBack(**reader, recs), 0u);
+  EXPECT_TRUE((*reader)->truncated());
+  EXPECT_TRUE((*reader)->damaged());
+  EXPECT_NE((*reader)->truncation_reason().find("damage: checksum mismatch"), std::string::npos)
+      << (*reader)->truncation_reason();
+
+  // An impossible frame length in the second records frame: damage after 10.
+  std::vector<u8> long_frame = bytes;
+  long_frame[frames[2] + 4] = 0xff;  // the length's top byte
+  WriteFile(copy, long_frame);
+  reader = LogReader::Open(copy);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(ReadBack(**reader, recs), 10u);
+  EXPECT_TRUE((*reader)->damaged());
+
+  // Cut inside the second records frame: a killed run, not damage.
+  WriteFile(copy, {bytes.data(), frames[2] + kFrameHeaderSize + 1});
+  reader = LogReader::Open(copy);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(ReadBack(**reader, recs), 10u);
+  EXPECT_TRUE((*reader)->truncated());
+  EXPECT_FALSE((*reader)->damaged());
+
+  // A bad checksum in the last frame (a crash can leave it whole but wrong):
+  // a cut, with every record read.
+  std::vector<u8> bad_end = bytes;
+  bad_end.back() ^= 0x01;
+  WriteFile(copy, bad_end);
+  reader = LogReader::Open(copy);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(ReadBack(**reader, recs), 20u);
+  EXPECT_TRUE((*reader)->truncated());
+  EXPECT_FALSE((*reader)->damaged());
+  EXPECT_FALSE((*reader)->end().has_value());
+}
 }  // namespace
 }  // namespace deja::tm

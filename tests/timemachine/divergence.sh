@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Replay against another module (--module) that makes other host calls, and
 # replay of a damaged log: deja replay names the host call where the runs
-# part ways (exit 65), or reports the damage (65 or 66), and never crashes.
+# part ways (exit 65), or reports the damage (67), and never crashes.
 source "$(dirname "$0")/lib.sh"
 W=$HERE
 
@@ -60,13 +60,13 @@ with open(path, "r+b") as f:
 cp "$log" "$WORK/big.log.orig"
 flip "$log" $((size / 2))
 dj damaged replay "$bid"
-[[ $code == 65 || $code == 66 ]] || fail_with damaged "replay of a damaged log exited $code, expected 65 or 66"
-has damaged err "deja replay: the recording ends after"
-has damaged err "checksum mismatch"
+expect_code damaged 67
+has damaged err "deja replay: the recording is damaged after"
+has damaged err "damage: checksum mismatch"
 ! grep -q -F "checksum" damaged.out || fail_with damaged "a damaged log replayed to the end"
 dj damaged_trace trace "$bid"
 expect_code damaged_trace 0
-tail -n 1 damaged_trace.out | grep -q -F "(recording ends here: checksum mismatch" ||
+tail -n 1 damaged_trace.out | grep -q -F "(recording ends here: damage: checksum mismatch" ||
   fail_with damaged_trace "trace of a damaged log does not end with where the damage is"
 
 note "a log with a damaged header (version field, header frame)"
