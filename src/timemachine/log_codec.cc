@@ -23,6 +23,8 @@ constexpr std::array<u32, 256> kCrc32cTable = MakeCrc32cTable();
 // The record head packs the argument count with the flags.
 constexpr u32 kHasResult = 1;
 constexpr u32 kHasExit = 2;
+// The "stream" of an output whose bytes are in the read ops (version 2).
+constexpr u64 kOutputRef = 3;
 
 // Memory op pointers are stored relative to the end of the previous op, the
 // first one relative to the last argument: handlers usually write their
@@ -35,10 +37,40 @@ Status Bad(const char* what) { return Status::Corruption(std::string("log: ") + 
 
 }  // namespace
 
+namespace {
+
+u32 Crc32cTable(const u8* p, size_t n, u32 c) {
+  for (size_t i = 0; i < n; ++i) c = kCrc32cTable[(c ^ p[i]) & 0xff] ^ (c >> 8);
+  return c;
+}
+
+#if defined(__x86_64__)
+// SSE4.2's crc32 instruction computes exactly this CRC (Castagnoli,
+// reflected), 8 bytes at a time: ~8x the table's speed, which showed as
+// ~5% of a recording's CPU on output-heavy guests (every frame, snapshot
+// section and export section is checksummed).
+__attribute__((target("sse4.2"))) u32 Crc32cSse42(const u8* p, size_t n, u32 c) {
+  u64 c64 = c;
+  for (; n >= 8; n -= 8, p += 8) {
+    u64 v;
+    std::memcpy(&v, p, 8);
+    c64 = __builtin_ia32_crc32di(c64, v);
+  }
+  c = static_cast<u32>(c64);
+  for (; n > 0; --n, ++p) c = __builtin_ia32_crc32qi(c, *p);
+  return c;
+}
+
+const bool kHasSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+
+}  // namespace
+
 u32 Crc32c(std::span<const u8> bytes, u32 crc) {
-  u32 c = ~crc;
-  for (u8 b : bytes) c = kCrc32cTable[(c ^ b) & 0xff] ^ (c >> 8);
-  return ~c;
+#if defined(__x86_64__)
+  if (kHasSse42) return ~Crc32cSse42(bytes.data(), bytes.size(), ~crc);
+#endif
+  return ~Crc32cTable(bytes.data(), bytes.size(), ~crc);
 }
 
 u32 FrameCrc(u8 type, std::span<const u8> payload) {
@@ -261,13 +293,40 @@ class RawWriter {
 
 constexpr size_t kMaxVarint = 10;
 
+// Where output `o`'s bytes sit in the encoded op data, if they are bytes
+// some read ops already hold: the recorder points an fd_write's output at
+// the buffer it logged as read, so stdout is not stored twice. The output
+// must lie within one run of consecutive read ops that are also
+// consecutive in `data` (then their encoded bytes are consecutive too).
+std::optional<u64> OutputInOps(const CallRecord& rec, const Output& o) {
+  if (o.len == 0) return std::nullopt;
+  u64 encoded = 0;  // where ops[k]'s bytes start in the encoded data
+  for (size_t k = 0; k < rec.ops.size(); ++k) {
+    const MemOp& op = rec.ops[k];
+    if (op.kind == MemOp::Kind::kRead && op.offset <= o.offset &&
+        u64{o.offset} < u64{op.offset} + op.len) {
+      u64 end = u64{o.offset} + o.len;
+      u64 covered = u64{op.offset} + op.len;
+      for (size_t j = k + 1; covered < end && j < rec.ops.size(); ++j) {
+        const MemOp& next = rec.ops[j];
+        if (next.kind != MemOp::Kind::kRead || next.offset != covered) break;
+        covered += next.len;
+      }
+      if (covered < end) return std::nullopt;
+      return encoded + (o.offset - op.offset);
+    }
+    encoded += op.len;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void EncodeRecord(const CallRecord& rec, u64 prev_time_ns, std::vector<u8>* out) {
-  // Every field is at most a varint; the data is copied as is.
-  size_t bound = kMaxVarint * (6 + rec.args.size() + 2 * rec.ops.size() + rec.outputs.size());
-  for (const MemOp& op : rec.ops) bound += op.len;
-  for (const Output& o : rec.outputs) bound += o.len;
+  // The fields are at most a varint each (an output two); the data is
+  // appended after them, so it is copied once and never zero-filled first.
+  size_t bound =
+      kMaxVarint * (6 + rec.args.size() + 2 * rec.ops.size() + 2 * rec.outputs.size());
   size_t start = out->size();
   out->resize(start + bound);
   RawWriter w(out->data() + start);
@@ -288,12 +347,30 @@ void EncodeRecord(const CallRecord& rec, u64 prev_time_ns, std::vector<u8>* out)
     ref = op.ptr + op.len;
   }
   w.Varint(rec.outputs.size());
-  for (const Output& o : rec.outputs) w.Varint(u64{o.len} << 2 | (o.stream & 3));
-  // The bytes follow in the order of ops then outputs, so offsets need not
-  // be stored.
-  for (const MemOp& op : rec.ops) w.Bytes(rec.Bytes(op));
-  for (const Output& o : rec.outputs) w.Bytes(rec.Bytes(o));
+  bool any_copied = false;
+  for (const Output& o : rec.outputs) {
+    if (std::optional<u64> at = OutputInOps(rec, o)) {
+      // Stream 3 marks a reference: then offset and stream follow.
+      w.Varint(u64{o.len} << 2 | kOutputRef);
+      w.Varint(*at << 1 | static_cast<u64>(o.stream == 2));
+    } else {
+      w.Varint(u64{o.len} << 2 | (o.stream & 3));
+      any_copied = true;
+    }
+  }
   out->resize(static_cast<size_t>(w.pos() - out->data()));
+  // The bytes follow in the order of ops then copied outputs, so offsets
+  // need not be stored.
+  for (const MemOp& op : rec.ops) {
+    std::span<const u8> b = rec.Bytes(op);
+    out->insert(out->end(), b.begin(), b.end());
+  }
+  if (!any_copied) return;
+  for (const Output& o : rec.outputs) {
+    if (OutputInOps(rec, o)) continue;
+    std::span<const u8> b = rec.Bytes(o);
+    out->insert(out->end(), b.begin(), b.end());
+  }
 }
 
 Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec) {
@@ -349,6 +426,7 @@ Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec) {
     ref = op.ptr + op.len;
     if (total > r.remaining()) return Bad("call record: memory op past the record");
   }
+  const u64 ops_total = total;
   if (!r.Varint(&count) || count > r.remaining() || count > kMaxRecordItems) {
     return Bad("call record: bad output count");
   }
@@ -359,8 +437,20 @@ Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec) {
       return Bad("call record: bad output");
     }
     Output& o = rec->outputs.emplace_back();
-    o.stream = static_cast<u8>(len_stream & 3);
     o.len = static_cast<u32>(len_stream >> 2);
+    if ((len_stream & 3) == kOutputRef) {
+      // Bytes that read ops already hold (log version 2).
+      u64 at_stream;
+      if (!r.Varint(&at_stream)) return Bad("call record: bad output reference");
+      u64 at = at_stream >> 1;
+      if (at > ops_total || o.len > ops_total - at) {
+        return Bad("call record: output reference past the memory ops");
+      }
+      o.stream = static_cast<u8>(1 + (at_stream & 1));
+      o.offset = static_cast<u32>(at);
+      continue;
+    }
+    o.stream = static_cast<u8>(len_stream & 3);
     o.offset = static_cast<u32>(total);
     if (o.stream != 1 && o.stream != 2) return Bad("call record: bad output stream");
     total += o.len;

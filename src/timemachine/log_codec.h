@@ -16,7 +16,8 @@
 namespace deja::tm {
 
 inline constexpr char kLogMagic[8] = {'D', 'E', 'J', 'A', 'L', 'O', 'G', '\0'};
-inline constexpr u32 kLogVersion = 1;
+// 2: an output may refer to bytes its record's read ops hold (stream 3).
+inline constexpr u32 kLogVersion = 2;
 inline constexpr size_t kFileHeaderSize = 8 + 4;
 
 enum class FrameType : u8 { kHeader = 1, kRecords = 2, kEnd = 3 };

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -82,6 +83,32 @@ bool SameEnd(const RunEnd& a, const RunEnd& b) {
 TEST(LogCodec, Crc32cKnownValue) {
   const char* s = "123456789";
   EXPECT_EQ(Crc32c({reinterpret_cast<const u8*>(s), 9}), 0xe3069283u);
+}
+
+// Against a bit-at-a-time reference, at every length and alignment the
+// 8-byte fast path can meet, and chained.
+TEST(LogCodec, Crc32cMatchesBitwiseReference) {
+  auto reference = [](const u8* p, size_t n, u32 crc) {
+    u32 c = ~crc;
+    for (size_t i = 0; i < n; ++i) {
+      c ^= p[i];
+      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1)));
+    }
+    return ~c;
+  };
+  std::vector<u8> buf(300);
+  u32 x = 12345;
+  for (u8& b : buf) {
+    x = x * 1103515245 + 12345;
+    b = static_cast<u8>(x >> 16);
+  }
+  for (size_t off = 0; off < 9; ++off) {
+    for (size_t n = 0; n + off <= buf.size(); n += (n < 40 ? 1 : 37)) {
+      std::span<const u8> s(buf.data() + off, n);
+      EXPECT_EQ(Crc32c(s), reference(s.data(), n, 0)) << off << " " << n;
+      EXPECT_EQ(Crc32c(s, 0xdeadbeef), reference(s.data(), n, 0xdeadbeef)) << off << " " << n;
+    }
+  }
 }
 
 TEST(LogCodec, VarintEdges) {
@@ -174,6 +201,79 @@ TEST(LogCodec, RecordRoundTripAndSize) {
   b.clear();
   EncodeRecord(clock, 999'000, &b);
   EXPECT_LE(b.size(), 26u);
+}
+
+// An fd_write to stdout as the recorder makes it: the output points at the
+// buffer logged as a read, and the log stores those bytes once.
+TEST(LogCodec, OutputReferringToReadBytesIsStoredOnce) {
+  CallRecord rec;
+  rec.call = 3;
+  rec.args = {1, 16, 1, 32};
+  rec.result = 0;
+  rec.ops.push_back({MemOp::Kind::kRead, 16, 0, 8});  // the iovec
+  for (int i = 0; i < 8; ++i) rec.data.push_back(static_cast<u8>(i));
+  rec.ops.push_back({MemOp::Kind::kRead, 1024, 8, 1000});  // the buffer
+  for (int i = 0; i < 1000; ++i) rec.data.push_back(static_cast<u8>(i * 7));
+  rec.ops.push_back({MemOp::Kind::kWrite, 32, 0, 4});  // nwritten
+  rec.ops.back().offset = static_cast<u32>(rec.data.size());
+  rec.data.insert(rec.data.end(), {0xe8, 0x03, 0, 0});
+  // Written out: the first 600 bytes of the buffer.
+  rec.outputs.push_back({1, 8, 600});
+
+  std::vector<u8> b;
+  EncodeRecord(rec, 0, &b);
+  EXPECT_LT(b.size(), 1050u);  // 1012 data bytes and the fields, not 1612
+  CallRecord got;
+  ASSERT_TRUE(DecodeRecord(b, 0, &got).ok());
+  EXPECT_TRUE(SameRecord(rec, got));
+  ASSERT_EQ(got.outputs.size(), 1u);
+  EXPECT_EQ(got.outputs[0].stream, 1);
+  std::span<const u8> out = got.Bytes(got.outputs[0]);
+  EXPECT_TRUE(std::equal(out.begin(), out.end(), rec.data.begin() + 8));
+  for (size_t n = 0; n < b.size(); ++n) {
+    EXPECT_FALSE(DecodeRecord({b.data(), n}, 0, &got).ok()) << n;
+  }
+  // Re-encoding what was decoded gives the same bytes.
+  std::vector<u8> again;
+  EncodeRecord(got, 0, &again);
+  EXPECT_EQ(again, b);
+
+  // A copied output (not in the ops) and one spanning two adjacent reads.
+  rec.outputs.clear();
+  rec.outputs.push_back({2, 4, 10});  // iovec tail + buffer head: consecutive reads
+  u32 copied_at = static_cast<u32>(rec.data.size());
+  rec.data.insert(rec.data.end(), {'o', 'k'});
+  rec.outputs.push_back({1, copied_at, 2});
+  b.clear();
+  EncodeRecord(rec, 0, &b);
+  ASSERT_TRUE(DecodeRecord(b, 0, &got).ok());
+  EXPECT_TRUE(SameRecord(rec, got));
+}
+
+// A reference past the read bytes is refused, never followed.
+TEST(LogCodec, HostileOutputReference) {
+  for (u64 at : {u64{0}, u64{4}, u64{5}, u64{8}, u64{9}, u64{1} << 40}) {
+    std::vector<u8> b;
+    ByteWriter w(&b);
+    w.Varint(1);
+    w.Zigzag(0);
+    w.Varint(0);
+    w.Varint(0);                 // no args, no flags
+    w.Varint(1);                 // one op
+    w.Varint(u64{8} << 1);       // an 8-byte read
+    w.Zigzag(0);
+    w.Varint(1);                 // one output
+    w.Varint(u64{4} << 2 | 3);   // 4 bytes, by reference
+    w.Varint(at << 1);
+    for (int i = 0; i < 8; ++i) w.U8(static_cast<u8>(i));
+    CallRecord got;
+    Status s = DecodeRecord(b, 0, &got);
+    if (at <= 4) {
+      EXPECT_TRUE(s.ok()) << at << ": " << s.ToString();
+    } else {
+      EXPECT_FALSE(s.ok()) << at;
+    }
+  }
 }
 
 TEST(LogCodec, HostileRecordCounts) {
@@ -383,12 +483,12 @@ TEST(Log, BadMagicAndVersion) {
   EXPECT_NE(reader.status().message().find("not a deja log"), std::string::npos);
 
   copy = bytes;
-  copy[8] = 2;
+  copy[8] = 3;
   WriteFile(path, copy);
   reader = LogReader::Open(path);
   ASSERT_FALSE(reader.ok());
   EXPECT_NE(
-      reader.status().message().find("log version 2 is not supported by this deja (reads up to 1)"),
+      reader.status().message().find("log version 3 is not supported by this deja (reads up to 2)"),
       std::string::npos)
       << reader.status().ToString();
 

@@ -85,6 +85,7 @@ class Recorder::Capture : public wasi::AccessLog, public HostWriteSink {
   void Begin(CallRecord* rec, std::span<const u8> memory) {
     rec_ = rec;
     memory_ = memory;
+    written_whole_ = false;
   }
   void End() { rec_ = nullptr; }
 
@@ -124,19 +125,36 @@ class Recorder::Capture : public wasi::AccessLog, public HostWriteSink {
     // was: buffers are usually logged in iovec order, so this stays linear.
     size_t logged = rec_->ops.size();
     size_t hint = 0;
+    written_at_ = rec_->data.size();
+    written_whole_ = true;
     for (const iovec& v : iov) {
       if (v.iov_len == 0) continue;
       auto at = static_cast<const u8*>(v.iov_base);
-      if (at < memory_.data() || at + v.iov_len > memory_.data() + memory_.size()) continue;
+      if (at < memory_.data() || at + v.iov_len > memory_.data() + memory_.size()) {
+        written_whole_ = false;
+        continue;
+      }
       auto ptr = static_cast<u32>(at - memory_.data());
       auto len = static_cast<u32>(v.iov_len);
-      if (AlreadyRead(ptr, len, logged, &hint)) continue;
+      if (AlreadyRead(ptr, len, logged, &hint)) {
+        written_whole_ = false;
+        continue;
+      }
       OnRead(ptr, {at, len});
     }
   }
 
   void OnOutput(u8 stream, std::span<const iovec> iov, size_t n) override {
     if (rec_ == nullptr || n == 0) return;
+    // The bytes written out are the first n of the buffers OnHostWrite just
+    // logged, one after the other: point at them instead of copying (the
+    // log stores them once; see OutputInOps in log_codec.cc).
+    if (written_whole_ && rec_->data.size() - written_at_ >= n) {
+      written_whole_ = false;
+      rec_->outputs.push_back({stream, static_cast<u32>(written_at_), static_cast<u32>(n)});
+      return;
+    }
+    written_whole_ = false;
     Output out{stream, static_cast<u32>(rec_->data.size()), 0};
     for (const iovec& v : iov) {
       if (n == 0) break;
@@ -167,6 +185,10 @@ class Recorder::Capture : public wasi::AccessLog, public HostWriteSink {
 
   CallRecord* rec_ = nullptr;
   std::span<const u8> memory_;
+  // Where the last host write's buffers start in rec_->data, and whether
+  // all of them were logged there, in order, by OnHostWrite.
+  size_t written_at_ = 0;
+  bool written_whole_ = false;
 };
 
 Recorder::Recorder(LogWriter& writer, int stdout_fd, int stderr_fd)
