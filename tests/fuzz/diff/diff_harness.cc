@@ -14,6 +14,7 @@
 #include "deja/module.h"
 #include "deja/store.h"
 #include "deja/types.h"
+#include "engine/module.h"
 #include "engine/runtime/store_impl.h"
 #include "wabt_side.h"
 
@@ -260,6 +261,17 @@ DiffResult RunDiff(std::span<const uint8_t> wasm, const DiffOptions& options) {
     return Mismatch(r, "validation: deja " + deja_says + "; wabt " + wabt_says);
   }
   if (!wabt_ok) return Skip(r, "both reject: " + module.status().ToString());
+  const engine::Module& decoded = module->impl()->module;
+  if (options.max_memory_pages != 0) {
+    for (const MemoryType& m : decoded.memories) {
+      if (!m.limits.max || *m.limits.max > options.max_memory_pages) return Skip(r, "memory could grow too far");
+    }
+  }
+  if (options.max_table_elements != 0) {
+    for (const TableType& t : decoded.tables) {
+      if (!t.limits.max || *t.limits.max > options.max_table_elements) return Skip(r, "table could grow too far");
+    }
+  }
 
   // Imports: functions only, answered with zeros and logged.
   HostLog deja_log;

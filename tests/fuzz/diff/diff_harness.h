@@ -15,6 +15,13 @@ struct DiffOptions {
   // Fuel per call on deja's side. A call that runs out is not run in wabt
   // (which has no comparable bound) and ends the module's comparison.
   uint64_t fuel_per_call = 20'000'000;
+  // When non-zero, a module with a memory that could grow past this many
+  // pages (no maximum, or a larger one), or a table past this many elements,
+  // is validated in both engines but not run (kSkipped): wabt has no limits
+  // of its own and would allocate whatever a mutated memory.grow or
+  // table.grow asks for, where deja fails the growth at its StoreLimits.
+  uint64_t max_memory_pages = 0;
+  uint64_t max_table_elements = 0;
 };
 
 enum class DiffVerdict : uint8_t {

@@ -1,0 +1,46 @@
+// libFuzzer target, source (b) of docs/FUZZING.md: the fuzzer's bytes become
+// a valid module (wasm_gen.h), run in deja and in wabt's interpreter by the
+// differential harness. Any mismatch, and any generated module that is not
+// compared (rejected, or skipped), aborts after writing the module and the
+// report to $DEJA_FUZZ_OUT (default: the current directory).
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "diff_harness.h"
+#include "wasm_gen.h"
+
+namespace {
+
+struct Totals {
+  unsigned long long modules = 0, calls = 0, skipped_calls = 0;
+  ~Totals() {
+    std::fprintf(stderr, "fuzz_gen: %llu modules, %llu calls compared, %llu calls skipped, 0 mismatches\n", modules,
+                 calls, skipped_calls);
+  }
+};
+Totals totals;
+
+std::string OutDir() {
+  const char* d = std::getenv("DEJA_FUZZ_OUT");
+  return d != nullptr && *d != '\0' ? d : ".";
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::vector<uint8_t> wasm = deja::fuzz::GenerateModule(data, size);
+  deja::fuzz::DiffOptions options;
+  options.fuel_per_call = 1'000'000;
+  deja::fuzz::DiffResult r = deja::fuzz::RunDiff(wasm, options);
+  ++totals.modules;
+  totals.calls += r.calls;
+  totals.skipped_calls += r.skipped_calls;
+  if (r.verdict == deja::fuzz::DiffVerdict::kMatch) return 0;
+  const char* what = r.verdict == deja::fuzz::DiffVerdict::kMismatch ? "MISMATCH" : "generated module not compared";
+  std::string path = deja::fuzz::WriteReproducer(wasm, r, OutDir());
+  std::fprintf(stderr, "fuzz_gen: %s: %s\n  module: %s\n", what, r.report.c_str(), path.c_str());
+  std::abort();
+}
