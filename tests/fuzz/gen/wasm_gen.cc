@@ -238,6 +238,7 @@ class Generator {
   void Store(int depth);
   void Bulk(int depth);
   void TableOp(int depth);
+  void TypedBlock(int depth);
 
   Decisions in_;
   std::vector<Sig> types_;
@@ -1220,6 +1221,48 @@ void Generator::TableOp(int depth) {
   code_.Byte(0x1a);
 }
 
+// A block, loop or if typed by a function type, so with parameters: they are
+// pushed before it and dropped inside; a loop's back edge carries new ones.
+// The results are dropped after it.
+void Generator::TypedBlock(int depth) {
+  uint32_t type = in_.Below(static_cast<uint32_t>(types_.size()));
+  const Types params = types_[type].params;
+  const Types results = types_[type].results;
+  uint32_t kind = in_.Below(3);  // block, loop, if
+  uint32_t counter = 0;
+  if (kind == 1) {
+    counter = NewLocal(kI32, true);
+    code_.Byte(0x41); code_.S32(0);
+    code_.Byte(0x21); code_.U32(counter);
+  }
+  Values(params, depth + 1);
+  if (kind == 2) Expr(kI32, depth + 1);
+  code_.Byte(kind == 0 ? 0x02 : kind == 1 ? 0x03 : 0x04);
+  code_.S32(static_cast<int32_t>(type));
+  labels_.push_back({kind == 1 ? params : results});
+  for (int arm = 0; arm < (kind == 2 ? 2 : 1); ++arm) {
+    if (arm == 1) code_.Byte(0x05);
+    for (size_t i = 0; i < params.size(); ++i) code_.Byte(0x1a);
+    if (kind == 1) FuelCheck();
+    Stmts(depth + 1, 3);
+    if (kind == 1) {
+      Values(params, depth + 1);
+      code_.Byte(0x20); code_.U32(counter);
+      code_.Byte(0x41); code_.S32(1);
+      code_.Byte(0x6a);
+      code_.Byte(0x22); code_.U32(counter);
+      code_.Byte(0x41); code_.S32(static_cast<int32_t>(1 + in_.Below(5)));
+      code_.Byte(0x49);
+      code_.Byte(0x0d); code_.U32(0);
+      for (size_t i = 0; i < params.size(); ++i) code_.Byte(0x1a);
+    }
+    Values(results, depth + 1);
+  }
+  labels_.pop_back();
+  code_.Byte(0x0b);
+  for (size_t i = 0; i < results.size(); ++i) code_.Byte(0x1a);
+}
+
 void Generator::Stmt(int depth) {
   --budget_;
   if (depth > kMaxDepth) return;
@@ -1333,6 +1376,9 @@ void Generator::Stmt(int depth) {
     }
     case 17:
       if (in_.OneIn(4)) Branch(depth);
+      return;
+    case 18:
+      TypedBlock(depth);
       return;
     default: return;
   }
