@@ -94,6 +94,17 @@ int V8Validates(std::span<const uint8_t> wasm) {
   return answer == '1' ? 1 : 0;
 }
 
+// Without node: deja's messages for the body and expression ends that wabt
+// does not check (docs/FUZZING.md, Known differences).
+bool LooksLikeWabtLaxness(const std::string& report) {
+  if (!report.starts_with("validation: deja rejects: malformed: ")) return false;
+  for (const char* m : {": unexpected end of section or function; wabt accepts", ": section size mismatch; wabt accepts",
+                        ": END opcode expected; wabt accepts"}) {
+    if (report.ends_with(m)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -132,6 +143,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool deja_accepts = r.report.starts_with("validation: deja accepts");
     int v8 = V8Validates(wasm);
     if (v8 >= 0 && (v8 == 1) == deja_accepts) {
+      ++totals.wabt_wrong;
+      return 0;
+    }
+    if (v8 < 0 && LooksLikeWabtLaxness(r.report)) {
       ++totals.wabt_wrong;
       return 0;
     }
