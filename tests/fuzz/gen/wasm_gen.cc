@@ -269,7 +269,7 @@ void Generator::MakeTypes() {
   uint32_t n = 1 + in_.Below(6);
   for (uint32_t i = 0; i < n; ++i) {
     Sig s;
-    uint32_t np = in_.Below(4), nr = in_.Below(3);
+    uint32_t np = in_.OneIn(8) ? in_.Below(12) : in_.Below(4), nr = in_.OneIn(8) ? in_.Below(6) : in_.Below(3);
     for (uint32_t k = 0; k < np; ++k) s.params.push_back(ValType());
     for (uint32_t k = 0; k < nr; ++k) s.results.push_back(ValType());
     types_.push_back(std::move(s));
@@ -552,7 +552,7 @@ std::vector<uint8_t> Generator::FunctionBody(uint32_t func, bool refuel) {
   locals_ = sig.params;
   reserved_.assign(locals_.size(), false);
   for (uint8_t t : {kI32, kI64, kF32, kF64, kFuncRef, kExternRef}) NewLocal(t, false);
-  for (uint32_t i = in_.Below(3); i > 0; --i) NewLocal(ValType(), false);
+  for (uint32_t i = in_.OneIn(8) ? in_.Below(60) : in_.Below(3); i > 0; --i) NewLocal(ValType(), false);
   code_ = Enc{};
   labels_ = {Label{sig.results}};
   if (refuel) {
@@ -823,7 +823,7 @@ void Generator::Branch(int depth) {
       } else {
         Expr(kI32, depth + 1);
       }
-      uint32_t n = in_.Below(5);
+      uint32_t n = in_.OneIn(8) ? in_.Below(40) : in_.Below(5);
       code_.Byte(0x0e);
       code_.U32(n);
       for (uint32_t i = 0; i < n; ++i) code_.U32(same[in_.Below(static_cast<uint32_t>(same.size()))]);
