@@ -31,7 +31,9 @@ constexpr uint64_t kBudget = 400'000;  // the uninterrupted run's fuel
 
 struct Totals {
   unsigned long long modules = 0, calls = 0, suspensions = 0, resumed = 0;
-  ~Totals() {
+  ~Totals() { Print(); }
+  // Also every 2000 modules: libFuzzer skips destructors when interrupted.
+  void Print() const {
     std::fprintf(stderr,
                  "fuzz_fuel: %llu modules, %llu exports checked, %llu suspended by fuel, %llu saved, restored "
                  "and resumed, 0 differences\n",
@@ -39,6 +41,7 @@ struct Totals {
   }
 };
 Totals totals;
+constexpr unsigned long long kReportEvery = 2000;
 
 const std::vector<uint8_t>* current_module = nullptr;
 
@@ -194,7 +197,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   current_module = &wasm;
   auto module = deja::Module::Compile(wasm);
   if (!module.ok()) Fail("generated module rejected: " + module.status().ToString());
-  ++totals.modules;
+  if (++totals.modules % kReportEvery == 0) totals.Print();
   {
     Guest probe(*module);
     if (!probe.ok) return 0;  // instantiation failed (an out-of-bounds segment, a trapping start)

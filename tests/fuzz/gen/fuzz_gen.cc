@@ -16,12 +16,15 @@ namespace {
 
 struct Totals {
   unsigned long long modules = 0, calls = 0, skipped_calls = 0;
-  ~Totals() {
+  ~Totals() { Print(); }
+  // Also every 2000 modules: libFuzzer skips destructors when interrupted.
+  void Print() const {
     std::fprintf(stderr, "fuzz_gen: %llu modules, %llu calls compared, %llu calls skipped, 0 mismatches\n", modules,
                  calls, skipped_calls);
   }
 };
 Totals totals;
+constexpr unsigned long long kReportEvery = 2000;
 
 std::string OutDir() {
   const char* d = std::getenv("DEJA_FUZZ_OUT");
@@ -35,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   deja::fuzz::DiffOptions options;
   options.fuel_per_call = 1'000'000;
   deja::fuzz::DiffResult r = deja::fuzz::RunDiff(wasm, options);
-  ++totals.modules;
+  if (++totals.modules % kReportEvery == 0) totals.Print();
   totals.calls += r.calls;
   totals.skipped_calls += r.skipped_calls;
   if (r.verdict == deja::fuzz::DiffVerdict::kMatch) return 0;

@@ -21,7 +21,9 @@ namespace {
 
 struct Totals {
   unsigned long long modules = 0, both_reject = 0, skipped = 0, compared = 0, calls = 0, wabt_wrong = 0, deja_limits = 0;
-  ~Totals() {
+  ~Totals() { Print(); }
+  // Also every 100000 modules: libFuzzer skips destructors when interrupted.
+  void Print() const {
     std::fprintf(stderr,
                  "fuzz_spec: %llu modules: %llu rejected by both, %llu accepted and compared (%llu calls), "
                  "%llu accepted and skipped, %llu validation disagreements where V8 sides with deja, %llu beyond deja's "
@@ -30,6 +32,7 @@ struct Totals {
   }
 };
 Totals totals;
+constexpr unsigned long long kReportEvery = 100000;
 
 // V8 as a third validator: one node process, fed length-prefixed modules,
 // answering '1' (valid) or '0' per module. Returns 1, 0, or -1 if node is
@@ -115,7 +118,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.max_table_elements = 100'000;
   std::span<const uint8_t> wasm(data, size);
   deja::fuzz::DiffResult r = deja::fuzz::RunDiff(wasm, options);
-  ++totals.modules;
+  if (++totals.modules % kReportEvery == 0) totals.Print();
   totals.calls += r.calls;
   switch (r.verdict) {
     case deja::fuzz::DiffVerdict::kMatch: ++totals.compared; return 0;
