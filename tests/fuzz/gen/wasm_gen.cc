@@ -293,7 +293,7 @@ void Generator::MakeFuncs() {
   uint32_t n = 2 + in_.Below(7);
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t t = in_.Below(static_cast<uint32_t>(types_.size()));
-    if (start_ < 0 && t == 0 && !in_.OneIn(3)) start_ = static_cast<int>(func_types_.size());
+    if (start_ < 0 && t == 0 && in_.OneIn(4)) start_ = static_cast<int>(func_types_.size());
     func_types_.push_back(t);
   }
 }
@@ -303,7 +303,7 @@ void Generator::MakeTablesMemoryGlobals() {
   table_min_ = {in_.Below(8) + 1, in_.Below(4)};
   table_max_ = {table_min_[0] + in_.Below(8), table_min_[1] + in_.Below(5)};
   has_memory_ = !in_.OneIn(8);
-  mem_min_ = in_.Below(3);
+  mem_min_ = in_.OneIn(6) ? 0 : 1 + in_.Below(2);
   mem_max_ = mem_min_ + in_.Below(4);
   globals_.push_back({kI32, true});  // fuel
   uint32_t n = 2 + in_.Below(6);
@@ -333,6 +333,16 @@ void Generator::ConstExpr(Enc& e, uint8_t type) {
 void Generator::MakeElems(Enc& section) {
   Enc segs;
   uint32_t count = 0;
+  if (!in_.OneIn(4)) {  // most modules fill table 0 from the start
+    segs.Byte(0x00);
+    segs.Byte(0x41);
+    segs.S32(0);
+    segs.Byte(0x0b);
+    segs.U32(table_min_[0]);
+    for (uint32_t k = 0; k < table_min_[0]; ++k) segs.U32(CallableFunc());
+    elem_types_.push_back(kFuncRef);
+    ++count;
+  }
   uint32_t n = in_.Below(5);
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t len = in_.Below(6);
@@ -695,10 +705,17 @@ void Generator::Expr(uint8_t t, int depth) {
   }
 }
 
+// Mostly in bounds (when the memory has a page), often at its end, rarely
+// anywhere.
 void Generator::Addr(int depth) {
-  switch (in_.Below(8)) {
-    case 0: code_.Byte(0x41); code_.S32(static_cast<int32_t>(in_.Below(64))); break;
+  switch (in_.Below(14)) {
+    case 0: case 6: case 7: code_.Byte(0x41); code_.S32(static_cast<int32_t>(in_.Below(64))); break;
     case 1: code_.Byte(0x41); code_.S32(static_cast<int32_t>(in_.U32())); break;
+    case 8: case 9: case 10:  // any expression, masked to 64 KiB
+      Expr(kI32, depth + 1);
+      code_.Byte(0x41); code_.S32(0xffff);
+      code_.Byte(0x71);
+      break;
     case 2: code_.Byte(0x41); code_.S32(static_cast<int32_t>(mem_min_ * 65536 - in_.Below(16))); break;
     case 3:  // near the current end: memory.size << 16 - k
       code_.Byte(0x3f); code_.Byte(0x00);
@@ -709,17 +726,18 @@ void Generator::Addr(int depth) {
       break;
     case 4: code_.Byte(0x41); code_.S32(static_cast<int32_t>(in_.Below(1024))); break;
     case 5: code_.Byte(0x41); code_.S32(static_cast<int32_t>(65536 * (1 + in_.Below(4)) - in_.Below(9))); break;
-    default: Expr(kI32, depth + 1); break;
+    case 11: Expr(kI32, depth + 1); break;
+    default: code_.Byte(0x41); code_.S32(static_cast<int32_t>(in_.Below(256))); break;
   }
 }
 
 void Generator::MemArg(uint8_t max_align) {
   code_.U32(in_.Below(max_align + 1u));
   uint32_t offset = 0;
-  switch (in_.Below(8)) {
-    case 5: offset = in_.Below(32); break;
-    case 6: offset = 65536 - in_.Below(9); break;
-    case 7: offset = in_.OneIn(2) ? 0xffffffffu - in_.Below(8) : in_.U32(); break;
+  switch (in_.Below(16)) {
+    case 12: case 13: offset = in_.Below(32); break;
+    case 14: offset = 65536 - in_.Below(9); break;
+    case 15: offset = in_.OneIn(2) ? 0xffffffffu - in_.Below(8) : in_.U32(); break;
     default: break;
   }
   code_.U32(offset);
@@ -736,11 +754,16 @@ void Generator::Length(int depth) {
 }
 
 void Generator::TableIndex(uint32_t table, int depth) {
-  if (in_.OneIn(4)) {
-    Expr(kI32, depth + 1);
-  } else {
-    code_.Byte(0x41);
-    code_.S32(static_cast<int32_t>(in_.Below(table_max_[table] + 3)));
+  switch (in_.Below(6)) {
+    case 0: Expr(kI32, depth + 1); break;
+    case 1:  // possibly past the end
+      code_.Byte(0x41);
+      code_.S32(static_cast<int32_t>(in_.Below(table_max_[table] + 3)));
+      break;
+    default:  // within the initial size
+      code_.Byte(0x41);
+      code_.S32(static_cast<int32_t>(in_.Below(std::max<uint32_t>(table_min_[table], 1))));
+      break;
   }
 }
 
@@ -801,7 +824,7 @@ void Generator::CallIndirect(uint32_t type, int depth) {
 }
 
 void Generator::Branch(int depth) {
-  switch (in_.Below(4)) {
+  switch (in_.Below(8)) {
     case 0: {  // br
       uint32_t l = in_.Below(static_cast<uint32_t>(labels_.size()));
       Values(labels_[labels_.size() - 1 - l].types, depth + 1);
@@ -830,7 +853,7 @@ void Generator::Branch(int depth) {
       code_.U32(def);
       break;
     }
-    case 2:  // return
+    case 2: case 3: case 4: case 5: case 6:  // return
       Values(labels_[0].types, depth + 1);
       code_.Byte(0x0f);
       break;
