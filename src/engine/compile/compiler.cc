@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/compile/func_compiler.h"
+#include "engine/validate/parallel.h"
 
 namespace deja::engine {
 
@@ -15,13 +16,16 @@ u32 CompiledFunc::WasmOffset(u32 code_offset) const {
 
 Result<std::vector<CompiledFunc>> CompileModule(const Module& module,
                                                 const CompileOptions& options) {
-  std::vector<CompiledFunc> funcs;
-  funcs.reserve(module.code.size());
-  for (u32 i = 0; i < module.code.size(); ++i) {
-    FuncCompiler compiler(module, module.num_imported_funcs + i, options);
-    DEJA_ASSIGN_OR_RETURN(CompiledFunc f, compiler.Compile());
-    funcs.push_back(std::move(f));
-  }
+  // Large modules compile on several threads (engine/validate/parallel.h);
+  // each function's code lands in its own slot, so the result is the same.
+  std::vector<CompiledFunc> funcs(module.code.size());
+  DEJA_TRY(ForEachFunction(static_cast<u32>(module.code.size()), FunctionWorkers(module.code), [&] {
+    return [&](u32 i) -> Status {
+      FuncCompiler compiler(module, module.num_imported_funcs + i, options);
+      DEJA_ASSIGN_OR_RETURN(funcs[i], compiler.Compile());
+      return Status();
+    };
+  }));
   return funcs;
 }
 

@@ -7,6 +7,7 @@
 #include "engine/validate/const_expr.h"
 #include "engine/validate/error.h"
 #include "engine/validate/func_validator.h"
+#include "engine/validate/parallel.h"
 
 namespace deja::engine {
 namespace {
@@ -178,11 +179,12 @@ Status ValidateModule(const Module& module) {
                             std::to_string(module.func_types.size()) + " functions");
   }
   std::vector<bool> declared = DeclaredFunctions(module);
-  FuncValidator funcs(module, declared);
-  for (u32 i = 0; i < module.code.size(); ++i) {
-    DEJA_TRY(funcs.Validate(module.num_imported_funcs + i));
-  }
-  return Status();
+  // One FuncValidator per thread, reused for all of that thread's functions.
+  return ForEachFunction(static_cast<u32>(module.code.size()), FunctionWorkers(module.code), [&] {
+    return [&module, funcs = FuncValidator(module, declared)](u32 i) mutable {
+      return funcs.Validate(module.num_imported_funcs + i);
+    };
+  });
 }
 
 }  // namespace deja::engine

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "engine/validate/validator_test_util.h"
 
 namespace deja::engine {
@@ -12,6 +16,56 @@ namespace {
 using vtest::IsInvalid;
 using vtest::IsValid;
 using vtest::ValidateWat;
+
+// A module big enough (over kParallelMinBodyBytes of bodies) that its
+// functions are validated on several threads: the error reported must still
+// be the first invalid function in index order, whatever the timing.
+std::vector<u8> ManyFunctionsModule(u32 count, const std::vector<u32>& invalid) {
+  auto leb = [](std::vector<u8>* out, u64 v) {
+    do {
+      u8 b = v & 0x7f;
+      v >>= 7;
+      out->push_back(v ? (b | 0x80) : b);
+    } while (v);
+  };
+  std::vector<u8> m = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+  for (u8 b : {0x01, 0x04, 0x01, 0x60, 0x00, 0x00}) m.push_back(b);  // type 0: [] -> []
+  std::vector<u8> funcs;
+  leb(&funcs, count);
+  funcs.insert(funcs.end(), count, 0x00);
+  m.push_back(0x03);
+  leb(&m, funcs.size());
+  m.insert(m.end(), funcs.begin(), funcs.end());
+  std::vector<u8> code;
+  leb(&code, count);
+  for (u32 i = 0; i < count; ++i) {
+    std::vector<u8> body = {0x00};        // no locals
+    body.insert(body.end(), 500, 0x01);  // nop
+    if (std::find(invalid.begin(), invalid.end(), i) != invalid.end()) {
+      body.push_back(0x1a);  // drop with an empty stack
+    }
+    body.push_back(0x0b);
+    leb(&code, body.size());
+    code.insert(code.end(), body.begin(), body.end());
+  }
+  m.push_back(0x0a);
+  leb(&m, code.size());
+  m.insert(m.end(), code.begin(), code.end());
+  return m;
+}
+
+TEST(ValidateModule, LargeModuleReportsTheFirstInvalidFunction) {
+  constexpr u32 kCount = 4000;  // 2 MB of bodies
+  EXPECT_TRUE(IsValid(vtest::ValidateBinary(ManyFunctionsModule(kCount, {}))));
+  for (const std::vector<u32>& invalid :
+       {std::vector<u32>{3999}, {0, 3999}, {1234, 17, 3000}, {2001, 2000}, {15, 16}}) {
+    u32 first = *std::min_element(invalid.begin(), invalid.end());
+    Status st = vtest::ValidateBinary(ManyFunctionsModule(kCount, invalid));
+    EXPECT_TRUE(IsInvalid(st, "type mismatch")) << first;
+    EXPECT_EQ(st.message().rfind("func " + std::to_string(first) + " ", 0), 0u)
+        << st.ToString();
+  }
+}
 
 TEST(ValidateModule, AcceptsAModuleUsingEveryKindOfItem) {
   EXPECT_TRUE(IsValid(ValidateWat(R"(
