@@ -219,6 +219,18 @@ class Store {
   uint32_t TableSize(Extern table) const;
   Result<Value> TableGet(Extern table, uint32_t index) const;
 
+  // What an instance holds, for tools that turn its state back into a module
+  // (deja snapshot --emit-wasm): the store objects of each index space,
+  // imports first, and which of its data and element segments are dropped
+  // (by data.drop / elem.drop; active and declarative ones by instantiation;
+  // an empty segment counts as dropped, since it behaves the same). Empty
+  // for an unknown instance.
+  struct InstanceObjects {
+    std::vector<Extern> funcs, tables, memories, globals;
+    std::vector<bool> data_dropped, elem_dropped;
+  };
+  InstanceObjects GetInstanceObjects(InstanceId instance) const;
+
   // A digest of all guest-visible state: every memory (size and bytes),
   // global (type and bits) and table (size and elements) in address order,
   // as 32 lowercase hex digits (XXH3-128). Equal stores give equal digests;

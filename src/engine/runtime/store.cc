@@ -165,4 +165,20 @@ Result<Value> Store::TableGet(Extern table, uint32_t index) const {
   return Value{t.type.elem, t.elems[index], 0};
 }
 
+Store::InstanceObjects Store::GetInstanceObjects(InstanceId instance) const {
+  InstanceObjects out;
+  if (instance >= impl_->instances.size()) return out;
+  const engine::InstanceInst& inst = impl_->instances[instance];
+  auto externs = [](ExternKind kind, const std::vector<u32>& addrs, std::vector<Extern>* to) {
+    for (u32 addr : addrs) to->push_back(Extern{kind, addr});
+  };
+  externs(ExternKind::kFunc, inst.funcs, &out.funcs);
+  externs(ExternKind::kTable, inst.tables, &out.tables);
+  externs(ExternKind::kMemory, inst.memories, &out.memories);
+  externs(ExternKind::kGlobal, inst.globals, &out.globals);
+  for (const engine::DataInst& d : inst.datas) out.data_dropped.push_back(d.bytes.empty());
+  for (const engine::ElemInst& e : inst.elems) out.elem_dropped.push_back(e.refs.empty());
+  return out;
+}
+
 }  // namespace deja
