@@ -46,6 +46,9 @@ struct RunArgs {
   CLI::Option* suspend_after_fuel_option = nullptr;
   CLI::Option* fuel_option = nullptr;  // count() > 0: the flag was given
   CLI::Option* invoke_option = nullptr;
+  CLI::Option* max_memory_option = nullptr;
+  CLI::Option* timeout_option = nullptr;
+  CLI::Option* max_fds_option = nullptr;
   CLI::Option* dir_option = nullptr;  // to interleave --dir and --dir-ro
   CLI::Option* dir_ro_option = nullptr;
   CLI::App* app = nullptr;
@@ -142,7 +145,55 @@ std::optional<Module> LoadModule(const std::string& file, const CliStreams& io,
   return std::move(module).value();
 }
 
+// `deja run SNAPSHOT`: starts from the snapshot as `deja resume` does. Flags
+// whose value the snapshot fixes (limits, environment source, import mode,
+// argv) are refused rather than silently ignored.
+int RunFromSnapshot(const RunArgs& args, const CliStreams& io) {
+  const std::pair<bool, const char*> fixed[] = {
+      {args.max_memory_option->count() > 0, "--max-memory"},
+      {args.max_fds_option->count() > 0, "--max-fds"},
+      {args.fuel_option->count() > 0, "--fuel"},
+      {args.timeout_option->count() > 0, "--timeout"},
+      {args.env.inherit, "--inherit-env"},
+      {args.trap_unknown, "--trap-unknown-imports"},
+      {args.default_unknown, "--default-values-unknown-imports"},
+  };
+  for (const auto& [given, flag] : fixed) {
+    if (!given) continue;
+    io.err << "deja run: " << flag << " does not apply to a snapshot (" << args.module_file
+           << "): its limits and imports are those it was taken with\n";
+    return kExitUsage;
+  }
+  ResumeRequest req;
+  if (args.invoke_option->count() > 0) {
+    req.invoke = args.invoke;
+    req.invoke_args = args.args;
+  } else if (!args.args.empty()) {
+    io.err << "deja run: arguments after a snapshot (" << args.module_file
+           << "): the guest's argv comes from the snapshot (use --env to add variables)\n";
+    return kExitUsage;
+  }
+  if (args.suspend_after_fuel_option->count() > 0) {
+    if (args.snapshot_to.empty()) {
+      io.err << "deja run: --suspend-after-fuel needs --snapshot-to FILE\n";
+      return kExitUsage;
+    }
+    req.suspend_after_fuel = args.suspend_after_fuel;
+  }
+  req.file = args.module_file;
+  req.dirs = args.dirs;
+  req.dirs_ro = args.dirs_ro;
+  req.env = args.env.settings;
+  req.listen = args.listen;
+  req.allow_connect = args.allow_connect;
+  req.snapshot_to = args.snapshot_to;
+  req.no_record = args.no_record;
+  return ResumeSnapshot(req, "deja run: ", io);
+}
+
 int RunRun(const RunArgs& args, const CliStreams& io) {
+  // Told by its magic, not its name: any file deja snapshot or --snapshot-to wrote.
+  if (IsSnapshotFile(args.module_file)) return RunFromSnapshot(args, io);
   Result<RunPlan> plan = MakePlan(args);
   if (!plan.ok()) {
     io.err << "deja run: " << plan.status().message() << "\n";
@@ -230,6 +281,14 @@ constexpr const char* kRunFooter =
     "parameter types as in `deja invoke`, and its results are printed one per\n"
     "line. Everything after MODULE belongs to the guest, flags included.\n"
     "\n"
+    "MODULE may also be a snapshot (deja snapshot --init, --snapshot-to; told\n"
+    "by its DEJASNAP magic, not its name): the run starts from it exactly as\n"
+    "`deja resume` does, with argv, environment and limits from the snapshot.\n"
+    "Then only --dir, --dir-ro, --env, --listen, --allow-connect,\n"
+    "--snapshot-to, --suspend-after-fuel and --no-record apply, and --invoke\n"
+    "NAME (with ARGS) only when nothing was running at the snapshot (a\n"
+    "pre-initialised reactor); other flags are usage errors (2).\n"
+    "\n"
     "Every run is recorded (unless --no-record) in the registry at $DEJA_HOME\n"
     "(default: $XDG_DATA_HOME/deja or ~/.local/share/deja): the first line on\n"
     "stderr names the run, and `deja replay ID` re-executes it exactly; see\n"
@@ -259,7 +318,9 @@ Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
   auto args = std::make_shared<RunArgs>();
   CLI::App* sub = app.add_subcommand("run", "Run a WASI program in a deny-by-default sandbox");
   sub->positionals_at_end();  // after MODULE, everything goes to the guest
-  sub->add_option("MODULE", args->module_file, "module file (.wasm or .wat)")->required();
+  sub->add_option("MODULE", args->module_file,
+                  "module file (.wasm or .wat), or a snapshot file\n(as deja resume)")
+      ->required();
   sub->add_option("ARGS", args->args, "the guest's arguments (or --invoke's)");
   args->app = sub;
   args->dir_option = sub->add_option("--dir", args->dirs,
@@ -288,7 +349,7 @@ Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
                   "('*' matches any run of characters); repeatable")
       ->type_name("HOST:PORT")
       ->allow_extra_args(false);
-  sub->add_option("--max-memory", args->max_memory,
+  args->max_memory_option = sub->add_option("--max-memory", args->max_memory,
                   "cap each memory (e.g. 64MiB, 1GiB, 65536); memory.grow\n"
                   "past it fails, as malloc then does")
       ->type_name("SIZE");
@@ -296,11 +357,12 @@ Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
                                       "stop the guest after about N instructions; reports the\n"
                                       "fuel consumed on stderr at exit")
                           ->type_name("N");
-  sub->add_option("--timeout", args->timeout,
+  args->timeout_option = sub->add_option("--timeout", args->timeout,
                   "stop the guest after DURATION of wall-clock time\n(e.g. 500ms, 10s, 1m)")
       ->type_name("DURATION");
-  sub->add_option("--max-fds", args->max_fds, "cap on the guest's open descriptors (1024)")
-      ->type_name("N");
+  args->max_fds_option =
+      sub->add_option("--max-fds", args->max_fds, "cap on the guest's open descriptors (1024)")
+          ->type_name("N");
   args->invoke_option = sub->add_option("--invoke", args->invoke,
                                         "call export NAME (after _initialize, if exported)\n"
                                         "instead of _start")

@@ -3,8 +3,18 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
 #include "cli/exit_codes.h"
+#include "cli/run_options.h"
+#include "cli/run_record.h"
+#include "deja/deja.h"
+#include "deja/wasi.h"
 #include "registry/registry.h"
+#include "wasi/system.h"
 
 namespace deja::cli {
 
@@ -59,6 +69,68 @@ int WriteRunSnapshot(const RunSession& session, const Wasi& wasi, snapshot::Meta
 
 namespace {
 
+// The snapshot's own configuration plus the capabilities granted now.
+Result<RunPlan> MakeResumePlan(const ResumeRequest& req, const snapshot::Metadata& meta) {
+  RunPlan plan;
+  plan.module_file = meta.module_name;
+  plan.limits.max_memory_pages = meta.max_memory_pages;
+  plan.invoke = meta.invoke;
+  plan.invoke_args = meta.invoke_args;
+  if (req.invoke) {
+    if (meta.suspend_point != "none") {
+      return Status::InvalidArgument(
+          "--invoke: the snapshot is suspended inside a call (" + meta.suspend_point +
+          "), which is all it can continue; --invoke applies only to a pre-initialised "
+          "snapshot (deja snapshot --init)");
+    }
+    plan.invoke = req.invoke;
+    plan.invoke_args = req.invoke_args;
+  }
+  if (meta.unknown_imports > static_cast<u8>(UnknownImports::kDefaultValues)) {
+    return Status::InvalidArgument("the snapshot names an unknown import mode");
+  }
+  plan.unknown_imports = static_cast<UnknownImports>(meta.unknown_imports);
+  plan.config.args = meta.args;
+  // --env adds to (or replaces in) the environment the guest had.
+  EnvFlags flags;
+  flags.settings = req.env;
+  Result<std::vector<std::string>> extra = BuildGuestEnv(flags, {});
+  if (!extra.ok()) return extra.status().WithContext("--env");
+  plan.config.env = meta.env;
+  for (const std::string& setting : *extra) {
+    std::string name = setting.substr(0, setting.find('='));
+    std::erase_if(plan.config.env, [&](const std::string& e) {
+      return e.substr(0, e.find('=')) == name;
+    });
+    plan.config.env.push_back(setting);
+  }
+  for (bool ro : {false, true}) {
+    for (const std::string& spec : ro ? req.dirs_ro : req.dirs) {
+      Result<WasiPreopen> preopen = ParseDirSpec(spec, ro);
+      if (!preopen.ok()) return preopen.status().WithContext(ro ? "--dir-ro" : "--dir");
+      plan.config.preopens.push_back(*preopen);
+    }
+  }
+  plan.config.listen = req.listen;
+  plan.config.allow_connect = req.allow_connect;
+  plan.config.max_fds = meta.max_fds;
+  return plan;
+}
+
+// The module the snapshot was taken of: inside it, or in the registry.
+Result<std::vector<u8>> SnapshotModule(const snapshot::Snapshot& snap) {
+  if (snap.module.empty()) {
+    DEJA_ASSIGN_OR_RETURN(auto registry,
+                          registry::Registry::Open(registry::Registry::DefaultHome()));
+    return registry->GetModule(snap.meta.module_hash);
+  }
+  if (registry::Registry::ModuleHash(snap.module) != snap.meta.module_hash) {
+    return Status::Corruption("the module inside the snapshot does not match its hash " +
+                              snap.meta.module_hash);
+  }
+  return snap.module;
+}
+
 sigset_t Usr1() {
   sigset_t set;
   sigemptyset(&set);
@@ -67,6 +139,94 @@ sigset_t Usr1() {
 }
 
 }  // namespace
+
+bool IsSnapshotFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[sizeof snapshot::kMagic] = {};
+  if (!in.read(magic, sizeof magic)) return false;
+  return std::memcmp(magic, snapshot::kMagic, sizeof magic) == 0;
+}
+
+int ResumeSnapshot(const ResumeRequest& req, const char* prefix, const CliStreams& io) {
+  Result<std::vector<u8>> bytes = snapshot::ReadFile(req.file);
+  if (!bytes.ok()) {
+    io.err << prefix << bytes.status().ToString() << "\n";
+    return kExitIoError;
+  }
+  Result<snapshot::Snapshot> snap = snapshot::Decode(*bytes);
+  if (!snap.ok()) {
+    io.err << prefix << snap.status().WithContext(req.file).ToString() << "\n";
+    return kExitFailed;
+  }
+  Result<RunPlan> plan = MakeResumePlan(req, snap->meta);
+  if (!plan.ok()) {
+    io.err << prefix << plan.status().message() << "\n";
+    return kExitUsage;
+  }
+  bool snapshots = !req.snapshot_to.empty();
+  if (snapshots) BlockHibernateSignal();
+  Result<std::vector<u8>> wasm = SnapshotModule(*snap);
+  if (!wasm.ok()) {
+    io.err << prefix << req.file << ": " << wasm.status().ToString() << "\n";
+    return kExitFailed;
+  }
+  Result<Module> module = Module::Compile(*wasm);
+  if (!module.ok()) {
+    io.err << prefix << req.file << ": " << module.status().ToString() << "\n";
+    return kExitFailed;
+  }
+  std::unique_ptr<RunRecording> recording;
+  std::shared_ptr<wasi::System> system = wasi::MakePosixSystem();
+  if (!req.no_record) {
+    std::string home = registry::Registry::DefaultHome();
+    Result<std::unique_ptr<RunRecording>> started = RunRecording::Start(home, *plan, *wasm, *bytes);
+    if (!started.ok()) {
+      io.err << prefix << "cannot record this run in " << home << ": "
+             << started.status().ToString()
+             << " (set DEJA_HOME to a writable directory, or use --no-record)\n";
+      return kExitIoError;
+    }
+    recording = std::move(started).value();
+    io.err << prefix << "recording " << recording->id() << "\n";
+    io.err.flush();
+    system = recording->WrapSystem(std::move(system));
+  }
+  RunSession session(*plan, io, prefix);
+  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(plan->config, system);
+  if (!wasi.ok()) {
+    io.err << prefix << "cannot set up WASI: " << wasi.status().ToString() << "\n";
+    Status::Code code = wasi.status().code();
+    bool usage = code == Status::Code::kInvalidArgument || code == Status::Code::kResourceExhausted;
+    return usage ? kExitUsage : kExitIoError;
+  }
+  if (!snap->wasi_state.empty()) {
+    // Descriptors reopen beneath the directories granted now, by guest path.
+    if (Status s = (*wasi)->RestoreState(snap->wasi_state); !s.ok()) {
+      io.err << prefix << "cannot restore the guest's WASI state: " << s.ToString() << "\n";
+      return kExitFailed;
+    }
+  }
+  if (recording) (*wasi)->ctx().interceptor = &recording->recorder();
+  std::optional<HibernateOnSignal> hibernate;
+  if (snapshots) {
+    hibernate.emplace(session.mutable_store());
+    if (req.suspend_after_fuel) session.SuspendAfterFuel(*req.suspend_after_fuel);
+    snapshot::Metadata meta = snap->meta;
+    if (recording) meta.run_id = recording->id();
+    if (plan->invoke) {  // a reactor's export, called now: a later resume continues it
+      meta.invoke = plan->invoke;
+      meta.invoke_args = plan->invoke_args;
+    }
+    Wasi& guest_wasi = **wasi;
+    session.set_suspend_handler([&session, &guest_wasi, &req, &io, &wasm, meta, prefix] {
+      return WriteRunSnapshot(session, guest_wasi, meta, *wasm, req.snapshot_to, prefix, io);
+    });
+  }
+  int code = session.Resume(**wasi, *module, *snap);
+  hibernate.reset();
+  if (recording) recording->Finish(session.end(), session.store().StateDigest(), io);
+  return code;
+}
 
 void BlockHibernateSignal() {
   sigset_t set = Usr1();

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -24,6 +26,36 @@ snapshot::Metadata SnapshotMetadata(const RunPlan& plan, std::span<const u8> was
 int WriteRunSnapshot(const RunSession& session, const Wasi& wasi, snapshot::Metadata meta,
                      std::span<const u8> wasm, const std::string& path, const char* prefix,
                      const CliStreams& io);
+
+// What a resume is given besides the snapshot: the capabilities granted
+// again (a snapshot carries none) and what to do next. `deja resume FILE`
+// and `deja run FILE` (FILE a snapshot) both fill it in.
+struct ResumeRequest {
+  std::string file;
+  std::vector<std::string> dirs;     // --dir specs
+  std::vector<std::string> dirs_ro;  // --dir-ro specs
+  std::vector<std::string> env;      // --env: added to (or replacing in) the saved environment
+  std::vector<std::string> listen;
+  std::vector<std::string> allow_connect;
+  std::string snapshot_to;  // empty: no further snapshots
+  std::optional<uint64_t> suspend_after_fuel;
+  bool no_record = false;
+  // `deja run --invoke NAME FILE ARGS`: the export to call in a snapshot with
+  // no call active (a pre-initialised reactor). Refused for one suspended
+  // inside a call, which can only continue that call.
+  std::optional<std::string> invoke;
+  std::vector<std::string> invoke_args;
+};
+
+// Whether `path` starts with a snapshot file's magic (DEJASNAP). False also
+// when it cannot be read: the caller's own open then says why.
+bool IsSnapshotFile(const std::string& path);
+
+// Continues the guest saved in `req.file` (docs/snapshots.md, "Resuming");
+// messages start with `prefix`. Returns the exit code, as `deja run` does;
+// 1 for a damaged, incompatible or mismatched snapshot, 2 for a request the
+// snapshot does not allow, 3 when it cannot be read.
+int ResumeSnapshot(const ResumeRequest& req, const char* prefix, const CliStreams& io);
 
 // While alive, SIGUSR1 asks `store` to suspend at its next safe point. The
 // signal is blocked in every thread (construct before starting any) and
