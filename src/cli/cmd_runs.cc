@@ -75,6 +75,7 @@ int RunDescribe(const std::string& id, bool json, const CliStreams& io) {
   if (json) {
     nlohmann::json j = RowJson(row);
     j["info"] = InfoJson(info);
+    if (!info.resumed_from.empty()) j["resumed_from"] = info.resumed_from;
     if (log->end()) j["end"] = EndJson(*log->end());
     j["log_path"] = run->registry->LogPath(row.id);
     j["log_records"] = records.ok() ? *records : 0;
@@ -93,6 +94,8 @@ int RunDescribe(const std::string& id, bool json, const CliStreams& io) {
   line("duration", FormatDuration(row.duration_ns));
   line("module", info.module_name + " (" + info.module_hash + ")");
   line("command", row.command);
+  // A resumed run started from a stored snapshot (deja replay restores it first).
+  if (!info.resumed_from.empty()) line("resumed from", "snapshot " + info.resumed_from);
   line("args", Join(info.args));
   line("env", Join(info.env));
   line("dirs", Join(info.dirs));
@@ -156,7 +159,8 @@ int RunGc(const CliStreams& io) {
     return kExitIoError;
   }
   io.out << "removed " << report->modules_removed << " unused modules, " << report->logs_removed
-         << " orphan logs, " << report->rows_removed << " runs without a log; freed "
+         << " orphan logs, " << report->rows_removed << " runs without a log, "
+         << report->snapshots_removed << " unused snapshots; freed "
          << FormatBytes(report->bytes_freed) << "\n";
   return kExitOk;
 }
@@ -184,7 +188,7 @@ std::vector<Subcommand> AddRunsCommands(CLI::App& app, const CliStreams& io) {
   sub->add_option("ID", *ids, "run ids, unique prefixes, or \"last\"")->required();
   commands.push_back({sub, [ids, io] { return RunRm(*ids, io); }});
 
-  sub = app.add_subcommand("gc", "Delete unused modules and orphaned logs from the registry");
+  sub = app.add_subcommand("gc", "Delete unused modules and snapshots, and orphaned logs, from the registry");
   commands.push_back({sub, [io] { return RunGc(io); }});
   return commands;
 }

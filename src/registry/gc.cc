@@ -1,14 +1,17 @@
 // Registry::Gc: makes the index, the logs and the module store agree again
 // after crashes, `deja rm` and interrupted imports.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "registry/files.h"
 #include "registry/registry.h"
 #include "registry/runs.h"
+#include "timemachine/log.h"
 
 namespace deja::registry {
 namespace {
@@ -30,8 +33,33 @@ bool StartsWith(const std::string& s, std::string_view prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
 
+bool IsDir(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 std::string StripSuffix(const std::string& s, std::string_view suffix) {
   return s.substr(0, s.size() - suffix.size());
+}
+
+// The snapshots the kept runs were resumed from, by file name (64 hex), read
+// from their logs' headers. Nullopt when a live run's header cannot be read
+// yet: it may name any of them, so none may go this time. A finished run's
+// unreadable header names nothing (its replay cannot start either).
+std::optional<std::set<std::string>> SnapshotsInUse(const Registry& registry,
+                                                     const std::set<std::string>& ids,
+                                                     const std::set<std::string>& live) {
+  std::set<std::string> names;
+  for (const std::string& id : ids) {
+    auto log = tm::LogReader::Open(registry.LogPath(id));
+    if (!log.ok()) {
+      if (live.count(id) != 0) return std::nullopt;
+      continue;
+    }
+    const std::string& hash = (*log)->info().resumed_from;
+    if (IsValidModuleHash(hash)) names.insert(hash.substr(7));
+  }
+  return names;
 }
 
 }  // namespace
@@ -44,6 +72,7 @@ Result<GcReport> Registry::Gc(i64 grace_seconds) {
 
   // Rows first: what survives decides which logs and modules are referenced.
   std::set<std::string> ids;
+  std::set<std::string> live_ids;
   std::set<std::string> hashes;
   for (const RunRow& row : rows) {
     bool live = row.status == kRunning && ProcessAlive(row.pid);
@@ -53,6 +82,7 @@ Result<GcReport> Registry::Gc(i64 grace_seconds) {
       continue;
     }
     ids.insert(row.id);
+    if (live) live_ids.insert(row.id);
     hashes.insert(row.module_hash);
   }
 
@@ -74,11 +104,31 @@ Result<GcReport> Registry::Gc(i64 grace_seconds) {
     if (removed) ++report.modules_removed;
   }
 
+  // Snapshots: only when there are any, as it reads every kept log's header.
+  const std::string snapshots_dir = home_ + "/snapshots/";
+  std::vector<std::string> snapshots;
+  const bool have_snapshots = IsDir(snapshots_dir);  // made by the first PutSnapshot
+  if (have_snapshots) {
+    DEJA_ASSIGN_OR_RETURN(snapshots, ListDir(snapshots_dir, ""));
+    std::erase_if(snapshots,
+                  [](const std::string& name) { return !IsValidModuleHash("sha256:" + name); });
+  }
+  if (!snapshots.empty()) {
+    std::optional<std::set<std::string>> in_use = SnapshotsInUse(*this, ids, live_ids);
+    for (const std::string& name : snapshots) {
+      if (!in_use || in_use->count(name) != 0) continue;
+      DEJA_ASSIGN_OR_RETURN(bool removed, RemoveIfOld(snapshots_dir + name, grace_seconds,
+                                                      &report.bytes_freed));
+      if (removed) ++report.snapshots_removed;
+    }
+  }
+
   // Temporary files of writes that never finished (a crash mid-PutModule or
   // mid-Import). A live writer keeps modifying its file, so the grace period
   // spares it; an hour at least, as a slow import may pause between writes.
   const i64 temp_grace = std::max<i64>(grace_seconds, 3600);
-  for (const std::string& dir : {runs_dir, modules_dir}) {
+  for (const std::string& dir : {runs_dir, modules_dir, snapshots_dir}) {
+    if (dir == snapshots_dir && !have_snapshots) continue;
     DEJA_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(dir, ""));
     for (const std::string& name : names) {
       if (!StartsWith(name, ".tmp-")) continue;

@@ -172,5 +172,68 @@ TEST_F(GcTest, ModuleGoesOnceItsLastRunIsRemoved) {
   EXPECT_EQ(reg_->GetModule(hash).status().code(), Status::Code::kNotFound);
 }
 
+// Stored snapshots (PutSnapshot) go once no kept run's log names them as
+// the snapshot it was resumed from, with the same grace period as modules.
+TEST_F(GcTest, SnapshotsGoOnceNoRunWasResumedFromThem) {
+  std::string module = OldModule(1);
+  auto snapshot_path = [this](const std::string& hash) {
+    return dir_.home() + "/snapshots/" + hash.substr(7);
+  };
+  auto old_snapshot = [&](std::string_view text) {
+    auto hash = reg_->PutSnapshot(Bytes(text));
+    EXPECT_TRUE(hash.ok());
+    Age(snapshot_path(*hash), kOld);
+    return *hash;
+  };
+  auto resumed_run = [&](const std::string& id, const std::string& snapshot) {
+    tm::RunInfo info = MakeInfo(id, 1, module);
+    info.resumed_from = snapshot;
+    EXPECT_TRUE(reg_->BeginRun(info, getpid()).ok());
+    u64 bytes = WriteLog(reg_->LogPath(id), info, 1, MakeEnd(Kind::kReturned, 0));
+    EXPECT_TRUE(reg_->FinishRun(id, MakeEnd(Kind::kReturned, 0), bytes).ok());
+    Age(reg_->LogPath(id), kOld);
+  };
+  std::string kept = old_snapshot("DEJASNAP kept");
+  std::string dropped = old_snapshot("DEJASNAP dropped");
+  std::string unused = old_snapshot("DEJASNAP never used");
+  resumed_run("00000000000a", kept);
+  resumed_run("00000000000b", dropped);
+  FinishedRun("00000000000c", module);  // not resumed: names no snapshot
+  ASSERT_TRUE(reg_->Remove("00000000000b").ok());
+  auto fresh = reg_->PutSnapshot(Bytes("DEJASNAP just stored"));  // a resume starting now
+  ASSERT_TRUE(fresh.ok());
+
+  auto report = reg_->Gc();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->snapshots_removed, 2u);
+  EXPECT_EQ(report->bytes_freed,
+            std::string("DEJASNAP dropped").size() + std::string("DEJASNAP never used").size());
+  EXPECT_TRUE(std::filesystem::exists(snapshot_path(kept)));
+  EXPECT_FALSE(std::filesystem::exists(snapshot_path(dropped)));
+  EXPECT_FALSE(std::filesystem::exists(snapshot_path(unused)));
+  EXPECT_TRUE(std::filesystem::exists(snapshot_path(*fresh)));
+  EXPECT_TRUE(reg_->GetSnapshot(kept).ok());
+
+  // Storing it again (another resume from the same file) renews its grace.
+  Age(snapshot_path(*fresh), kOld);
+  ASSERT_TRUE(reg_->PutSnapshot(Bytes("DEJASNAP just stored")).ok());
+  report = reg_->Gc();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->snapshots_removed, 0u);
+
+  // A live run whose log header is not written yet may be resumed from any
+  // of them: nothing goes while it runs.
+  ASSERT_TRUE(reg_->BeginRun(MakeInfo("00000000000d", 2, module), getpid()).ok());
+  ASSERT_TRUE(reg_->Remove("00000000000a").ok());
+  report = reg_->Gc(0);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->snapshots_removed, 0u);
+  ASSERT_TRUE(reg_->Remove("00000000000d").ok());
+  report = reg_->Gc(0);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->snapshots_removed, 2u);  // kept, fresh
+  EXPECT_EQ(reg_->GetSnapshot(kept).status().code(), Status::Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace deja::registry

@@ -37,6 +37,7 @@ struct GcReport {
   u64 modules_removed = 0;
   u64 logs_removed = 0;       // logs without a row
   u64 rows_removed = 0;       // rows whose log is gone
+  u64 snapshots_removed = 0;  // stored snapshots no kept run was resumed from
   u64 bytes_freed = 0;
 };
 
@@ -83,8 +84,8 @@ class Registry {
   Result<RunRow> Get(const std::string& id) const;
   // Deletes the run's row and log (its module stays until Gc).
   Status Remove(const std::string& id);
-  // Deletes modules no run refers to, logs without a row and rows without a
-  // log. A "running" row whose process is still alive is kept; one whose
+  // Deletes modules no run refers to, logs without a row, rows without a
+  // log and stored snapshots no kept run's log names (RunInfo::resumed_from). A "running" row whose process is still alive is kept; one whose
   // process is gone is settled first (from its log's end, else "killed") and
   // kept with its log. Files modified less than `grace_seconds` ago are
   // spared: a `deja run` starting meanwhile writes its module and log before

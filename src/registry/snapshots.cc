@@ -1,7 +1,10 @@
 // Snapshots that resumed runs started from (docs/snapshots.md, "Recording"):
 // $DEJA_HOME/snapshots/<64 hex>, named by the SHA-256 of the file's bytes,
-// so `deja replay` of a resumed run finds the state it started from. Gc does
-// not remove them yet.
+// so `deja replay` of a resumed run finds the state it started from. Gc
+// removes those no kept run's log names (gc.cc).
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include "registry/files.h"
 #include "registry/registry.h"
 #include "registry/runs.h"
@@ -22,7 +25,12 @@ Result<std::string> Registry::PutSnapshot(std::span<const u8> bytes) {
   if (!IsValidModuleHash(hash)) return Status::Internal("cannot compute SHA-256 (OpenSSL failed)");
   DEJA_TRY(MakeDirs(home_ + "/snapshots", 0700));
   std::string path = SnapshotPath(home_, hash);
-  if (FileSize(path) == static_cast<i64>(bytes.size())) return hash;
+  if (FileSize(path) == static_cast<i64>(bytes.size())) {
+    // Present. As PutModule: touching it renews Gc's grace period, since the
+    // run's log that will name it does not exist yet.
+    ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+    return hash;
+  }
   DEJA_TRY(WriteFileAtomically(path, bytes));
   return hash;
 }
