@@ -188,7 +188,7 @@ std::vector<Subcommand> AddRunsCommands(CLI::App& app, const CliStreams& io) {
   sub->add_option("ID", *ids, "run ids, unique prefixes, or \"last\"")->required();
   commands.push_back({sub, [ids, io] { return RunRm(*ids, io); }});
 
-  sub = app.add_subcommand("gc", "Delete unused modules and snapshots, and orphaned logs, from the registry");
+  sub = app.add_subcommand("gc", "Delete unused modules and snapshots, and orphaned logs");
   commands.push_back({sub, [io] { return RunGc(io); }});
   return commands;
 }

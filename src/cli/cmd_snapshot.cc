@@ -1,7 +1,9 @@
-// `deja snapshot --init [EXPORT] MODULE -o OUT`: pre-initialisation. Runs the
-// module's initialisation once (_initialize, the named export, or _start up
-// to the guest's "deja" "snapshot" request) and writes a snapshot that
-// `deja resume OUT` starts from, skipping that work on every later start.
+// `deja snapshot --init [--export EXPORT] MODULE -o OUT [--emit-wasm W]`:
+// pre-initialisation. Runs the module's initialisation once (_initialize,
+// the named export, or _start up to the guest's "deja" "snapshot" request)
+// and writes a snapshot that `deja run OUT` starts from, skipping that work
+// on every later start; with --emit-wasm, when the initialisation returned,
+// also a plain module with that state baked in (snapshot/emit_wasm.h).
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +14,8 @@
 #include "cli/run_snapshot.h"
 #include "deja/deja.h"
 #include "deja/wasi.h"
+#include "snapshot/emit_wasm.h"
+#include "snapshot/snapshot.h"
 #include "text/wat.h"
 #include "wasi/system.h"
 
@@ -24,8 +28,28 @@ struct SnapshotArgs {
   std::string module_file;
   std::string init_export;  // empty: _initialize if exported, else _start
   std::string out;
+  std::string emit_wasm;  // empty: no plain module
   bool init = false;
 };
+
+// The instance's initialised state as a plain module at `path`.
+int EmitWasm(RunSession& session, std::span<const u8> wasm, const std::string& path,
+             const CliStreams& io) {
+  Result<std::vector<u8>> baked =
+      snapshot::EmitInitializedWasm(wasm, session.mutable_store(), *session.instance());
+  if (!baked.ok()) {
+    io.err << kPrefix << "cannot write " << path << " (the snapshot is written): "
+           << baked.status().message() << "\n";
+    return kExitFailed;
+  }
+  if (Status s = snapshot::WriteFileAtomically(path, *baked); !s.ok()) {
+    io.err << kPrefix << "cannot write " << path << ": " << s.ToString() << "\n";
+    return kExitIoError;
+  }
+  io.err << kPrefix << "initialised module written to " << path << " (" << baked->size()
+         << " bytes)\n";
+  return kExitOk;
+}
 
 int RunSnapshot(const SnapshotArgs& args, const CliStreams& io) {
   if (!args.init) {
@@ -49,6 +73,12 @@ int RunSnapshot(const SnapshotArgs& args, const CliStreams& io) {
       if (e.name == "_initialize" && e.kind == ExternKind::kFunc) entry = "_initialize";
     }
   }
+  if (!args.emit_wasm.empty() && entry == "_start") {
+    io.err << kPrefix << "--emit-wasm needs an initialisation that returns (_initialize, or "
+           << "--export NAME): _start stops inside its own call, which a plain module cannot "
+           << "hold\n";
+    return kExitUsage;
+  }
   RunPlan plan;
   plan.module_file = args.module_file;
   plan.config.args = {args.module_file};
@@ -66,7 +96,10 @@ int RunSnapshot(const SnapshotArgs& args, const CliStreams& io) {
   bool written = false;
   session.set_suspend_handler([&] {
     written = true;
-    return WriteRunSnapshot(session, guest_wasi, meta, *wasm, args.out, kPrefix, io);
+    int code = WriteRunSnapshot(session, guest_wasi, meta, *wasm, args.out, kPrefix, io);
+    if (code != kExitSuspended || args.emit_wasm.empty()) return code;
+    int emitted = EmitWasm(session, *wasm, args.emit_wasm, io);
+    return emitted == kExitOk ? code : emitted;
   });
   int code = session.Run(guest_wasi, *module);
   if (!written) {
@@ -88,10 +121,17 @@ Subcommand AddSnapshotCommand(CLI::App& app, const CliStreams& io) {
                   "else _start up to its \"deja\" \"snapshot\" call)")
       ->type_name("EXPORT");
   sub->add_option("-o,--output", args->out, "the snapshot file to write")->required();
+  sub->add_option("--emit-wasm", args->emit_wasm,
+                  "also write a plain module with the initialised memory,\n"
+                  "globals and tables baked in, for any runtime (needs an\n"
+                  "initialisation that returns: _initialize or --export)")
+      ->type_name("WASM");
   sub->footer(
-      "Start the pre-initialised module with `deja resume OUT` (a reactor with\n"
-      "--invoke given to snapshot later is not supported yet). Exit status: 0 when\n"
-      "OUT was written; otherwise as `deja run`.");
+      "Start the pre-initialised module with `deja run OUT` (or `deja resume OUT`);\n"
+      "a reactor with `deja run --invoke NAME OUT ARGS`. In the --emit-wasm module\n"
+      "the start function is gone and _initialize does nothing: both ran already.\n"
+      "Exit status: 0 when OUT (and WASM) were written; 1 when WASM cannot hold\n"
+      "the state (e.g. a table holds a host reference); otherwise as `deja run`.");
   return {sub, [args, io] { return RunSnapshot(*args, io); }};
 }
 

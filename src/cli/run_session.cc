@@ -87,6 +87,7 @@ int RunSession::Run(Wasi& wasi, const Module& module) {
 int RunSession::RunLinked(const Linker& linker, const Module& module) {
   Result<InstanceId> instance = linker.Instantiate(store_, module);
   if (!instance.ok()) return InstantiateFailed(instance.status());
+  instance_ = *instance;
   std::optional<Extern> memory = store_.GetExport(*instance, "memory");
   if (memory && memory->kind == ExternKind::kMemory) memory_ = memory;
   if (resume_) return ContinueSnapshot(*instance);

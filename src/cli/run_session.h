@@ -77,6 +77,8 @@ class RunSession {
   // duration_ns are left to the caller). Valid after Run.
   const tm::RunEnd& end() const { return end_; }
   const Store& store() const { return store_; }
+  // The guest's instance, once instantiated (deja snapshot --emit-wasm).
+  std::optional<InstanceId> instance() const { return instance_; }
 
  private:
   int RunLinked(const Linker& linker, const Module& module);
@@ -111,6 +113,7 @@ class RunSession {
   text::Watchdog watchdog_;
   std::optional<bool> timed_out_;
   std::optional<Extern> memory_;  // the instance's exported "memory", if any
+  std::optional<InstanceId> instance_;
 };
 
 }  // namespace deja::cli
