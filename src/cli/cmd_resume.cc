@@ -33,6 +33,7 @@ constexpr const char* kResumeFooter =
     "snapshot --init`) where it stopped; its output continues as if it had never\n"
     "stopped. Arguments, environment and limits come from the snapshot; host\n"
     "directories and sockets do not: grant them again with --dir, --listen, ...\n"
+    "`deja run FILE` (with these flags) does the same.\n"
     "Exit status: as `deja run` (see `deja run --help`); 1 also when FILE is not\n"
     "a valid snapshot or was written by an incompatible deja, 3 when it cannot\n"
     "be read, 75 when the resumed guest was suspended again (--snapshot-to).";
