@@ -1,12 +1,14 @@
 // Snapshot files on disk. A snapshot replaces an older one at the same path
 // only once it is complete and on disk: a crash mid-write leaves the old one.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
+#include "engine/runtime/pages.h"
 #include "snapshot/snapshot.h"
 
 namespace deja::snapshot {
@@ -59,10 +61,19 @@ Status WriteFileAtomically(const std::string& path, std::span<const u8> bytes) {
 Result<std::vector<u8>> ReadFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno("open", path);
+  // Read straight into a buffer of the file's size (plus a little, to see
+  // the end without a second allocation); a file that grows meanwhile is
+  // still read whole.
+  struct stat st;
+  size_t expect = fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
   std::vector<u8> out;
-  u8 buf[1 << 16];
+  out.reserve(expect + (1 << 16));
+  engine::AdviseHugePages(out.data(), out.capacity());
+  out.resize(out.capacity());
+  size_t done = 0;
   while (true) {
-    ssize_t n = read(fd, buf, sizeof buf);
+    if (done == out.size()) out.resize(out.size() * 2);
+    ssize_t n = read(fd, out.data() + done, out.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       Status s = Errno("read", path);
@@ -70,9 +81,10 @@ Result<std::vector<u8>> ReadFile(const std::string& path) {
       return s;
     }
     if (n == 0) break;
-    out.insert(out.end(), buf, buf + n);
+    done += static_cast<size_t>(n);
   }
   close(fd);
+  out.resize(done);
   return out;
 }
 

@@ -1,8 +1,11 @@
 // Encoding and hostile-safe decoding of snapshot files (docs/snapshots.md).
+#include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "engine/runtime/pages.h"
 #include "engine/runtime/state_format.h"
 #include "snapshot/snapshot.h"
 #include "timemachine/log_codec.h"
@@ -26,17 +29,48 @@ u64 GetFixed(const u8* p, int n) {
   return v;
 }
 
+// Sections at least this large are compressed by several threads: zstd
+// splits the input into independent jobs, still one frame.
+constexpr size_t kParallelBytes = 8 << 20;
+
+int CompressionWorkers() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 1 ? static_cast<int>(std::min<long>(n, 4)) : 0;
+}
+
+// Compresses straight behind the section header, which is filled in last:
+// no second buffer of the compressed size, no copy of it.
 Status AddSection(std::vector<u8>* out, u32 type, std::span<const u8> raw, int level) {
-  std::vector<u8> stored(ZSTD_compressBound(raw.size()));
-  size_t n = ZSTD_compress(stored.data(), stored.size(), raw.data(), raw.size(), level);
-  if (ZSTD_isError(n)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
-  stored.resize(n);
-  PutFixed(out, type, 4);
-  PutFixed(out, kZstd, 4);
-  PutFixed(out, raw.size(), 8);
-  PutFixed(out, stored.size(), 8);
-  PutFixed(out, tm::Crc32c(stored), 4);
-  out->insert(out->end(), stored.begin(), stored.end());
+  size_t head = out->size();
+  out->resize(head + kSectionHeaderSize);
+  ZSTD_CCtx* ctx = ZSTD_createCCtx();
+  if (ctx == nullptr) return Status::Internal("zstd: cannot allocate a compression context");
+  size_t ret = ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, level);
+  // A libzstd built without threads refuses workers; it then compresses alone.
+  if (!ZSTD_isError(ret) && raw.size() >= kParallelBytes) {
+    ZSTD_CCtx_setParameter(ctx, ZSTD_c_nbWorkers, CompressionWorkers());
+  }
+  ZSTD_inBuffer in{raw.data(), raw.size(), 0};
+  while (!ZSTD_isError(ret)) {
+    size_t old = out->size();
+    size_t chunk = std::max<size_t>(ZSTD_CStreamOutSize(), 1 << 20);
+    out->resize(old + chunk);
+    ZSTD_outBuffer o{out->data() + old, chunk, 0};
+    ret = ZSTD_compressStream2(ctx, &o, &in, ZSTD_e_end);
+    out->resize(old + o.pos);
+    if (ret == 0) break;
+  }
+  ZSTD_freeCCtx(ctx);
+  if (ZSTD_isError(ret)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(ret));
+  std::span<const u8> stored(out->data() + head + kSectionHeaderSize,
+                             out->size() - head - kSectionHeaderSize);
+  std::vector<u8> header;
+  PutFixed(&header, type, 4);
+  PutFixed(&header, kZstd, 4);
+  PutFixed(&header, raw.size(), 8);
+  PutFixed(&header, stored.size(), 8);
+  PutFixed(&header, tm::Crc32c(stored), 4);
+  std::copy(header.begin(), header.end(), out->begin() + static_cast<std::ptrdiff_t>(head));
   return Status();
 }
 
@@ -82,9 +116,13 @@ Result<Metadata> ParseMetadata(std::span<const u8> bytes) {
 }
 
 // Streams the frame into a buffer that grows with the output, so a forged
-// raw size costs no allocation beyond what the data really expands to.
+// raw size costs no allocation beyond what the data really expands to. Room
+// for up to 64 times the stored bytes is reserved at once (address space
+// only until written): the usual ratios then need no copy as the buffer grows.
 Result<std::vector<u8>> Decompress(std::span<const u8> stored, u64 raw_size) {
   std::vector<u8> out;
+  out.reserve(static_cast<size_t>(std::min<u64>(raw_size, u64{stored.size()} * 64 + (1 << 20))));
+  engine::AdviseHugePages(out.data(), out.capacity());
   ZSTD_DCtx* ctx = ZSTD_createDCtx();
   if (ctx == nullptr) return Status::Internal("zstd: cannot allocate a decompression context");
   ZSTD_inBuffer in{stored.data(), stored.size(), 0};
@@ -112,7 +150,15 @@ Result<std::vector<u8>> Decompress(std::span<const u8> stored, u64 raw_size) {
 }  // namespace
 
 Result<std::vector<u8>> Encode(const Snapshot& s, int level) {
-  std::vector<u8> out(kMagic, kMagic + 8);
+  std::vector<u8> out;
+  // Address space only: the compressed sections never need to move.
+  size_t bound = 4096 + 4 * kSectionHeaderSize;
+  for (size_t n : {s.module.size(), s.engine_state.size(), s.wasi_state.size()}) {
+    bound += ZSTD_compressBound(n) + (1 << 20);
+  }
+  out.reserve(bound);
+  engine::AdviseHugePages(out.data(), out.capacity());
+  out.assign(kMagic, kMagic + 8);
   PutFixed(&out, kFormatVersion, 4);
   u32 state_version = s.engine_state.size() >= 12 ? static_cast<u32>(GetFixed(&s.engine_state[8], 4))
                                                    : engine::kStateVersion;

@@ -8,6 +8,7 @@
 #include "deja/store.h"
 #include "engine/exec/thread.h"
 #include "engine/runtime/objects.h"
+#include "engine/runtime/pages.h"
 #include "engine/runtime/state_format.h"
 #include "engine/runtime/store_impl.h"
 
@@ -18,15 +19,6 @@ namespace {
 using engine::StateReader;
 using engine::StateWriter;
 using engine::StoreImpl;
-
-bool AllZero(const u8* p, size_t n) {
-  for (size_t i = 0; i < n; i += 8) {
-    u64 w;
-    std::memcpy(&w, p + i, 8);
-    if (w != 0) return false;
-  }
-  return true;
-}
 
 // The parts that must be equal for a state to fit a store: how many objects
 // of each kind, and each function's type and nature.
@@ -46,15 +38,8 @@ void WriteShape(const StoreImpl& s, StateWriter& w) {
   }
 }
 
-void WriteMemory(const engine::MemoryInst& m, StateWriter& w) {
-  u64 pages = m.size / engine::kWasmPageSize;
-  w.U64(pages);
-  std::vector<u32> nonzero;
-  for (u64 p = 0; p < pages; ++p) {
-    if (!AllZero(m.base + p * engine::kWasmPageSize, engine::kWasmPageSize)) {
-      nonzero.push_back(static_cast<u32>(p));
-    }
-  }
+void WriteMemory(const engine::MemoryInst& m, const std::vector<u32>& nonzero, StateWriter& w) {
+  w.U64(m.size / engine::kWasmPageSize);
   w.U32(static_cast<u32>(nonzero.size()));
   for (u32 p : nonzero) {
     w.U32(p);
@@ -62,10 +47,9 @@ void WriteMemory(const engine::MemoryInst& m, StateWriter& w) {
   }
 }
 
-void WritePayload(const StoreImpl& s, std::vector<u8>* out) {
+// Everything after the memories.
+void WriteRest(const StoreImpl& s, std::vector<u8>* out) {
   StateWriter w(out);
-  WriteShape(s, w);
-  for (const auto& m : s.memories) WriteMemory(*m, w);
   for (const auto& g : s.globals) {
     w.U64(g->lo);
     w.U64(g->hi);
@@ -83,6 +67,25 @@ void WritePayload(const StoreImpl& s, std::vector<u8>* out) {
   }
   w.U32(s.call_func);
   s.thread->SaveState(out);
+}
+
+// The payload is sized before it is written: growing a vector past 64 MiB of
+// pages would copy them all again.
+void WritePayload(const StoreImpl& s, std::vector<u8>* out) {
+  std::vector<std::vector<u32>> nonzero;
+  size_t size = out->size() + 4096;
+  for (const auto& m : s.memories) {
+    nonzero.push_back(engine::NonZeroPages(m->base, m->size / engine::kWasmPageSize));
+    size += 12 + nonzero.back().size() * (4 + engine::kWasmPageSize);
+  }
+  std::vector<u8> rest;
+  WriteRest(s, &rest);
+  out->reserve(size + rest.size());
+  engine::AdviseHugePages(out->data(), out->capacity());
+  StateWriter w(out);
+  WriteShape(s, w);
+  for (size_t i = 0; i < s.memories.size(); ++i) WriteMemory(*s.memories[i], nonzero[i], w);
+  w.Bytes(rest);
 }
 
 Status Truncated() { return Status::Corruption("saved state is truncated"); }
@@ -155,11 +158,16 @@ Status ReadMemories(const StoreImpl& s, StateReader& r, Parsed* p) {
     if (!r.U64(&pm.pages) || !r.U32(&count)) return Truncated();
     if (pm.pages > m->max_pages) return Mismatch("memory larger than its maximum");
     if (count > pm.pages) return Status::Corruption("saved state: bad page count");
+    if (count > r.rest().size() / (4 + engine::kWasmPageSize)) return Truncated();
+    pm.data.reserve(count);
     for (u32 i = 0; i < count; ++i) {
       u32 index;
       std::span<const u8> bytes;
       if (!r.U32(&index) || !r.Bytes(engine::kWasmPageSize, &bytes)) return Truncated();
-      if (index >= pm.pages) return Status::Corruption("saved state: bad page index");
+      // Ascending, so no page is stored twice.
+      if (index >= pm.pages || (i > 0 && index <= pm.data.back().first)) {
+        return Status::Corruption("saved state: bad page index");
+      }
       pm.data.push_back({index, bytes});
     }
     p->memories.push_back(std::move(pm));
@@ -197,7 +205,17 @@ Status Apply(StoreImpl& s, const Parsed& p) {
   for (size_t i = 0; i < s.memories.size(); ++i) {
     engine::MemoryInst& m = *s.memories[i];
     DEJA_TRY(engine::ResetMemory(&m, p.memories[i].pages));
-    for (const auto& [index, bytes] : p.memories[i].data) {
+    const auto& data = p.memories[i].data;
+    // Runs of consecutive stored pages are written whole: huge pages there
+    // waste nothing and fault 32 times less.
+    for (size_t k = 0, run = 0; k < data.size(); ++k) {
+      if (k + 1 == data.size() || data[k + 1].first != data[k].first + 1) {
+        engine::AdviseHugePages(m.base + u64{data[run].first} * engine::kWasmPageSize,
+                                (k + 1 - run) * engine::kWasmPageSize);
+        run = k + 1;
+      }
+    }
+    for (const auto& [index, bytes] : data) {
       std::memcpy(m.base + u64{index} * engine::kWasmPageSize, bytes.data(), bytes.size());
     }
   }
@@ -225,12 +243,7 @@ Result<std::vector<uint8_t>> Store::SaveState() const {
   std::vector<u8> out(engine::kStateHeaderSize);
   WritePayload(*impl_, &out);
   std::span<const u8> payload = std::span<const u8>(out).subspan(engine::kStateHeaderSize);
-  std::vector<u8> header;
-  StateWriter w(&header);
-  w.Bytes({reinterpret_cast<const u8*>(engine::kStateMagic), sizeof engine::kStateMagic});
-  w.U32(engine::kStateVersion);
-  w.U64(payload.size());
-  w.U32(engine::Crc32(payload));
+  std::vector<u8> header = engine::StateHeader(engine::kStateVersion, payload);
   std::memcpy(out.data(), header.data(), header.size());
   return out;
 }
@@ -238,22 +251,31 @@ Result<std::vector<uint8_t>> Store::SaveState() const {
 Status Store::RestoreState(std::span<const uint8_t> bytes) {
   StateReader header(bytes);
   std::span<const u8> magic;
-  u32 version, crc;
-  u64 size;
+  u32 version;
+  u64 size, sum;
   if (!header.Bytes(sizeof engine::kStateMagic, &magic) ||
       std::memcmp(magic.data(), engine::kStateMagic, magic.size()) != 0) {
     return Status::Corruption("not a deja saved state (bad magic)");
   }
-  if (!header.U32(&version) || !header.U64(&size) || !header.U32(&crc)) return Truncated();
+  if (!header.U32(&version) || !header.U64(&size)) return Truncated();
   if (version < engine::kOldestStateVersion || version > engine::kStateVersion) {
     return Status::InvalidArgument("unsupported saved-state version " + std::to_string(version));
+  }
+  if (version >= 3) {
+    if (!header.U64(&sum)) return Truncated();
+  } else {
+    u32 crc;
+    if (!header.U32(&crc)) return Truncated();
+    sum = crc;
   }
   std::span<const u8> payload = header.rest();
   if (payload.size() != size) {
     return Status::Corruption("saved state has " + std::to_string(payload.size()) +
                               " payload bytes, header says " + std::to_string(size));
   }
-  if (engine::Crc32(payload) != crc) return Status::Corruption("saved state checksum mismatch");
+  if (engine::StateChecksum(version, payload) != sum) {
+    return Status::Corruption("saved state checksum mismatch");
+  }
 
   StateReader r(payload);
   Parsed parsed;

@@ -1,5 +1,7 @@
 #include "engine/runtime/state_format.h"
 
+#include <xxhash.h>
+
 #include <array>
 
 namespace deja::engine {
@@ -24,6 +26,22 @@ u32 Crc32(std::span<const u8> bytes) {
   u32 c = 0xffffffffu;
   for (u8 b : bytes) c = kCrcTable[(c ^ b) & 0xff] ^ (c >> 8);
   return c ^ 0xffffffffu;
+}
+
+u64 StateChecksum(u32 version, std::span<const u8> payload) {
+  return version >= 3 ? XXH3_64bits(payload.data(), payload.size()) : Crc32(payload);
+}
+
+std::vector<u8> StateHeader(u32 version, std::span<const u8> payload) {
+  std::vector<u8> header(StateHeaderSize(version));
+  auto put = [&header](size_t at, u64 v, size_t n) {
+    for (size_t i = 0; i < n; ++i) header[at + i] = static_cast<u8>(v >> (8 * i));
+  };
+  for (size_t i = 0; i < sizeof kStateMagic; ++i) header[i] = static_cast<u8>(kStateMagic[i]);
+  put(8, version, 4);
+  put(12, payload.size(), 8);
+  put(20, StateChecksum(version, payload), header.size() - 20);
+  return header;
 }
 
 bool StateReader::Fixed(int n, u64* v) {

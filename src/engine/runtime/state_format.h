@@ -1,5 +1,5 @@
 // The saved-state format of Store::SaveState (see docs/embedding.md): a fixed
-// header, then a payload of little-endian fields, protected by a CRC-32.
+// header, then a payload of little-endian fields, protected by a checksum.
 #pragma once
 
 #include <span>
@@ -12,13 +12,24 @@ namespace deja::engine {
 
 inline constexpr char kStateMagic[8] = {'D', 'E', 'J', 'A', 'S', 'T', 'A', 'T'};
 // 2 added safe-point suspensions (the thread part's suspend byte may be 2).
-// Version 1 states are still read; newer ones are refused.
-inline constexpr u32 kStateVersion = 2;
+// 3 checks the payload with XXH3-64 instead of CRC-32: the bytewise CRC ran
+// at ~400 MB/s, a third of the time to save or restore 64 MiB of memory.
+// Versions 1 and 2 are still read; newer ones are refused.
+inline constexpr u32 kStateVersion = 3;
 inline constexpr u32 kOldestStateVersion = 1;
-// magic, version, payload size (u64), CRC-32 of the payload.
-inline constexpr size_t kStateHeaderSize = 8 + 4 + 8 + 4;
+// magic, version, payload size (u64), then the payload's checksum: XXH3-64
+// (u64) from version 3, CRC-32 (u32) before.
+inline constexpr size_t kStateHeaderSize = 8 + 4 + 8 + 8;
+inline constexpr size_t StateHeaderSize(u32 version) {
+  return version >= 3 ? kStateHeaderSize : 8 + 4 + 8 + 4;
+}
 
-// CRC-32 (IEEE 802.3 polynomial, as in zlib).
+// The header of a version `version` state around `payload`.
+std::vector<u8> StateHeader(u32 version, std::span<const u8> payload);
+// The payload's checksum as the header of `version` holds it.
+u64 StateChecksum(u32 version, std::span<const u8> payload);
+
+// CRC-32 (IEEE 802.3 polynomial, as in zlib): versions 1 and 2.
 u32 Crc32(std::span<const u8> bytes);
 
 // Appends little-endian fields.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/runtime/pages.h"
 #include "engine/runtime/state_format.h"
 #include "engine/runtime/test_util.h"
 
@@ -199,13 +200,8 @@ TEST(StateTest, EveryTruncationIsRefused) {
     return dense ? len + 1 : std::min(len + 4093, payload.size() - 1024);
   };
   for (size_t len = 0; len < payload.size(); len = next(len)) {
-    std::vector<u8> bytes;
-    engine::StateWriter w(&bytes);
-    w.Bytes({reinterpret_cast<const u8*>(engine::kStateMagic), sizeof engine::kStateMagic});
-    w.U32(engine::kStateVersion);
-    w.U64(len);
-    w.U32(engine::Crc32(payload.first(len)));
-    w.Bytes(payload.first(len));
+    std::vector<u8> bytes = engine::StateHeader(engine::kStateVersion, payload.first(len));
+    bytes.insert(bytes.end(), payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(len));
     ASSERT_FALSE(target->store.RestoreState(bytes).ok()) << "length " << len;
   }
   EXPECT_TRUE(target->store.RestoreState(*saved).ok());
@@ -219,6 +215,145 @@ TEST(StateTest, StateOfAnotherStoreIsRefused) {
   Store other;
   Status st = other.RestoreState(*bytes);
   EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << st.ToString();
+}
+
+// Sparse memory: only pages holding a non-zero byte are stored.
+constexpr std::string_view kPagesGuest = R"((module
+  (memory (export "mem") 1 300)
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))
+)";
+constexpr u32 kPagesGuestFuncs = 2;
+constexpr u64 kPage = 65536;
+
+struct Pages {
+  Store store;
+  std::vector<InstanceId> insts;
+
+  void Call(size_t inst, const char* name, std::vector<Value> args) {
+    std::vector<Value> results;
+    ASSERT_EQ(store.Call(*store.GetExport(insts[inst], name), args, &results), Outcome::kReturned)
+        << store.trap().ToString();
+  }
+  std::span<uint8_t> Memory(size_t inst) {
+    return store.MemoryData(*store.GetExport(insts[inst], "mem"));
+  }
+};
+
+// `instances` instances of kPagesGuest, each with its own memory.
+std::unique_ptr<Pages> BuildPages(size_t instances) {
+  auto p = std::make_unique<Pages>();
+  auto m = CompileWat(kPagesGuest);
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  for (size_t i = 0; i < instances; ++i) p->insts.push_back(*p->store.Instantiate(*m, {}));
+  return p;
+}
+
+// Where memory `index`'s part of a kPagesGuest store's payload starts.
+size_t MemoryPart(size_t instances, size_t index, u32 stored_before) {
+  size_t shape = 5 * 4 + instances * (kPagesGuestFuncs * 5 + 8);
+  return engine::kStateHeaderSize + shape + index * 12 + stored_before * (4 + kPage);
+}
+
+u32 LoadU32(const std::vector<u8>& b, size_t at) {
+  return b[at] | b[at + 1] << 8 | b[at + 2] << 16 | static_cast<u32>(b[at + 3]) << 24;
+}
+
+void StoreU32(std::vector<u8>* b, size_t at, u32 v) {
+  for (int i = 0; i < 4; ++i) (*b)[at + i] = static_cast<u8>(v >> (8 * i));
+}
+
+std::vector<u8> Reseal(const std::vector<u8>& state) {
+  std::span<const u8> payload = std::span(state).subspan(engine::kStateHeaderSize);
+  std::vector<u8> out = engine::StateHeader(engine::kStateVersion, payload);
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+
+TEST(StateTest, SparsePagesRoundTrip) {
+  auto s = BuildPages(2);
+  // Memory 0 grows after start; a page far out is written, one near the
+  // start is written and zeroed again; memory 1 has its first page written.
+  s->Call(0, "grow", {Value::I32(260)});
+  s->Call(0, "poke", {Value::I32(250 * kPage + 123), Value::I32(7)});
+  s->Call(0, "poke", {Value::I32(3 * kPage + 9), Value::I32(5)});
+  s->Call(0, "poke", {Value::I32(3 * kPage + 9), Value::I32(0)});
+  s->Call(1, "poke", {Value::I32(kPage - 1), Value::I32(1)});
+  for (size_t i = 0; i < 2; ++i) {
+    std::span<uint8_t> mem = s->Memory(i);
+    EXPECT_EQ(engine::NonZeroPages(mem.data(), mem.size() / kPage),
+              engine::NonZeroPagesByScan(mem.data(), mem.size() / kPage));
+  }
+  EXPECT_EQ(engine::NonZeroPages(s->Memory(0).data(), 261), std::vector<u32>{250});
+
+  auto saved = s->store.SaveState();
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  // Two stored pages (one per memory) of the 262 there are.
+  EXPECT_GT(saved->size(), 2 * kPage);
+  EXPECT_LT(saved->size(), 3 * kPage);
+  EXPECT_EQ(LoadU32(*saved, MemoryPart(2, 0, 0) + 8), 1u);
+  EXPECT_EQ(LoadU32(*saved, MemoryPart(2, 0, 0) + 12), 250u);
+
+  // The target's own data in pages the state does not store is gone after.
+  auto t = BuildPages(2);
+  t->Call(0, "poke", {Value::I32(100), Value::I32(42)});
+  ASSERT_TRUE(t->store.RestoreState(*saved).ok());
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_EQ(t->Memory(i).size(), s->Memory(i).size());
+    EXPECT_TRUE(std::ranges::equal(t->Memory(i), s->Memory(i))) << "memory " << i;
+  }
+  EXPECT_EQ(t->Memory(0)[250 * kPage + 123], 7);
+  EXPECT_EQ(t->Memory(0)[100], 0);
+  // Its memory can grow on from the restored size.
+  t->Call(0, "grow", {Value::I32(1)});
+  EXPECT_EQ(t->Memory(0).size(), 262 * kPage);
+}
+
+TEST(StateTest, BadPageIndexOrCountIsRefused) {
+  auto s = BuildPages(1);
+  s->Call(0, "grow", {Value::I32(9)});
+  s->Call(0, "poke", {Value::I32(2 * kPage), Value::I32(1)});
+  s->Call(0, "poke", {Value::I32(6 * kPage), Value::I32(1)});
+  auto saved = s->store.SaveState();
+  ASSERT_TRUE(saved.ok());
+  const size_t count_at = MemoryPart(1, 0, 0) + 8;
+  const size_t first_at = count_at + 4, second_at = MemoryPart(1, 0, 1) + 12;
+  ASSERT_EQ(LoadU32(*saved, count_at), 2u);
+  ASSERT_EQ(LoadU32(*saved, first_at), 2u);
+  ASSERT_EQ(LoadU32(*saved, second_at), 6u);
+  auto t = BuildPages(1);
+  auto refused = [&](size_t at, u32 value) {
+    std::vector<u8> bad = *saved;
+    StoreU32(&bad, at, value);
+    return t->store.RestoreState(Reseal(bad)).code() == Status::Code::kCorruption;
+  };
+  EXPECT_TRUE(refused(first_at, 10));  // past the memory's 10 pages
+  EXPECT_TRUE(refused(second_at, 2));  // the same page twice
+  EXPECT_TRUE(refused(second_at, 1));  // out of order
+  EXPECT_TRUE(refused(count_at, 3));   // more pages than stored
+  EXPECT_TRUE(refused(count_at, 11));  // more pages than the memory has
+  EXPECT_TRUE(refused(count_at, 1));   // fewer: the rest misparses
+  EXPECT_TRUE(refused(count_at, UINT32_MAX));
+  // A sound state still restores, and nothing of the refused ones stuck.
+  ASSERT_TRUE(t->store.RestoreState(*saved).ok());
+  EXPECT_TRUE(std::ranges::equal(t->Memory(0), s->Memory(0)));
+}
+
+TEST(StateTest, OlderVersionsAreRead) {
+  auto s = BuildPages(1);
+  s->Call(0, "poke", {Value::I32(5), Value::I32(5)});
+  auto saved = s->store.SaveState();
+  ASSERT_TRUE(saved.ok());
+  std::span<const u8> payload = std::span<const u8>(*saved).subspan(engine::kStateHeaderSize);
+  // Version 2: the same payload behind a CRC-32.
+  std::vector<u8> v2 = engine::StateHeader(2, payload);
+  ASSERT_EQ(v2.size(), engine::StateHeaderSize(2));
+  v2.insert(v2.end(), payload.begin(), payload.end());
+  auto t = BuildPages(1);
+  ASSERT_TRUE(t->store.RestoreState(v2).ok());
+  EXPECT_EQ(t->Memory(0)[5], 5);
+  v2[engine::StateHeaderSize(2) - 1] ^= 1;
+  EXPECT_EQ(t->store.RestoreState(v2).code(), Status::Code::kCorruption);
 }
 
 }  // namespace

@@ -407,14 +407,9 @@ size_t ThreadPart(const std::vector<uint8_t>& state) {
 // Rewrites the saved state's header (version, size, CRC) around `payload`.
 std::vector<uint8_t> Reseal(std::vector<uint8_t> state, uint32_t version) {
   std::span<const uint8_t> payload = std::span(state).subspan(engine::kStateHeaderSize);
-  std::vector<uint8_t> header;
-  engine::StateWriter w(&header);
-  w.Bytes({reinterpret_cast<const uint8_t*>(engine::kStateMagic), sizeof engine::kStateMagic});
-  w.U32(version);
-  w.U64(payload.size());
-  w.U32(engine::Crc32(payload));
-  std::copy(header.begin(), header.end(), state.begin());
-  return state;
+  std::vector<uint8_t> out = engine::StateHeader(version, payload);
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
 }
 
 TEST(SuspendTest, RestoreChecksTheSuspendPoint) {
@@ -458,7 +453,8 @@ TEST(SuspendTest, RestoreChecksTheSuspendPoint) {
   v1[ThreadPart(v1) + 4] = 1;
   EXPECT_EQ(target->store.RestoreState(Reseal(v1, 1)).code(), Status::Code::kCorruption);
   // Versions from the future are refused as such.
-  EXPECT_EQ(target->store.RestoreState(Reseal(at_safe, 3)).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(target->store.RestoreState(Reseal(at_safe, engine::kStateVersion + 1)).code(),
+            Status::Code::kInvalidArgument);
 
   ASSERT_TRUE(target->store.RestoreState(at_safe).ok());
   EXPECT_EQ(target->store.suspend_point(), SuspendPoint::kSafePoint);
