@@ -16,9 +16,8 @@
 #include "snapshot/emit_wasm_internal.h"
 
 namespace deja::snapshot {
+namespace emit {
 namespace {
-
-using namespace emit;  // NOLINT(build/namespaces): this rewriter's own helpers
 
 Result<std::vector<Section>> SplitSections(std::span<const u8> wasm) {
   static constexpr u8 kHeader[8] = {0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00};
@@ -211,13 +210,16 @@ Bytes Vector(const std::vector<Bytes>& items) {
 
 }  // namespace
 
-Status emit::Mismatch(const char* section) {
+Status Mismatch(const char* section) {
   return Status::Malformed(std::string("cannot read the module's ") + section +
                            " section, or it does not match the instance");
 }
 
+}  // namespace emit
+
 Result<std::vector<u8>> EmitInitializedWasm(std::span<const u8> wasm, Store& store,
                                             InstanceId instance) {
+  using namespace emit;  // NOLINT(build/namespaces): the rewriter's own pieces
   if (store.suspended()) {
     return Status::InvalidArgument(
         "the guest is suspended inside a call: only an initialisation that returned (an empty "
