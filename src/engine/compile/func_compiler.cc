@@ -164,6 +164,7 @@ Status FuncCompiler::StepGeneric(const Instr& in, const OpVariants& v) {
     case K::kBinary:
     case K::kCompare:
     case K::kFloatBinary: {
+      if (DeferAddend(in.op)) return Status();
       size_t a = stack_.size() - 2, b = stack_.size() - 1;
       bool imm = stack_[b].where == Where::kConst;
       if (imm) {
@@ -196,21 +197,10 @@ Status FuncCompiler::StepGeneric(const Instr& in, const OpVariants& v) {
       PushSlot();
       return Status();
     }
-    case K::kLoad: {
-      size_t a = Top();
-      u32 sa = Operand(a);
-      EmitWithDst(v.first, {SlotOf(a), sa, in.value});
-      Pop(1);
-      PushSlot();
+    case K::kLoad:
+    case K::kStore:
+      StepMemAccess(in, v);
       return Status();
-    }
-    case K::kStore: {
-      size_t a = stack_.size() - 2;
-      u32 sa = Operand(a), sv = Operand(a + 1);
-      Emit(v.first, {sa, sv, in.value});
-      Pop(2);
-      return Status();
-    }
     case K::kNone:
       break;
   }
@@ -278,73 +268,6 @@ Status FuncCompiler::StepVariable(const Instr& in) {
     default:
       return Status();  // nop
   }
-}
-
-Status FuncCompiler::StepMemoryOrTable(const Instr& in) {
-  size_t h = stack_.size();
-  switch (in.op) {
-    case Opcode::kMemorySize:
-      EmitWithDst(IOp::kMemorySize, {SlotOf(h)});
-      PushSlot();
-      return Status();
-    case Opcode::kMemoryGrow:
-      EmitWithDst(IOp::kMemoryGrow, {SlotOf(h - 1), Operand(h - 1)});
-      Pop(1);
-      PushSlot();
-      return Status();
-    case Opcode::kTableGet:
-      EmitWithDst(IOp::kTableGet, {SlotOf(h - 1), Operand(h - 1), in.index});
-      Pop(1);
-      PushSlot();
-      return Status();
-    case Opcode::kTableSet:
-      Emit(IOp::kTableSet, {Operand(h - 2), Operand(h - 1), in.index});
-      Pop(2);
-      return Status();
-    case Opcode::kTableSize:
-      EmitWithDst(IOp::kTableSize, {SlotOf(h), in.index});
-      PushSlot();
-      return Status();
-    case Opcode::kTableGrow:
-      EmitWithDst(IOp::kTableGrow, {SlotOf(h - 2), Operand(h - 2), Operand(h - 1), in.index});
-      Pop(2);
-      PushSlot();
-      return Status();
-    case Opcode::kDataDrop:
-      Emit(IOp::kDataDrop, {in.index});
-      return Status();
-    case Opcode::kElemDrop:
-      Emit(IOp::kElemDrop, {in.index});
-      return Status();
-    default:
-      break;
-  }
-  // The three-operand bulk operations.
-  u32 a = Operand(h - 3), b = Operand(h - 2), c = Operand(h - 1);
-  switch (in.op) {
-    case Opcode::kMemoryFill:
-      Emit(IOp::kMemoryFill, {a, b, c});
-      break;
-    case Opcode::kMemoryCopy:
-      Emit(IOp::kMemoryCopy, {a, b, c});
-      break;
-    case Opcode::kMemoryInit:
-      Emit(IOp::kMemoryInit, {a, b, c, in.index});
-      break;
-    case Opcode::kTableFill:
-      Emit(IOp::kTableFill, {a, b, c, in.index});
-      break;
-    case Opcode::kTableCopy:
-      Emit(IOp::kTableCopy, {a, b, c, in.index, in.index2});
-      break;
-    case Opcode::kTableInit:
-      Emit(IOp::kTableInit, {a, b, c, in.index, in.index2});
-      break;
-    default:
-      return Error(in.offset, std::string("cannot compile ") + OpcodeName(in.op));
-  }
-  Pop(3);
-  return Status();
 }
 
 }  // namespace deja::engine

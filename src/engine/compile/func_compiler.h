@@ -1,7 +1,9 @@
 // Compiles one function body to slot code. The operand stack is simulated:
 // each entry is either in its canonical slot (params | locals | position),
-// or still a deferred local or constant, so local.get and constants cost
-// nothing until an operator names them as operands.
+// or still a deferred local, constant or `slot + constant` (an i32 address
+// computation), so local.get, constants and address arithmetic cost nothing
+// until an operator names them as operands; loads and stores take a
+// deferred `slot + constant` as their address directly.
 #pragma once
 
 #include <span>
@@ -21,7 +23,9 @@ class FuncCompiler {
   Result<CompiledFunc> Compile();
 
  private:
-  enum class Where : u8 { kSlot, kLocal, kConst };
+  // kAddend: the i32 `slot[local] + value` (wrapping), where `local` is a
+  // local or the entry's own slot.
+  enum class Where : u8 { kSlot, kLocal, kConst, kAddend };
   struct Entry {
     Where where = Where::kSlot;
     u32 local = 0;
@@ -51,6 +55,8 @@ class FuncCompiler {
   Status StepVariable(const Instr& in);
   Status StepMemoryOrTable(const Instr& in);
   Status StepGeneric(const Instr& in, const OpVariants& v);
+  bool DeferAddend(Opcode op);  // i32.add/sub of a constant, if deferrable
+  void StepMemAccess(const Instr& in, const OpVariants& v);  // load, store
   void Skip(const Instr& in);
 
   // Code emission.

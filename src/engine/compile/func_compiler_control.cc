@@ -60,6 +60,9 @@ void FuncCompiler::EmitMove(const Entry& src, size_t src_pos, u32 dst_slot) {
     case Where::kSlot:
       if (SlotOf(src_pos) != dst_slot) Emit(IOp::kCopy, {dst_slot, SlotOf(src_pos)});
       break;
+    case Where::kAddend:
+      Emit(IOp::kI32Add_SI, {dst_slot, src.local, src.value});
+      break;
   }
 }
 
@@ -78,7 +81,10 @@ void FuncCompiler::MaterializeAll() {
 void FuncCompiler::MaterializeLocal(u32 local) {
   // The top entry is the value being stored; it is read before the store.
   for (size_t i = 0; i + 1 < stack_.size(); ++i) {
-    if (stack_[i].where == Where::kLocal && stack_[i].local == local) Materialize(i);
+    const Entry& e = stack_[i];
+    if ((e.where == Where::kLocal || e.where == Where::kAddend) && e.local == local) {
+      Materialize(i);
+    }
   }
 }
 
@@ -195,14 +201,18 @@ void FuncCompiler::EmitReturn() {
     const Entry& e = stack_[first];
     if (e.where == Where::kConst) {
       Emit(IOp::kReturn1I, {e.value});
+    } else if (e.where == Where::kLocal) {
+      Emit(IOp::kReturn1, {e.local});
     } else {
-      Emit(IOp::kReturn1, {e.where == Where::kLocal ? e.local : SlotOf(first)});
+      Materialize(first);  // a kAddend is computed into its slot
+      Emit(IOp::kReturn1, {SlotOf(first)});
     }
     return;
   }
   // Results go to slots 0..n, which may hold locals still to be read.
   for (u32 i = 0; i < n; ++i) {
-    if (stack_[first + i].where == Where::kLocal && stack_[first + i].local < n) {
+    const Entry& e = stack_[first + i];
+    if ((e.where == Where::kLocal || e.where == Where::kAddend) && e.local < n) {
       Materialize(first + i);
     }
   }

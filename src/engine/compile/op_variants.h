@@ -22,9 +22,14 @@ struct OpVariants {
   // kBinary: _SS, _SI follow; kCompare: _SS, _SI, BrIf_SS, BrIf_SI,
   // BrUnless_SS, BrUnless_SI;
   // kFloatBinary: _SS, _SI, _SS_C, _SI_C;
-  // kUnary: _S; kFloatUnary: _S, _S_C; kLoad/kStore: the op.
+  // kUnary: _S; kFloatUnary: _S, _S_C; kLoad/kStore: the op, _A (the
+  // address is `slot + addend`; see ops/memory.inc).
   IOp first = IOp::kCount;
 
+  // kLoad/kStore: the op, or its _A variant when `addend`.
+  IOp Access(bool addend) const {
+    return static_cast<IOp>(static_cast<u16>(first) + (addend ? 1 : 0));
+  }
   IOp Pick(bool immediate, bool canonical) const {
     u16 i = static_cast<u16>(first) + (immediate ? 1 : 0);
     if (canonical) i += kind == Kind::kFloatBinary ? 2 : kind == Kind::kFloatUnary ? 1 : 0;

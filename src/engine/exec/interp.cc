@@ -31,7 +31,23 @@ constexpr u64 kPageSize = 65536;
     pc += (n);                                \
     goto* reinterpret_cast<const void*>(*pc); \
   } while (0)
-#define JUMP(off) NEXT(static_cast<i64>(off))
+// Every jump target is an instruction, nearly always the Fuel op that
+// opens the block at a label or loop header. A jump charges that op's units
+// itself and goes past it when the budget covers them (one dispatch less per
+// loop iteration and per taken branch); otherwise it lands on the Fuel op,
+// which takes its slow path. Charges and safe points stay exactly those of
+// running the Fuel op.
+#define JUMP(off)                                                       \
+  do {                                                                  \
+    pc += static_cast<i64>(off);                                        \
+    u64 handler = *pc;                                                  \
+    if (handler == fuel_handler && budget >= static_cast<i64>(pc[1])) { \
+      budget -= static_cast<i64>(pc[1]);                                \
+      pc += 2;                                                          \
+      handler = *pc;                                                    \
+    }                                                                   \
+    goto* reinterpret_cast<const void*>(handler);                       \
+  } while (0)
 #define TRAP(kind)              \
   do {                          \
     trap_kind = TrapKind::kind; \
@@ -55,8 +71,8 @@ Outcome Run(ThreadState* state, const void* const** table_out) {
       &&L_BrUnless##Name##_SS, &&L_BrUnless##Name##_SI,
 #define DEJA_UNOP(Name, T, R, ...) &&L_##Name##_S,
 #define DEJA_FUNOP(Name, T, R, ...) &&L_##Name##_S, &&L_##Name##_S_C,
-#define DEJA_LOAD(Name, M, R) &&L_##Name,
-#define DEJA_STORE(Name, T, M) &&L_##Name,
+#define DEJA_LOAD(Name, M, R) &&L_##Name, &&L_##Name##_A,
+#define DEJA_STORE(Name, T, M) &&L_##Name, &&L_##Name##_A,
 #define DEJA_OP(Name, ...) &&L_##Name,
 #include "engine/exec/ops/all.inc"
   };
@@ -66,6 +82,7 @@ Outcome Run(ThreadState* state, const void* const** table_out) {
     return Outcome::kReturned;
   }
 
+  const u64 fuel_handler = reinterpret_cast<u64>(&&L_Fuel);
   ThreadState& st = *state;
   StoreImpl& store = st.store;
   u64* const stack = st.slots.get();
@@ -175,27 +192,46 @@ load_frame : {
     S(1) = Put(Canon(r));            \
     NEXT(3);                         \
   }
-#define DEJA_LOAD(Name, M, R)                                 \
-  L_##Name : {                                                \
-    u64 ea = static_cast<u64>(static_cast<u32>(S(2))) + I(3); \
-    if (ea + sizeof(M) > mem_size) TRAP(kMemoryOutOfBounds);  \
-    M v;                                                      \
-    std::memcpy(&v, mem + ea, sizeof(M));                     \
-    S(1) = static_cast<u64>(static_cast<R>(v));               \
-    NEXT(4);                                                  \
+// ea is the effective address (below 2^33, so ea + size cannot wrap): one
+// add and one compare per access.
+#define DEJA_ACCESS_CHECK(M) \
+  if (ea + sizeof(M) > mem_size) TRAP(kMemoryOutOfBounds)
+#define DEJA_LOAD_BODY(M, R, EA, N)             \
+  {                                             \
+    u64 ea = (EA);                              \
+    DEJA_ACCESS_CHECK(M);                       \
+    M v;                                        \
+    std::memcpy(&v, mem + ea, sizeof(M));       \
+    S(1) = static_cast<u64>(static_cast<R>(v)); \
+    NEXT(N);                                    \
   }
-#define DEJA_STORE(Name, T, M)                                \
-  L_##Name : {                                                \
-    u64 ea = static_cast<u64>(static_cast<u32>(S(1))) + I(3); \
-    if (ea + sizeof(M) > mem_size) TRAP(kMemoryOutOfBounds);  \
-    M v = static_cast<M>(Get<T>(S(2)));                       \
-    std::memcpy(mem + ea, &v, sizeof(M));                     \
-    NEXT(4);                                                  \
+#define DEJA_STORE_BODY(T, M, EA, N)      \
+  {                                       \
+    u64 ea = (EA);                        \
+    DEJA_ACCESS_CHECK(M);                 \
+    M v = static_cast<M>(Get<T>(S(2)));   \
+    std::memcpy(mem + ea, &v, sizeof(M)); \
+    NEXT(N);                              \
   }
+#define EA_PLAIN(k) (static_cast<u64>(static_cast<u32>(S(k))) + I(3))
+#define EA_ADDEND(k) (static_cast<u64>(static_cast<u32>(S(k) + I(4))) + I(3))
+// clang-format off
+#define DEJA_LOAD(Name, M, R)                          \
+  L_##Name : DEJA_LOAD_BODY(M, R, EA_PLAIN(2), 4)      \
+  L_##Name##_A : DEJA_LOAD_BODY(M, R, EA_ADDEND(2), 5)
+#define DEJA_STORE(Name, T, M)                         \
+  L_##Name : DEJA_STORE_BODY(T, M, EA_PLAIN(1), 4)     \
+  L_##Name##_A : DEJA_STORE_BODY(T, M, EA_ADDEND(1), 5)
+// clang-format on
 #define DEJA_OP(Name, ...) \
   L_##Name : { __VA_ARGS__ }
 #include "engine/exec/ops/all.inc"
 #undef DEJA_FBINOP_VARIANT
+#undef DEJA_LOAD_BODY
+#undef DEJA_STORE_BODY
+#undef DEJA_ACCESS_CHECK
+#undef EA_PLAIN
+#undef EA_ADDEND
 #undef DEJA_CMP_VARIANT
 #undef DEJA_BRIF_VARIANT
 

@@ -15,8 +15,8 @@ enum class IOp : u16 {
       kBrUnless##Name##_SI,
 #define DEJA_UNOP(Name, T, R, ...) k##Name##_S,
 #define DEJA_FUNOP(Name, T, R, ...) k##Name##_S, k##Name##_S_C,
-#define DEJA_LOAD(Name, M, R) k##Name,
-#define DEJA_STORE(Name, T, M) k##Name,
+#define DEJA_LOAD(Name, M, R) k##Name, k##Name##_A,
+#define DEJA_STORE(Name, T, M) k##Name, k##Name##_A,
 #define DEJA_OP(Name, ...) k##Name,
 #include "engine/exec/ops/all.inc"
   kCount
