@@ -119,9 +119,11 @@ Result<Metadata> ParseMetadata(std::span<const u8> bytes) {
 // raw size costs no allocation beyond what the data really expands to. Room
 // for up to 64 times the stored bytes is reserved at once (address space
 // only until written): the usual ratios then need no copy as the buffer grows.
+// One byte more than declared, for the check that the frame ends there.
 Result<std::vector<u8>> Decompress(std::span<const u8> stored, u64 raw_size) {
   std::vector<u8> out;
-  out.reserve(static_cast<size_t>(std::min<u64>(raw_size, u64{stored.size()} * 64 + (1 << 20))));
+  out.reserve(
+      static_cast<size_t>(std::min<u64>(raw_size + 1, u64{stored.size()} * 64 + (1 << 20))));
   engine::AdviseHugePages(out.data(), out.capacity());
   ZSTD_DCtx* ctx = ZSTD_createDCtx();
   if (ctx == nullptr) return Status::Internal("zstd: cannot allocate a decompression context");
@@ -150,10 +152,11 @@ Result<std::vector<u8>> Decompress(std::span<const u8> stored, u64 raw_size) {
 }  // namespace
 
 Result<std::vector<u8>> Encode(const Snapshot& s, int level) {
+  std::string meta = MetadataJson(s.meta);
   std::vector<u8> out;
   // Address space only: the compressed sections never need to move.
   size_t bound = 4096 + 4 * kSectionHeaderSize;
-  for (size_t n : {s.module.size(), s.engine_state.size(), s.wasi_state.size()}) {
+  for (size_t n : {meta.size(), s.module.size(), s.engine_state.size(), s.wasi_state.size()}) {
     bound += ZSTD_compressBound(n) + (1 << 20);
   }
   out.reserve(bound);
@@ -168,7 +171,6 @@ Result<std::vector<u8>> Encode(const Snapshot& s, int level) {
   out.insert(out.end(), build.begin(), build.end());
   u32 count = 2 + (s.module.empty() ? 0 : 1) + (s.wasi_state.empty() ? 0 : 1);
   PutFixed(&out, count, 4);
-  std::string meta = MetadataJson(s.meta);
   DEJA_TRY(AddSection(&out, kMetadata, {reinterpret_cast<const u8*>(meta.data()), meta.size()},
                       level));
   if (!s.module.empty()) DEJA_TRY(AddSection(&out, kModule, s.module, level));
