@@ -11,6 +11,7 @@
 #include "cli/exit_codes.h"
 #include "cli/run_format.h"
 #include "cli/run_lookup.h"
+#include "timemachine/log.h"
 
 namespace deja::cli {
 namespace {
@@ -23,6 +24,13 @@ struct LsArgs {
 
 std::string Cut(const std::string& text, size_t width) {
   return text.size() <= width ? text : text.substr(0, width - 3) + "...";
+}
+
+// "[resumed] " for a run started from a snapshot. The index does not keep
+// it, so it comes from the log's header (one small read per row shown).
+std::string ResumedMark(const registry::Registry& reg, const registry::RunRow& row) {
+  Result<std::unique_ptr<tm::LogReader>> log = tm::LogReader::Open(reg.LogPath(row.id));
+  return log.ok() && !(*log)->info().resumed_from.empty() ? "[resumed] " : "";
 }
 
 int RunLs(const LsArgs& args, const CliStreams& io) {
@@ -51,7 +59,8 @@ int RunLs(const LsArgs& args, const CliStreams& io) {
     io.out << std::setw(14) << row.id << std::setw(21) << FormatTime(row.start_unix_ns)
            << std::setw(10) << (row.status == "running" ? "-" : FormatDuration(row.duration_ns))
            << std::setw(13) << FormatStatus(row) << std::setw(10) << row.host_calls
-           << std::setw(11) << FormatBytes(row.log_bytes) << Cut(row.command, 60) << "\n";
+           << std::setw(11) << FormatBytes(row.log_bytes)
+           << Cut(ResumedMark(*reg, row) + row.command, 60) << "\n";
   }
   return kExitOk;
 }

@@ -35,6 +35,8 @@ id=$(sed -n 's/^deja run: recording \([0-9a-f]*\)$/\1/p' rec.err)
 hash=sha256:$(sha256sum init.snap | cut -d' ' -f1)
 expect_exit 0 d describe "$id"
 grep -q "^resumed from   snapshot $hash\$" d.out || fail "describe does not name the snapshot"
+expect_exit 0 ls ls
+grep -q "^$id .*\[resumed\] " ls.out || fail "deja ls does not mark the resumed run: $(cat ls.out)"
 expect_exit 0 g gc
 grep -q " 0 unused snapshots" g.out || fail "gc removed the snapshot of a kept run: $(cat g.out)"
 [[ -f $DEJA_HOME/snapshots/${hash#sha256:} ]] || fail "the stored snapshot is gone"
