@@ -57,6 +57,8 @@ class FuncCompiler {
   Status StepGeneric(const Instr& in, const OpVariants& v);
   bool DeferAddend(Opcode op);  // i32.add/sub of a constant, if deferrable
   void StepMemAccess(const Instr& in, const OpVariants& v);  // load, store
+  // `load; store` of the loaded value as one Move op, if they fit.
+  bool FuseMove(const Instr& store);
   void Skip(const Instr& in);
 
   // Code emission.
@@ -122,6 +124,10 @@ class FuncCompiler {
   size_t last_generic_start_ = SIZE_MAX;
   OpVariants last_generic_;
   bool last_generic_imm_ = false;
+  // The last load (for fusing it with a store of its value into a Move);
+  // valid while last_dst_word_ == its start + 1.
+  size_t last_load_start_ = SIZE_MAX;
+  u32 last_load_width_ = 0;  // bytes
   size_t fuel_word_ = SIZE_MAX;
   u64 fuel_count_ = 0;
 };

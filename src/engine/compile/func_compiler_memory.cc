@@ -1,5 +1,6 @@
 // FuncCompiler: loads, stores and the address arithmetic folded into them,
 // and the other memory and table operators.
+#include <bit>
 #include <string>
 
 #include "engine/compile/func_compiler.h"
@@ -59,6 +60,75 @@ bool FuncCompiler::DeferAddend(Opcode op) {
   return true;
 }
 
+namespace {
+
+// Bytes a load or store moves (0 for other operators).
+u32 AccessBytes(Opcode op) {
+  switch (op) {
+    case Opcode::kI32Load8S:
+    case Opcode::kI32Load8U:
+    case Opcode::kI64Load8S:
+    case Opcode::kI64Load8U:
+    case Opcode::kI32Store8:
+    case Opcode::kI64Store8:
+      return 1;
+    case Opcode::kI32Load16S:
+    case Opcode::kI32Load16U:
+    case Opcode::kI64Load16S:
+    case Opcode::kI64Load16U:
+    case Opcode::kI32Store16:
+    case Opcode::kI64Store16:
+      return 2;
+    case Opcode::kI32Load:
+    case Opcode::kF32Load:
+    case Opcode::kI64Load32S:
+    case Opcode::kI64Load32U:
+    case Opcode::kI32Store:
+    case Opcode::kF32Store:
+    case Opcode::kI64Store32:
+      return 4;
+    case Opcode::kI64Load:
+    case Opcode::kF64Load:
+    case Opcode::kI64Store:
+    case Opcode::kF64Store:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+// `load; store` where the store's value is the load's fresh result (not
+// kept anywhere else) and both move the same number of bytes: one Move op
+// copies them (the value's bits survive any extension and narrowing in
+// between). wasi-libc's memcpy/memmove loops are made of these pairs.
+bool FuncCompiler::FuseMove(const Instr& store) {
+  size_t start = last_load_start_;
+  if (start == SIZE_MAX || last_dst_word_ != start + 1) return false;
+  size_t a = stack_.size() - 2;
+  const Entry& addr = stack_[a];
+  const Entry& value = stack_[a + 1];
+  if (value.where != Where::kSlot || out_.code[start + 1] != SlotOf(a + 1)) return false;
+  if (addr.where == Where::kConst || AccessBytes(store.op) != last_load_width_) return false;
+  // The load: [h, dst, base, offset] or [h, dst, base, offset, addend].
+  bool load_addend = out_.code.size() - start == 5;
+  u64 src_base = out_.code[start + 2], src_offset = out_.code[start + 3];
+  u64 src_addend = load_addend ? out_.code[start + 4] : 0;
+  u32 dst_base = addr.where == Where::kAddend ? addr.local : Operand(a);
+  u64 dst_addend = addr.where == Where::kAddend ? addr.value : 0;
+  static constexpr IOp kMoves[] = {IOp::kMove1, IOp::kMove2, IOp::kMove4, IOp::kMove8};
+  IOp op = kMoves[std::countr_zero(last_load_width_)];
+  out_.code.resize(start);
+  while (!out_.offsets.empty() && out_.offsets.back().first > start) out_.offsets.pop_back();
+  Emit(op, {dst_base, src_base, src_offset, src_addend, store.value, dst_addend});
+  // pc + 1 is where a store that is out of bounds traps (ops/memory.inc).
+  out_.offsets.emplace_back(static_cast<u32>(start + 1), store.offset);
+  last_load_start_ = SIZE_MAX;
+  Pop(2);
+  return true;
+}
+
 // Load: [h, dst, addr, offset] or _A [h, dst, base, offset, addend]; store:
 // [h, addr, value, offset] or _A [h, base, value, offset, addend].
 void FuncCompiler::StepMemAccess(const Instr& in, const OpVariants& v) {
@@ -67,7 +137,10 @@ void FuncCompiler::StepMemAccess(const Instr& in, const OpVariants& v) {
   const Entry addr = stack_[a];
   bool addend = addr.where == Where::kAddend;
   u32 sa = addend ? addr.local : Operand(a);
+  if (!load && FuseMove(in)) return;
   if (load) {
+    last_load_start_ = out_.code.size();
+    last_load_width_ = AccessBytes(in.op);
     if (addend) {
       EmitWithDst(v.Access(true), {SlotOf(a), sa, in.value, addr.value});
     } else {
