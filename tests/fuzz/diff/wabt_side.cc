@@ -76,6 +76,41 @@ wi::Value Zero(wabt::Type t) {
   return ToWabt(z);
 }
 
+// Reads an unsigned LEB128 of at most 5 bytes at *pos; false if it runs off.
+bool ReadU32(const uint8_t* data, size_t size, size_t* pos, uint64_t* out) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    if (*pos >= size) return false;
+    uint8_t b = data[(*pos)++];
+    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      *out = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+// wabt 1.0.32 reserves the data count section's count up front: a forged
+// count (found by fuzz_spec) makes it allocate hundreds of GiB and die.
+// A module cannot hold more data segments than it has bytes, so such a
+// module is invalid anyway; it is treated as rejected without asking wabt.
+bool DataCountExceedsModule(const uint8_t* data, size_t size) {
+  size_t pos = 8;  // magic and version
+  while (pos < size) {
+    uint8_t id = data[pos++];
+    uint64_t len = 0;
+    if (!ReadU32(data, size, &pos, &len) || len > size - pos) return false;
+    if (id == 12) {
+      uint64_t count = 0;
+      size_t at = pos;
+      return ReadU32(data, size, &at, &count) && count > size;
+    }
+    pos += len;
+  }
+  return false;
+}
+
 }  // namespace
 
 struct WabtSide::Impl {
@@ -89,6 +124,10 @@ WabtSide::WabtSide() : impl_(std::make_unique<Impl>()) {}
 WabtSide::~WabtSide() = default;
 
 bool WabtSide::Load(const uint8_t* data, size_t size, std::string* error) {
+  if (DataCountExceedsModule(data, size)) {
+    *error = "data count exceeds the module's size (not given to wabt, which would reserve it)";
+    return false;
+  }
   wabt::Errors errors;
   wi::ModuleDesc desc;
   wabt::ReadBinaryOptions options(impl_->features, nullptr, false, true, true);

@@ -6,8 +6,10 @@
 // tables that could grow past 1024 pages / 100 000 elements. deja compiles
 // with NaN canonicalization, like wabt's arithmetic. A mismatch aborts after
 // writing the module and the report to $DEJA_FUZZ_OUT (default: .).
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -52,9 +54,12 @@ process.stdin.on('data', (d) => {
 });
 )";
 
+// libFuzzer's -timeout alarm interrupts blocking calls: EINTR is retried,
+// or the first alarm during a V8 question would lose V8 for the whole run.
 bool WriteAll(int fd, const uint8_t* p, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return false;
     p += w;
     n -= static_cast<size_t>(w);
@@ -62,16 +67,30 @@ bool WriteAll(int fd, const uint8_t* p, size_t n) {
   return true;
 }
 
-int V8Validates(std::span<const uint8_t> wasm) {
-  static int to_node = -1, from_node = -1;
-  static bool started = false;
-  if (!started) {
-    started = true;
+bool ReadByte(int fd, char* c) {
+  for (;;) {
+    ssize_t r = read(fd, c, 1);
+    if (r < 0 && errno == EINTR) continue;
+    return r == 1;
+  }
+}
+
+struct V8Process {
+  int to = -1, from = -1;
+  pid_t pid = -1;
+  int starts = 0;
+
+  bool Start() {
     int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) return -1;
+    if (pipe(in) != 0) return false;
+    if (pipe(out) != 0) {
+      close(in[0]);
+      close(in[1]);
+      return false;
+    }
     std::signal(SIGPIPE, SIG_IGN);
-    pid_t pid = fork();
-    if (pid < 0) return -1;
+    pid = fork();
+    if (pid < 0) return false;
     if (pid == 0) {
       dup2(in[0], 0);
       dup2(out[1], 1);
@@ -82,19 +101,38 @@ int V8Validates(std::span<const uint8_t> wasm) {
     }
     close(in[0]);
     close(out[1]);
-    to_node = in[1];
-    from_node = out[0];
+    to = in[1];
+    from = out[0];
+    return true;
   }
-  if (to_node < 0) return -1;
+
+  void Stop() {
+    if (to >= 0) close(to);
+    if (from >= 0) close(from);
+    to = from = -1;
+    if (pid > 0) waitpid(pid, nullptr, 0);
+    pid = -1;
+  }
+};
+
+// A node that dies (or is missing) is started again, up to 3 times a run.
+int V8Validates(std::span<const uint8_t> wasm) {
+  static V8Process node;
   uint32_t n = static_cast<uint32_t>(wasm.size());
   uint8_t len[4] = {static_cast<uint8_t>(n), static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n >> 16),
                     static_cast<uint8_t>(n >> 24)};
-  char answer = 0;
-  if (!WriteAll(to_node, len, 4) || !WriteAll(to_node, wasm.data(), wasm.size()) || read(from_node, &answer, 1) != 1) {
-    to_node = -1;
-    return -1;
+  while (true) {
+    if (node.to < 0) {
+      if (node.starts >= 3) return -1;
+      ++node.starts;
+      if (!node.Start()) continue;
+    }
+    char answer = 0;
+    if (WriteAll(node.to, len, 4) && WriteAll(node.to, wasm.data(), wasm.size()) && ReadByte(node.from, &answer)) {
+      return answer == '1' ? 1 : 0;
+    }
+    node.Stop();
   }
-  return answer == '1' ? 1 : 0;
 }
 
 // Without node: deja's messages for the body and expression ends that wabt
