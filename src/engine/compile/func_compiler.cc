@@ -165,6 +165,7 @@ Status FuncCompiler::StepGeneric(const Instr& in, const OpVariants& v) {
     case K::kCompare:
     case K::kFloatBinary: {
       if (DeferAddend(in.op)) return Status();
+      if (v.kind == K::kFloatBinary && FuseLoadOperand(in, v)) return Status();
       size_t a = stack_.size() - 2, b = stack_.size() - 1;
       bool imm = stack_[b].where == Where::kConst;
       if (imm) {

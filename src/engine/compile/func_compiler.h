@@ -59,6 +59,8 @@ class FuncCompiler {
   void StepMemAccess(const Instr& in, const OpVariants& v);  // load, store
   // `load; store` of the loaded value as one Move op, if they fit.
   bool FuseMove(const Instr& store);
+  // `load; op` where a float op's second operand is the loaded value.
+  bool FuseLoadOperand(const Instr& in, const OpVariants& v);
   void Skip(const Instr& in);
 
   // Code emission.
@@ -128,6 +130,7 @@ class FuncCompiler {
   // valid while last_dst_word_ == its start + 1.
   size_t last_load_start_ = SIZE_MAX;
   u32 last_load_width_ = 0;  // bytes
+  Opcode last_load_op_ = Opcode::kNop;
   size_t fuel_word_ = SIZE_MAX;
   u64 fuel_count_ = 0;
 };

@@ -129,6 +129,33 @@ bool FuncCompiler::FuseMove(const Instr& store) {
   return true;
 }
 
+// `x; f64.load; f64.mul` (and the other float operators, f32 alike): the
+// load becomes the operator's _SM variant, which reads its second operand
+// from memory. The load must be the last op and its value used only here;
+// the fused op sits where the load was, so a trap maps to the load's offset.
+bool FuncCompiler::FuseLoadOperand(const Instr& in, const OpVariants& v) {
+  size_t start = last_load_start_;
+  if (start == SIZE_MAX || last_dst_word_ != start + 1) return false;
+  size_t a = stack_.size() - 2, b = stack_.size() - 1;
+  if (stack_[b].where != Where::kSlot || out_.code[start + 1] != SlotOf(b)) return false;
+  if (stack_[a].where != Where::kSlot && stack_[a].where != Where::kLocal) return false;
+  bool f64 = in.op == Opcode::kF64Add || in.op == Opcode::kF64Sub || in.op == Opcode::kF64Mul ||
+             in.op == Opcode::kF64Div || in.op == Opcode::kF64Min || in.op == Opcode::kF64Max;
+  if (last_load_op_ != (f64 ? Opcode::kF64Load : Opcode::kF32Load)) return false;
+  bool load_addend = out_.code.size() - start == 5;
+  u64 base = out_.code[start + 2], offset = out_.code[start + 3];
+  u64 addend = load_addend ? out_.code[start + 4] : 0;
+  out_.code.resize(start);
+  while (!out_.offsets.empty() && out_.offsets.back().first > start) out_.offsets.pop_back();
+  u32 sa = Operand(a);
+  EmitWithDst(v.MemOperand(canonical_nans_), {SlotOf(a), sa, base, offset, addend});
+  last_load_start_ = SIZE_MAX;
+  last_generic_start_ = SIZE_MAX;
+  Pop(2);
+  PushSlot();
+  return true;
+}
+
 // Load: [h, dst, addr, offset] or _A [h, dst, base, offset, addend]; store:
 // [h, addr, value, offset] or _A [h, base, value, offset, addend].
 void FuncCompiler::StepMemAccess(const Instr& in, const OpVariants& v) {
@@ -141,6 +168,7 @@ void FuncCompiler::StepMemAccess(const Instr& in, const OpVariants& v) {
   if (load) {
     last_load_start_ = out_.code.size();
     last_load_width_ = AccessBytes(in.op);
+    last_load_op_ = in.op;
     if (addend) {
       EmitWithDst(v.Access(true), {SlotOf(a), sa, in.value, addr.value});
     } else {

@@ -21,7 +21,7 @@ struct OpVariants {
   Kind kind = Kind::kNone;
   // kBinary: _SS, _SI follow; kCompare: _SS, _SI, BrIf_SS, BrIf_SI,
   // BrUnless_SS, BrUnless_SI;
-  // kFloatBinary: _SS, _SI, _SS_C, _SI_C;
+  // kFloatBinary: _SS, _SI, _SS_C, _SI_C, _SM, _SM_C;
   // kUnary: _S; kFloatUnary: _S, _S_C; kLoad/kStore: the op, _A (the
   // address is `slot + addend`; see ops/memory.inc).
   IOp first = IOp::kCount;
@@ -34,6 +34,10 @@ struct OpVariants {
     u16 i = static_cast<u16>(first) + (immediate ? 1 : 0);
     if (canonical) i += kind == Kind::kFloatBinary ? 2 : kind == Kind::kFloatUnary ? 1 : 0;
     return static_cast<IOp>(i);
+  }
+  // kFloatBinary: the variant whose second operand is loaded from memory.
+  IOp MemOperand(bool canonical) const {
+    return static_cast<IOp>(static_cast<u16>(first) + 4 + (canonical ? 1 : 0));
   }
   // kCompare: the variants fused with a conditional branch taken when the
   // comparison holds (br_if) or fails (if).

@@ -64,8 +64,9 @@ constexpr u64 kPageSize = 65536;
 Outcome Run(ThreadState* state, const void* const** table_out) {
   static const void* const kHandlers[] = {
 #define DEJA_BINOP(Name, T, R, ...) &&L_##Name##_SS, &&L_##Name##_SI,
-#define DEJA_FBINOP(Name, T, ...) \
-  &&L_##Name##_SS, &&L_##Name##_SI, &&L_##Name##_SS_C, &&L_##Name##_SI_C,
+#define DEJA_FBINOP(Name, T, ...)                                                          \
+  &&L_##Name##_SS, &&L_##Name##_SI, &&L_##Name##_SS_C, &&L_##Name##_SI_C, &&L_##Name##_SM, \
+      &&L_##Name##_SM_C,
 #define DEJA_CMP(Name, T, ...)                                                \
   &&L_##Name##_SS, &&L_##Name##_SI, &&L_BrIf##Name##_SS, &&L_BrIf##Name##_SI, \
       &&L_BrUnless##Name##_SS, &&L_BrUnless##Name##_SI,
@@ -143,6 +144,21 @@ load_frame : {
     S(1) = Put(Finish(r));                         \
     NEXT(4);                                       \
   }
+// _SM: b is loaded from memory, a fused `load; op` [h, dst, a, base,
+// offset, addend] (the address as in the loads' _A variants); a trap is the
+// load's.
+#define DEJA_FBINOP_MEM(Label, Finish, ...)                          \
+  Label : {                                                          \
+    u64 ea = static_cast<u64>(static_cast<u32>(S(3) + I(5))) + I(4); \
+    if (ea + sizeof(T_) > mem_size) TRAP(kMemoryOutOfBounds);        \
+    auto a = Get<T_>(S(2));                                          \
+    T_ b;                                                            \
+    std::memcpy(&b, mem + ea, sizeof(T_));                           \
+    T_ r{};                                                          \
+    __VA_ARGS__;                                                     \
+    S(1) = Put(Finish(r));                                           \
+    NEXT(6);                                                         \
+  }
 #define DEJA_FBINOP(Name, T, ...)                                  \
   {                                                                \
     using T_ = T;                                                  \
@@ -150,6 +166,8 @@ load_frame : {
     DEJA_FBINOP_VARIANT(L_##Name##_SI, I(3), , __VA_ARGS__)        \
     DEJA_FBINOP_VARIANT(L_##Name##_SS_C, S(3), Canon, __VA_ARGS__) \
     DEJA_FBINOP_VARIANT(L_##Name##_SI_C, I(3), Canon, __VA_ARGS__) \
+    DEJA_FBINOP_MEM(L_##Name##_SM, , __VA_ARGS__)                  \
+    DEJA_FBINOP_MEM(L_##Name##_SM_C, Canon, __VA_ARGS__)           \
   }
 #define DEJA_CMP_VARIANT(Label, B, ...) \
   Label : {                             \
@@ -227,6 +245,7 @@ load_frame : {
   L_##Name : { __VA_ARGS__ }
 #include "engine/exec/ops/all.inc"
 #undef DEJA_FBINOP_VARIANT
+#undef DEJA_FBINOP_MEM
 #undef DEJA_LOAD_BODY
 #undef DEJA_STORE_BODY
 #undef DEJA_ACCESS_CHECK

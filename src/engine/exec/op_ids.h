@@ -9,7 +9,8 @@ namespace deja::engine {
 
 enum class IOp : u16 {
 #define DEJA_BINOP(Name, T, R, ...) k##Name##_SS, k##Name##_SI,
-#define DEJA_FBINOP(Name, T, ...) k##Name##_SS, k##Name##_SI, k##Name##_SS_C, k##Name##_SI_C,
+#define DEJA_FBINOP(Name, T, ...) \
+  k##Name##_SS, k##Name##_SI, k##Name##_SS_C, k##Name##_SI_C, k##Name##_SM, k##Name##_SM_C,
 #define DEJA_CMP(Name, T, ...)                                                          \
   k##Name##_SS, k##Name##_SI, kBrIf##Name##_SS, kBrIf##Name##_SI, kBrUnless##Name##_SS, \
       kBrUnless##Name##_SI,
