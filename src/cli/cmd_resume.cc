@@ -19,20 +19,24 @@ struct ResumeArgs {
   ResumeRequest req;
   uint64_t suspend_after_fuel = 0;
   CLI::Option* suspend_after_fuel_option = nullptr;
+  uint64_t fuel = 0;
+  CLI::Option* fuel_option = nullptr;
 };
 
 int RunResume(ResumeArgs args, const CliStreams& io) {
   if (args.suspend_after_fuel_option->count() > 0) {
     args.req.suspend_after_fuel = args.suspend_after_fuel;
   }
+  if (args.fuel_option->count() > 0) args.req.fuel = args.fuel;
   return ResumeSnapshot(args.req, kPrefix, io);
 }
 
 constexpr const char* kResumeFooter =
     "Continues the guest saved in FILE (by `deja run --snapshot-to` or `deja\n"
     "snapshot --init`) where it stopped; its output continues as if it had never\n"
-    "stopped. Arguments, environment and limits come from the snapshot; host\n"
-    "directories and sockets do not: grant them again with --dir, --listen, ...\n"
+    "stopped. Arguments, environment and the memory and descriptor limits come\n"
+    "from the snapshot; host directories and sockets do not: grant them again\n"
+    "with --dir, --listen, ... Fuel and time limits are this run's own.\n"
     "`deja run FILE` (with these flags) does the same.\n"
     "Exit status: as `deja run` (see `deja run --help`); 1 also when FILE is not\n"
     "a valid snapshot or was written by an incompatible deja, 3 when it cannot\n"
@@ -66,6 +70,15 @@ Subcommand AddResumeCommand(CLI::App& app, const CliStreams& io) {
       sub->add_option("--suspend-after-fuel", args->suspend_after_fuel,
                       "suspend again after N more units of fuel (needs --snapshot-to)")
           ->type_name("N");
+  args->fuel_option =
+      sub->add_option("--fuel", args->fuel,
+                      "stop the resumed guest after N units of fuel, counted from the\n"
+                      "resume (a snapshot carries no limit; exit 124)")
+          ->type_name("N");
+  sub->add_option("--timeout", args->req.timeout,
+                  "stop the resumed guest after this much wall time (e.g. 500ms, 2s;\n"
+                  "exit 124)")
+      ->type_name("DURATION");
   sub->add_flag("--no-record", args->req.no_record, "do not record the resumed run");
   sub->footer(kResumeFooter);
   return {sub, [args, io] { return RunResume(*args, io); }};

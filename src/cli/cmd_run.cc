@@ -146,14 +146,12 @@ std::optional<Module> LoadModule(const std::string& file, const CliStreams& io,
 }
 
 // `deja run SNAPSHOT`: starts from the snapshot as `deja resume` does. Flags
-// whose value the snapshot fixes (limits, environment source, import mode,
+// whose value the snapshot fixes (memory and descriptor limits, environment source, import mode,
 // argv) are refused rather than silently ignored.
 int RunFromSnapshot(const RunArgs& args, const CliStreams& io) {
   const std::pair<bool, const char*> fixed[] = {
       {args.max_memory_option->count() > 0, "--max-memory"},
       {args.max_fds_option->count() > 0, "--max-fds"},
-      {args.fuel_option->count() > 0, "--fuel"},
-      {args.timeout_option->count() > 0, "--timeout"},
       {args.env.inherit, "--inherit-env"},
       {args.trap_unknown, "--trap-unknown-imports"},
       {args.default_unknown, "--default-values-unknown-imports"},
@@ -161,7 +159,7 @@ int RunFromSnapshot(const RunArgs& args, const CliStreams& io) {
   for (const auto& [given, flag] : fixed) {
     if (!given) continue;
     io.err << "deja run: " << flag << " does not apply to a snapshot (" << args.module_file
-           << "): its limits and imports are those it was taken with\n";
+           << "): its memory and descriptor limits and its imports are those it was taken with\n";
     return kExitUsage;
   }
   ResumeRequest req;
@@ -180,6 +178,8 @@ int RunFromSnapshot(const RunArgs& args, const CliStreams& io) {
     }
     req.suspend_after_fuel = args.suspend_after_fuel;
   }
+  if (args.fuel_option->count() > 0) req.fuel = args.fuel;
+  req.timeout = args.timeout;
   req.file = args.module_file;
   req.dirs = args.dirs;
   req.dirs_ro = args.dirs_ro;
@@ -243,15 +243,7 @@ int RunRun(const RunArgs& args, const CliStreams& io) {
   }
   if (recording) {
     (*wasi)->ctx().interceptor = &recording->recorder();
-    // --timeout while the guest is blocked in a host call ends the process
-    // from another thread: the log gets its end there.
-    session.set_deadline_handler([&recording, &io](int status, const std::string& message) {
-      tm::RunEnd end;
-      end.kind = tm::RunEnd::Kind::kInterruptedInHostCall;
-      end.exit_status = status;
-      end.message = message.substr(0, message.find('\n'));
-      recording->Finish(std::move(end), "", io);
-    });
+    recording->EndAtDeadline(session, io);
   }
   std::optional<HibernateOnSignal> hibernate;
   if (snapshots) {

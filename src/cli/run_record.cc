@@ -73,4 +73,14 @@ void RunRecording::Finish(tm::RunEnd end, const std::string& state_digest, const
   }
 }
 
+void RunRecording::EndAtDeadline(RunSession& session, const CliStreams& io) {
+  session.set_deadline_handler([this, &io](int status, const std::string& message) {
+    tm::RunEnd end;
+    end.kind = tm::RunEnd::Kind::kInterruptedInHostCall;
+    end.exit_status = status;
+    end.message = message.substr(0, message.find('\n'));
+    Finish(std::move(end), "", io);
+  });
+}
+
 }  // namespace deja::cli

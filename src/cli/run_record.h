@@ -41,6 +41,10 @@ class RunRecording {
   // `err` but does not change the run's exit status.
   void Finish(tm::RunEnd end, const std::string& state_digest, const CliStreams& io);
 
+  // --timeout while the guest is blocked in a host call ends the process
+  // from another thread: this makes the log get its end there.
+  void EndAtDeadline(RunSession& session, const CliStreams& io);
+
  private:
   RunRecording() = default;
   std::unique_ptr<registry::Registry> registry_;

@@ -140,8 +140,13 @@ int RunSession::ContinueSnapshot(InstanceId instance) {
     return End(tm::RunEnd::Kind::kFailed, kExitFailed, s.ToString());
   }
   // The saved fuel is what stopped it (--suspend-after-fuel); the resumed
-  // run has the budget its own flags give.
-  store_.SetFuel(plan_.fuel);
+  // run has the budget its own flags give, counted from here. Replaying a
+  // resumed run that --timeout stopped: plan_.fuel is the total consumed at
+  // the stop, the snapshot's share included.
+  fuel_base_ = store_.fuel_consumed();
+  std::optional<uint64_t> budget = plan_.fuel;
+  if (budget && plan_.fuel_is_timeout) *budget = *budget > fuel_base_ ? *budget - fuel_base_ : 0;
+  store_.SetFuel(budget);
   if (suspend_after_fuel_) store_.SetFuel(*suspend_after_fuel_);  // counted from here
   std::vector<Value> results;
   switch (store_.suspend_point()) {
@@ -265,8 +270,8 @@ bool RunSession::TimedOut() {
 
 void RunSession::ReportFuel() {
   if (!plan_.fuel || plan_.fuel_is_timeout) return;
-  io_.err << prefix_ << "fuel consumed: " << store_.fuel_consumed() << " of " << *plan_.fuel
-          << "\n";
+  io_.err << prefix_ << "fuel consumed: " << store_.fuel_consumed() - fuel_base_ << " of "
+          << *plan_.fuel << (resume_ != nullptr ? " since the resume" : "") << "\n";
 }
 
 }  // namespace deja::cli

@@ -106,6 +106,7 @@ class RunSession {
   SuspendHandler suspend_handler_;
   std::optional<uint64_t> suspend_after_fuel_;
   const snapshot::Snapshot* resume_ = nullptr;
+  uint64_t fuel_base_ = 0;  // fuel_consumed() when a snapshot was restored
   std::optional<std::string> init_only_;
   bool skip_initialize_ = false;
   tm::RunEnd end_;

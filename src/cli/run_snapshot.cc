@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 
+#include "cli/duration.h"
 #include "cli/exit_codes.h"
 #include "cli/run_options.h"
 #include "cli/run_record.h"
@@ -76,6 +77,16 @@ Result<RunPlan> MakeResumePlan(const ResumeRequest& req, const snapshot::Metadat
   plan.limits.max_memory_pages = meta.max_memory_pages;
   plan.invoke = meta.invoke;
   plan.invoke_args = meta.invoke_args;
+  plan.fuel = req.fuel;
+  if (req.fuel && req.suspend_after_fuel) {
+    return Status::InvalidArgument("--suspend-after-fuel and --fuel exclude each other");
+  }
+  if (!req.timeout.empty()) {
+    Result<std::chrono::nanoseconds> timeout = ParseDuration(req.timeout);
+    if (!timeout.ok()) return timeout.status().WithContext("--timeout");
+    plan.timeout = *timeout;
+    plan.timeout_text = req.timeout;
+  }
   if (req.invoke) {
     if (meta.suspend_point != "none") {
       return Status::InvalidArgument(
@@ -206,7 +217,10 @@ int ResumeSnapshot(const ResumeRequest& req, const char* prefix, const CliStream
       return kExitFailed;
     }
   }
-  if (recording) (*wasi)->ctx().interceptor = &recording->recorder();
+  if (recording) {
+    (*wasi)->ctx().interceptor = &recording->recorder();
+    recording->EndAtDeadline(session, io);
+  }
   std::optional<HibernateOnSignal> hibernate;
   if (snapshots) {
     hibernate.emplace(session.mutable_store());

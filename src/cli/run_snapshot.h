@@ -39,6 +39,10 @@ struct ResumeRequest {
   std::vector<std::string> allow_connect;
   std::string snapshot_to;  // empty: no further snapshots
   std::optional<uint64_t> suspend_after_fuel;
+  // Limits of the resumed run (a snapshot carries none): fuel counted from
+  // the resume, wall time from the start of this process's run.
+  std::optional<uint64_t> fuel;
+  std::string timeout;  // empty: none
   bool no_record = false;
   // `deja run --invoke NAME FILE ARGS`: the export to call in a snapshot with
   // no call active (a pre-initialised reactor). Refused for one suspended

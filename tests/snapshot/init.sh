@@ -24,8 +24,8 @@ expect_exit 2 u1 run --no-record init.snap more args
 grep -q "argv comes from the snapshot" u1.err || fail "no message for arguments: $(cat u1.err)"
 expect_exit 2 u2 run --no-record --invoke main init.snap
 grep -q "suspended inside a call" u2.err || fail "no message for --invoke: $(cat u2.err)"
-expect_exit 2 u3 run --no-record --fuel 1000 init.snap
-grep -q -- "--fuel does not apply to a snapshot" u3.err || fail "no message for --fuel"
+expect_exit 2 u3 run --no-record --max-fds 8 init.snap
+grep -q -- "--max-fds does not apply to a snapshot" u3.err || fail "no message for --max-fds"
 
 note "deja describe of a run started from a snapshot names it; gc keeps it"
 expect_exit 0 rec run init.snap
