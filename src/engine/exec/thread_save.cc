@@ -2,6 +2,7 @@
 // little-endian bytes (no pointers), checked against the store on restore.
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "engine/compile/code.h"
 #include "engine/exec/interp.h"
@@ -15,7 +16,24 @@ namespace {
 constexpr u32 kMagic = 0x48544a44;  // "DJTH"
 // 2: the suspended byte is a SuspendPoint (2 = safe point). 1 (0 or 1 =
 // host call) is still read.
-constexpr u32 kVersion = 2;
+// 3: the code layout follows the version. Versions 1 and 2 are read only
+// without frames: their pcs cannot be checked against this build's code.
+constexpr u32 kVersion = 3;
+
+// A saved pc is an offset into the code this build's compiler emits, so a
+// state with frames is only resumed by a build that compiles the same code.
+// CMakeLists.txt hashes the compiler's and interpreter's sources into it.
+#ifndef DEJA_CODE_LAYOUT
+#error "DEJA_CODE_LAYOUT is defined by CMakeLists.txt"
+#endif
+constexpr u64 kCodeLayout = DEJA_CODE_LAYOUT;
+
+std::string Hex(u64 v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = kDigits[v & 15];
+  return s;
+}
 
 template <typename T>
 void Put(std::vector<u8>* out, T v) {
@@ -92,6 +110,7 @@ void Thread::SaveState(std::vector<u8>* out) const {
   const ThreadState& st = *s_;
   Put(out, kMagic);
   Put(out, kVersion);
+  Put(out, kCodeLayout);
   Put<u8>(out, static_cast<u8>(st.suspend));
   Put(out, st.num_results);
   Put(out, st.pending_slot);
@@ -117,14 +136,26 @@ Status Thread::RestoreState(std::span<const u8>* in) {
   ThreadState st_new(s_->store);
   u32 magic = 0, version = 0, num_frames = 0;
   u8 suspended = 0, has_fuel = 0;
-  u64 fuel_left = 0, height = 0;
-  bool ok = Take(in, &magic) && Take(in, &version) && Take(in, &suspended) &&
+  u64 fuel_left = 0, height = 0, layout = 0;
+  if (!Take(in, &magic) || !Take(in, &version)) return Corrupt("truncated header");
+  if (magic != kMagic || version < 1 || version > kVersion) return Corrupt("bad magic or version");
+  if (version >= 3 && !Take(in, &layout)) return Corrupt("truncated header");
+  bool ok = Take(in, &suspended) &&
             Take(in, &st_new.num_results) && Take(in, &st_new.pending_slot) &&
             Take(in, &st_new.pending_results) && Take(in, &has_fuel) && Take(in, &fuel_left) &&
             Take(in, &st_new.consumed) && Take(in, &st_new.granted) && Take(in, &st_new.budget) &&
             Take(in, &num_frames);
   if (!ok) return Corrupt("truncated header");
-  if (magic != kMagic || version < 1 || version > kVersion) return Corrupt("bad magic or version");
+  if (num_frames > 0 && version < 3) {
+    return Status::InvalidArgument("the state's call stack was saved by an older deja (thread state version " +
+                                   std::to_string(version) +
+                                   ", no code layout recorded): resume it with the deja that saved it");
+  }
+  if (num_frames > 0 && layout != kCodeLayout) {
+    return Status::InvalidArgument("the state's call stack was saved by a deja build that compiles code differently "
+                                   "(code layout " + Hex(layout) + ", this build " + Hex(kCodeLayout) +
+                                   "): resume it with the deja that saved it");
+  }
   if (suspended > (version == 1 ? 1 : 2)) return Corrupt("bad suspend point");
   if (num_frames > st_new.store.limits.max_call_depth) return Corrupt("too many frames");
   const StoreImpl& store = st_new.store;

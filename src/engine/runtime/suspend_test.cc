@@ -395,8 +395,8 @@ TEST(SuspendTest, DirectHostCallLeavesTheRequestPending) {
   EXPECT_EQ(g->store.fuel_consumed(), 0u);  // at the entry of "run"
 }
 
-// The thread part of a saved state: its magic, then version u32 and the
-// suspend point u8.
+// The thread part of a saved state: its magic, then version u32, the code
+// layout u64 and the suspend point u8.
 size_t ThreadPart(const std::vector<uint8_t>& state) {
   const uint8_t magic[] = {'D', 'J', 'T', 'H'};
   auto it = std::find_end(state.begin(), state.end(), std::begin(magic), std::end(magic));
@@ -424,13 +424,13 @@ TEST(SuspendTest, RestoreChecksTheSuspendPoint) {
   std::vector<uint8_t> at_safe = *safe->store.SaveState();
 
   auto target = LoadHostGuest(SuspendHere);
-  size_t point = ThreadPart(at_host) + 8;
+  size_t point = ThreadPart(at_host) + 16;
   ASSERT_EQ(at_host[point], 1);
   // A host call's frames do not make a safe point, nor the other way round.
   std::vector<uint8_t> bad = at_host;
   bad[point] = 2;
   EXPECT_EQ(target->store.RestoreState(Reseal(bad, 2)).code(), Status::Code::kCorruption);
-  point = ThreadPart(at_safe) + 8;
+  point = ThreadPart(at_safe) + 16;
   ASSERT_EQ(at_safe[point], 2);
   bad = at_safe;
   bad[point] = 1;
@@ -444,14 +444,24 @@ TEST(SuspendTest, RestoreChecksTheSuspendPoint) {
   bad[point + 1 + 4 + 4 + 4 + 1 + 8 + 8 + 8 + 8 + 4 + 4] += 1;
   EXPECT_EQ(target->store.RestoreState(Reseal(bad, 2)).code(), Status::Code::kCorruption);
 
-  // Version 1 (before safe points) is still read, and can only say "host call".
-  std::vector<uint8_t> v1 = at_host;
-  v1[ThreadPart(v1) + 4] = 1;
-  ASSERT_TRUE(target->store.RestoreState(Reseal(v1, 1)).ok());
-  EXPECT_EQ(target->store.suspend_point(), SuspendPoint::kHostCall);
-  v1 = at_safe;
-  v1[ThreadPart(v1) + 4] = 1;
-  EXPECT_EQ(target->store.RestoreState(Reseal(v1, 1)).code(), Status::Code::kCorruption);
+  // Frames saved by a build that compiles other code, or before the code
+  // layout was recorded (thread versions 1 and 2), are refused as such: their
+  // pcs may point anywhere in this build's code.
+  std::vector<uint8_t> other = at_host;
+  other[ThreadPart(other) + 8] ^= 1;
+  Status refused = target->store.RestoreState(Reseal(other, 2));
+  EXPECT_EQ(refused.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(refused.message().find("compiles code differently"), std::string_view::npos);
+  for (uint8_t old_version : {1, 2}) {
+    std::vector<uint8_t> old = at_host;
+    size_t at = ThreadPart(old);
+    old[at + 4] = old_version;
+    old.erase(old.begin() + static_cast<std::ptrdiff_t>(at + 8),
+              old.begin() + static_cast<std::ptrdiff_t>(at + 16));
+    refused = target->store.RestoreState(Reseal(old, 2));
+    EXPECT_EQ(refused.code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(refused.message().find("older deja"), std::string_view::npos);
+  }
   // Versions from the future are refused as such.
   EXPECT_EQ(target->store.RestoreState(Reseal(at_safe, engine::kStateVersion + 1)).code(),
             Status::Code::kInvalidArgument);
