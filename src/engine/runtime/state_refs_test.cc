@@ -12,12 +12,13 @@ namespace {
 
 using engine::testing::CompileWat;
 
-// Four functions, no imports; one instance. The passive segment $e is
+// Four functions, no imports; one instance. tests/fuzz/fuzz_snapshot.cc
+// restores states of the same module (its seeds come from these tests). The passive segment $e is
 // declared first (segment 0), the active one second (emptied at start).
 constexpr std::string_view kGuest = R"((module
   (type $v (func (result i32)))
   (memory 1)
-  (table $t 2 funcref)
+  (table $t (export "tab") 2 funcref)
   (global $fg (mut funcref) (ref.null func))
   (global $ig i32 (i32.const 7))
   (global $mg (mut i32) (i32.const 0))
