@@ -249,6 +249,14 @@ Status ReadPayload(const StoreImpl& s, StateReader& r, Parsed* p) {
                       std::to_string(t.type.limits.min));
     }
   }
+  u64 total = 0;
+  for (const auto& t : p->tables) total += t.size();
+  if (total > s.table_budget.limit) {
+    return Mismatch("its tables hold " + std::to_string(total) +
+                    " elements, more than this store's limit of " +
+                    std::to_string(s.table_budget.limit) +
+                    " (StoreLimits::max_total_table_elements)");
+  }
   for (size_t i = 0; i < s.instances.size(); ++i) {
     const engine::InstanceInst& inst = s.instances[i];
     const engine::Module& m = inst.module->module;
@@ -294,7 +302,12 @@ Status Apply(StoreImpl& s, const Parsed& p) {
     s.globals[i]->lo = p.globals[i].first;
     s.globals[i]->hi = p.globals[i].second;
   }
-  for (size_t i = 0; i < s.tables.size(); ++i) s.tables[i]->elems = p.tables[i];
+  // ReadPayload checked the total against the budget.
+  s.table_budget.used = 0;
+  for (size_t i = 0; i < s.tables.size(); ++i) {
+    s.tables[i]->elems = p.tables[i];
+    s.table_budget.used += p.tables[i].size();
+  }
   for (size_t i = 0; i < s.instances.size(); ++i) {
     engine::InstanceInst& inst = s.instances[i];
     const engine::Module& m = inst.module->module;
