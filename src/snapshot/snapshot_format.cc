@@ -3,11 +3,14 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "engine/runtime/pages.h"
 #include "engine/runtime/state_format.h"
 #include "snapshot/snapshot.h"
+#include "snapshot/snapshot_bounds.h"
 #include "timemachine/log_codec.h"
 
 namespace deja::snapshot {
@@ -120,7 +123,13 @@ Result<Metadata> ParseMetadata(std::span<const u8> bytes) {
 // for up to 64 times the stored bytes is reserved at once (address space
 // only until written): the usual ratios then need no copy as the buffer grows.
 // One byte more than declared, for the check that the frame ends there.
-Result<std::vector<u8>> Decompress(std::span<const u8> stored, u64 raw_size) {
+// `check`, when given, sees the output's first bytes (up to kPrefixBytes,
+// or all of it if shorter) once, before the rest is decompressed.
+constexpr size_t kPrefixBytes = 1 << 20;
+using PrefixCheck = std::function<Status(std::span<const u8>)>;
+
+Result<std::vector<u8>> Decompress(std::span<const u8> stored, u64 raw_size,
+                                   const PrefixCheck& check = nullptr) {
   std::vector<u8> out;
   out.reserve(
       static_cast<size_t>(std::min<u64>(raw_size + 1, u64{stored.size()} * 64 + (1 << 20))));
@@ -129,18 +138,28 @@ Result<std::vector<u8>> Decompress(std::span<const u8> stored, u64 raw_size) {
   if (ctx == nullptr) return Status::Internal("zstd: cannot allocate a decompression context");
   ZSTD_inBuffer in{stored.data(), stored.size(), 0};
   size_t ret = 1;
+  bool checked = !check;
+  Status status;
   while (true) {
-    size_t chunk = static_cast<size_t>(std::min<u64>(raw_size + 1 - out.size(), 4 << 20));
+    // The first chunk is only as large as the prefix to check.
+    size_t chunk = static_cast<size_t>(
+        std::min<u64>(raw_size + 1 - out.size(), checked ? 4 << 20 : kPrefixBytes - out.size()));
     size_t old = out.size();
     out.resize(old + chunk);
     ZSTD_outBuffer o{out.data() + old, chunk, 0};
     ret = ZSTD_decompressStream(ctx, &o, &in);
     out.resize(old + o.pos);
     if (ZSTD_isError(ret) || out.size() > raw_size) break;
-    if (ret == 0 && in.pos == in.size) break;
-    if (o.pos == 0 && in.pos == in.size) break;  // stuck: truncated frame
+    const bool end = (ret == 0 && in.pos == in.size) || (o.pos == 0 && in.pos == in.size);
+    if (!checked && (out.size() >= kPrefixBytes || end)) {
+      checked = true;
+      status = check(std::span<const u8>(out).first(std::min(out.size(), kPrefixBytes)));
+      if (!status.ok()) break;
+    }
+    if (end) break;  // the frame's end, or stuck: a truncated frame
   }
   ZSTD_freeDCtx(ctx);
+  DEJA_TRY(status);
   if (ZSTD_isError(ret)) return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(ret));
   if (ret != 0 || out.size() != raw_size || in.pos != in.size) {
     return Status::Corruption("decompressed size differs from the declared " +
@@ -219,7 +238,14 @@ Result<Snapshot> Decode(std::span<const u8> bytes, const ReadLimits& limits) {
   if (count > kMaxSections) return Status::Corruption("snapshot has too many sections");
   Snapshot s;
   s.engine_state_version = state_version;
-  bool seen[5] = {};
+  // First every section's header, size cap and CRC; nothing is decompressed
+  // until all are known, so the module can bound the engine state.
+  struct Section {
+    u64 raw_size = 0;
+    std::span<const u8> stored;
+    std::string where;
+  };
+  std::optional<Section> sections[5];
   for (u64 i = 0; i < count; ++i) {
     size_t at = pos;
     DEJA_TRY(need(kSectionHeaderSize));
@@ -230,10 +256,9 @@ Result<Snapshot> Decode(std::span<const u8> bytes, const ReadLimits& limits) {
     u32 crc = static_cast<u32>(GetFixed(&bytes[pos + 24], 4));
     pos += kSectionHeaderSize;
     std::string where = " (section at byte " + std::to_string(at) + ")";
-    if (type < kMetadata || type > kWasiState || seen[type]) {
+    if (type < kMetadata || type > kWasiState || sections[type]) {
       return Status::Corruption("snapshot has an unknown or repeated section" + where);
     }
-    seen[type] = true;
     if (flags != kZstd) return Status::Corruption("snapshot section has unknown flags" + where);
     u64 cap = type == kMetadata      ? limits.max_metadata_bytes
               : type == kModule      ? limits.max_module_bytes
@@ -251,24 +276,44 @@ Result<Snapshot> Decode(std::span<const u8> bytes, const ReadLimits& limits) {
     std::span<const u8> stored = bytes.subspan(pos, stored_size);
     pos += stored_size;
     if (tm::Crc32c(stored) != crc) return Status::Corruption("snapshot CRC mismatch" + where);
-    Result<std::vector<u8>> raw = Decompress(stored, raw_size);
-    if (!raw.ok()) return raw.status().WithContext("snapshot" + where);
-    switch (type) {
-      case kMetadata: {
-        DEJA_ASSIGN_OR_RETURN(s.meta, ParseMetadata(*raw));
-        break;
-      }
-      case kModule: s.module = std::move(raw).value(); break;
-      case kEngineState: s.engine_state = std::move(raw).value(); break;
-      default: s.wasi_state = std::move(raw).value(); break;
-    }
+    sections[type] = Section{raw_size, stored, where};
   }
   if (pos != bytes.size()) {
     return Status::Corruption("snapshot has " + std::to_string(bytes.size() - pos) +
                               " trailing bytes after its sections");
   }
-  if (!seen[kMetadata] || !seen[kEngineState]) {
+  if (!sections[kMetadata] || !sections[kEngineState]) {
     return Status::Corruption("snapshot lacks its metadata or engine state section");
+  }
+  auto unpack = [&](u32 type, const PrefixCheck& check = nullptr) -> Result<std::vector<u8>> {
+    const Section& sec = *sections[type];
+    Result<std::vector<u8>> raw = Decompress(sec.stored, sec.raw_size, check);
+    if (!raw.ok()) return raw.status().WithContext("snapshot" + sec.where);
+    return raw;
+  };
+  DEJA_ASSIGN_OR_RETURN(std::vector<u8> meta, unpack(kMetadata));
+  DEJA_ASSIGN_OR_RETURN(s.meta, ParseMetadata(meta));
+  StateBound bound;
+  if (sections[kModule]) {
+    DEJA_ASSIGN_OR_RETURN(s.module, unpack(kModule));
+    // A module that does not decode is refused later, with its own message.
+    Result<StateBound> b = EngineStateBound(s.module, s.meta.max_memory_pages);
+    if (b.ok()) bound = std::move(b).value();
+  }
+  const Section& engine = *sections[kEngineState];
+  if (bound.bytes != 0 && engine.raw_size > bound.bytes) {
+    return Status::Corruption(
+        "snapshot engine state declares " + std::to_string(engine.raw_size) +
+        " bytes, more than its module's memories, tables and globals can take (" +
+        std::to_string(bound.bytes) + " bytes with at most " +
+        std::to_string(s.meta.max_memory_pages) + " pages per memory)" + engine.where);
+  }
+  PrefixCheck check = [&](std::span<const u8> prefix) {
+    return CheckStatePrefix(prefix, engine.raw_size, bound);
+  };
+  DEJA_ASSIGN_OR_RETURN(s.engine_state, unpack(kEngineState, check));
+  if (sections[kWasiState]) {
+    DEJA_ASSIGN_OR_RETURN(s.wasi_state, unpack(kWasiState));
   }
   return s;
 }

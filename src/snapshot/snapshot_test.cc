@@ -18,11 +18,12 @@ Snapshot Sample() {
   s.meta.fuel_consumed = 1234;
   s.meta.invoke = "run";
   s.meta.suspend_point = "safe-point";
-  s.module = {0, 'a', 's', 'm', 1, 0, 0, 0};
-  // A real engine state, so its version field is genuine.
+  // A real engine state of the module, so its version field is genuine
+  // and it fits the module (Decode checks its size and object counts).
   Store store;
   auto wasm = text::WatToWasm("(module (memory 4) (global (mut i32) (i32.const 7)))");
   EXPECT_TRUE(wasm.ok());
+  s.module = *wasm;
   auto module = Module::Compile(*wasm);
   EXPECT_TRUE(module.ok());
   EXPECT_TRUE(store.Instantiate(*module, {}).ok());
@@ -113,6 +114,11 @@ TEST(SnapshotFormat, LargeSectionsRoundTrip) {
   for (size_t i = n; i < s.engine_state.size(); ++i) {
     s.engine_state[i] = static_cast<u8>((i * 2654435761u) >> (i % 3 == 0 ? 24 : 13));
   }
+  // The state's header must still say how large its payload is (bytes
+  // 12-19); without the module, its 9 MiB are not bounded by a memory.
+  u64 payload = s.engine_state.size() - 28;
+  for (int i = 0; i < 8; ++i) s.engine_state[12 + i] = static_cast<u8>(payload >> (8 * i));
+  s.module.clear();
   Result<std::vector<u8>> bytes = Encode(s);
   ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
   Result<Snapshot> back = Decode(*bytes);
@@ -140,6 +146,7 @@ TEST(SnapshotFile, SparseMemoryRoundTrips) {
     ASSERT_EQ(a.Call(*a.GetExport(ia, "poke"), args, &none), Outcome::kReturned);
   }
   Snapshot s = Sample();
+  s.module = *wasm;
   s.engine_state = *a.SaveState();
   EXPECT_LT(s.engine_state.size(), 4u << 16);
   std::string path = ::testing::TempDir() + "/sparse_test.snap";

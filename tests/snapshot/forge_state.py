@@ -7,8 +7,10 @@ CRC-32 Python computes without extra modules (deja still reads version 2).
 
   forge_state.py IN OUT table  T I VALUE   element I of table T
   forge_state.py IN OUT global G VALUE     the low word of global G
-  forge_state.py IN OUT size   N           declare an engine state of N raw
-                                           bytes (a zstd bomb: N zero bytes)
+  forge_state.py IN OUT size   N           an engine state of N zero bytes
+                                           (a zstd bomb)
+  forge_state.py IN OUT declare N          the engine state section declares
+                                           N raw bytes (its data unchanged)
 """
 import struct
 import subprocess
@@ -78,6 +80,9 @@ def main():
     head, sections = parse(open(src, "rb").read())
     for sec in sections:
         if sec[0] != 3:
+            continue
+        if what == "declare":
+            sec[2] = int(sys.argv[4])
             continue
         if what == "size":
             sec[2] = int(sys.argv[4])

@@ -63,3 +63,16 @@ $FORGE refs.snap fg.snap global 0 0x1000000
 expect_exit 1 fg run --no-record --invoke callg fg.snap
 grep -q "global 0 holds 0x1000000, not a function reference" fg.err ||
   fail "no message for a forged global"
+
+# zstd bombs (issue 13, item 3): 146 KB took 4.2 GB and 13 s before refusal.
+note "an engine state declaring 4 GiB more than its module can take"
+$FORGE refs.snap big.snap declare $((8 << 30))
+expect_exit 1 big run --no-record --invoke call big.snap
+grep -q "more than its module's memories, tables and globals can take" big.err ||
+  fail "no message for a declared size past the module's bound"
+note "300 MiB of zeros"
+$FORGE refs.snap zeros.snap size $((300 << 20))
+[[ $(stat -c %s zeros.snap) -lt 100000 ]] || fail "the bomb is not small"
+expect_exit 1 zeros run --no-record --invoke call zeros.snap
+grep -q "engine state does not start with its magic" zeros.err ||
+  fail "the bomb was not refused from its first bytes"
