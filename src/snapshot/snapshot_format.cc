@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <nlohmann/json.hpp>
 
@@ -91,32 +92,88 @@ std::string MetadataJson(const Metadata& m) {
   return j.dump();
 }
 
+// The metadata's fields, checked one by one without exceptions: a message
+// names the field and says what is wrong with it (issue 13, item 12).
+class Fields {
+ public:
+  explicit Fields(const nlohmann::json& j) : j_(j) {}
+
+  Status String(const char* key, std::string* out) {
+    DEJA_ASSIGN_OR_RETURN(const nlohmann::json* v, Find(key));
+    if (!v->is_string()) return Wrong(key, "a string", *v);
+    *out = v->get<std::string>();
+    return Status();
+  }
+  Status Strings(const char* key, std::vector<std::string>* out) {
+    DEJA_ASSIGN_OR_RETURN(const nlohmann::json* v, Find(key));
+    if (!v->is_array()) return Wrong(key, "an array of strings", *v);
+    out->clear();
+    for (const nlohmann::json& e : *v) {
+      if (!e.is_string()) return Wrong(key, "an array of strings", e);
+      out->push_back(e.get<std::string>());
+    }
+    return Status();
+  }
+  template <typename T>
+  Status Unsigned(const char* key, T* out) {
+    DEJA_ASSIGN_OR_RETURN(const nlohmann::json* v, Find(key));
+    constexpr u64 kMax = std::numeric_limits<T>::max();
+    if (!v->is_number_unsigned() || v->get<u64>() > kMax) {
+      return Wrong(key, "a whole number from 0 to " + std::to_string(kMax), *v);
+    }
+    *out = static_cast<T>(v->get<u64>());
+    return Status();
+  }
+  bool Has(const char* key) const { return j_.contains(key); }
+
+ private:
+  Result<const nlohmann::json*> Find(const char* key) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) {
+      return Status::Corruption(std::string("snapshot metadata lacks the field \"") + key + "\"");
+    }
+    return &*it;
+  }
+  static Status Wrong(const char* key, const std::string& want, const nlohmann::json& got) {
+    std::string text = got.dump();
+    if (text.size() > 40) text = text.substr(0, 37) + "...";
+    return Status::Corruption(std::string("snapshot metadata field \"") + key + "\" must be " +
+                              want + ", not " + text);
+  }
+  const nlohmann::json& j_;
+};
+
+}  // namespace
+
 Result<Metadata> ParseMetadata(std::span<const u8> bytes) {
   nlohmann::json j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     return Status::Corruption("snapshot metadata is not a JSON object");
   }
   Metadata m;
-  try {
-    m.deja_version = j.at("deja_version").get<std::string>();
-    m.module_hash = j.at("module_hash").get<std::string>();
-    m.module_name = j.at("module_name").get<std::string>();
-    m.args = j.at("args").get<std::vector<std::string>>();
-    m.env = j.at("env").get<std::vector<std::string>>();
-    m.max_memory_pages = j.at("max_memory_pages").get<u64>();
-    m.max_fds = j.at("max_fds").get<u32>();
-    m.fuel_consumed = j.at("fuel_consumed").get<u64>();
-    m.invoke_args = j.at("invoke_args").get<std::vector<std::string>>();
-    m.unknown_imports = j.at("unknown_imports").get<u8>();
-    m.run_id = j.at("run_id").get<std::string>();
-    m.suspend_point = j.at("suspend_point").get<std::string>();
-    m.entry = j.at("entry").get<std::string>();
-    if (j.contains("invoke")) m.invoke = j.at("invoke").get<std::string>();
-  } catch (const nlohmann::json::exception& e) {
-    return Status::Corruption(std::string("snapshot metadata: ") + e.what());
+  Fields f(j);
+  DEJA_TRY(f.String("deja_version", &m.deja_version));
+  DEJA_TRY(f.String("module_hash", &m.module_hash));
+  DEJA_TRY(f.String("module_name", &m.module_name));
+  DEJA_TRY(f.Strings("args", &m.args));
+  DEJA_TRY(f.Strings("env", &m.env));
+  DEJA_TRY(f.Unsigned("max_memory_pages", &m.max_memory_pages));
+  DEJA_TRY(f.Unsigned("max_fds", &m.max_fds));
+  DEJA_TRY(f.Unsigned("fuel_consumed", &m.fuel_consumed));
+  DEJA_TRY(f.Strings("invoke_args", &m.invoke_args));
+  DEJA_TRY(f.Unsigned("unknown_imports", &m.unknown_imports));
+  DEJA_TRY(f.String("run_id", &m.run_id));
+  DEJA_TRY(f.String("suspend_point", &m.suspend_point));
+  DEJA_TRY(f.String("entry", &m.entry));
+  if (f.Has("invoke")) {
+    std::string invoke;
+    DEJA_TRY(f.String("invoke", &invoke));
+    m.invoke = std::move(invoke);
   }
   return m;
 }
+
+namespace {
 
 // Streams the frame into a buffer that grows with the output, so a forged
 // raw size costs no allocation beyond what the data really expands to. Room

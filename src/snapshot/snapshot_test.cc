@@ -47,6 +47,50 @@ TEST(SnapshotFormat, RoundTrips) {
   EXPECT_EQ(back->wasi_state, s.wasi_state);
 }
 
+// A bad field is named, with what it should be, not a JSON library's
+// exception text ("[json.exception.type_error.302] ...").
+TEST(SnapshotFormat, MetadataErrorsNameTheField) {
+  auto parse = [](std::string_view json) {
+    return ParseMetadata({reinterpret_cast<const u8*>(json.data()), json.size()});
+  };
+  const std::string good = R"({"deja_version":"0.1","module_hash":"sha256:x","module_name":"m",
+    "args":["m"],"env":[],"max_memory_pages":65536,"max_fds":1024,"fuel_consumed":0,
+    "invoke_args":[],"unknown_imports":0,"run_id":"","suspend_point":"none","entry":""})";
+  ASSERT_TRUE(parse(good).ok()) << parse(good).status().ToString();
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string j = good;
+    size_t at = j.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return j.replace(at, from.size(), to);
+  };
+  struct Case {
+    std::string json, message;
+  } const cases[] = {
+      {with(R"("max_fds":1024)", R"("max_fds":"abc")"),
+       R"(snapshot metadata field "max_fds" must be a whole number from 0 to 4294967295, not "abc")"},
+      {with(R"("max_fds":1024)", R"("max_fds":4294967296)"),
+       R"(field "max_fds" must be a whole number from 0 to 4294967295, not 4294967296)"},
+      {with(R"("fuel_consumed":0)", R"("fuel_consumed":-5)"),
+       R"(field "fuel_consumed" must be a whole number)"},
+      {with(R"("unknown_imports":0)", R"("unknown_imports":256)"),
+       R"(field "unknown_imports" must be a whole number from 0 to 255, not 256)"},
+      {with(R"("args":["m"])", R"("args":["m",7])"),
+       R"(field "args" must be an array of strings, not 7)"},
+      {with(R"("module_hash":"sha256:x",)", ""),
+       R"(snapshot metadata lacks the field "module_hash")"},
+      {with(R"("entry":"")", R"("entry":"","invoke":null)"),
+       R"(field "invoke" must be a string, not null)"},
+      {"[1]", "snapshot metadata is not a JSON object"},
+  };
+  for (const Case& c : cases) {
+    Result<Metadata> m = parse(c.json);
+    ASSERT_FALSE(m.ok()) << c.json;
+    EXPECT_EQ(m.status().code(), Status::Code::kCorruption);
+    EXPECT_NE(m.status().message().find(c.message), std::string::npos) << m.status().ToString();
+    EXPECT_EQ(m.status().message().find("json.exception"), std::string::npos);
+  }
+}
+
 TEST(SnapshotFormat, EveryTruncationIsRefused) {
   std::vector<u8> bytes = *Encode(Sample());
   for (size_t n = 0; n < bytes.size(); ++n) {
