@@ -266,11 +266,21 @@ Status ReadPayload(const StoreImpl& s, StateReader& r, Parsed* p) {
     for (size_t k = 0; k < inst.elems.size(); ++k) {
       const std::string what =
           "instance " + std::to_string(i) + " element segment " + std::to_string(k);
-      DEJA_TRY(ReadRefs(s, r, inst.elems[k].type, m.elems[k].init.size(), what, &p->elems[i][k]));
+      // Active and declarative segments are dropped by instantiation.
+      const u64 most = m.elems[k].mode == engine::SegmentMode::kPassive ? m.elems[k].init.size() : 0;
+      DEJA_TRY(ReadRefs(s, r, inst.elems[k].type, most, what, &p->elems[i][k]));
     }
     p->data_dropped.emplace_back(inst.datas.size());
-    for (u8& dropped : p->data_dropped.back()) {
+    for (size_t k = 0; k < inst.datas.size(); ++k) {
+      u8& dropped = p->data_dropped.back()[k];
       if (!r.U8(&dropped)) return Truncated();
+      if (dropped > 1 || (dropped == 0 && m.datas[k].mode == engine::SegmentMode::kActive)) {
+        return Status::Corruption("saved state: instance " + std::to_string(i) +
+                                  " data segment " + std::to_string(k) +
+                                  (dropped > 1 ? " has a bad dropped flag"
+                                               : " is active, so dropped at instantiation, but "
+                                                 "not in the state"));
+      }
     }
   }
   if (!r.U32(&p->call_func)) return Truncated();

@@ -152,6 +152,42 @@ TEST_F(StateRefsTest, ForgedSegmentIsRefused) {
   ExpectIntact();
 }
 
+TEST_F(StateRefsTest, DroppedActiveSegmentsStayDropped) {
+  // Segment 1 is active: emptied at instantiation, it cannot come back.
+  std::vector<u8> bad = state_;
+  const size_t seg1 = kSegElem0 + 8;
+  ASSERT_EQ(Get(bad, seg1, 4), 0u);
+  Put(&bad, seg1, 1, 4);
+  bad.insert(bad.begin() + static_cast<std::ptrdiff_t>(seg1 + 4), 8, 0);
+  Put(&bad, seg1 + 4, 1, 8);
+  Status s = target_->store.RestoreState(Reseal(bad));
+  EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
+  EXPECT_NE(s.message().find("element segment 1 has 1 elements, more than its maximum of 0"),
+            std::string::npos)
+      << s.ToString();
+  ExpectIntact();
+}
+
+TEST(StateDataTest, ActiveDataSegmentsStayDropped) {
+  auto m = CompileWat(R"((module (memory 1) (data (i32.const 0) "a")))");
+  ASSERT_TRUE(m.ok());
+  Store a, b;
+  ASSERT_TRUE(a.Instantiate(*m, {}).ok());
+  ASSERT_TRUE(b.Instantiate(*m, {}).ok());
+  std::vector<u8> state = *a.SaveState();
+  // Shape (no functions, one instance), memory 0 with its one stored page.
+  const size_t dropped = kH + 20 + 8 + 12 + 4 + 65536;
+  ASSERT_EQ(state.at(dropped), 1u);
+  for (u8 v : {0, 2}) {
+    std::vector<u8> bad = state;
+    bad[dropped] = v;
+    Status s = b.RestoreState(Reseal(bad));
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
+    EXPECT_NE(s.message().find("data segment 0"), std::string::npos) << s.ToString();
+  }
+  EXPECT_TRUE(b.RestoreState(state).ok());
+}
+
 TEST_F(StateRefsTest, ValuesOutsideTheirTypeAreRefused) {
   // An i32 global with upper bits, or any non-v128 global with an upper half.
   EXPECT_EQ(RestoreWith(kMutGlobal + 4, 1, 4).code(), Status::Code::kCorruption);
