@@ -123,9 +123,19 @@ class HostCall {
 // A host function must not call back into the same store.
 using HostFn = HostAction (*)(HostCall& call, std::span<uint64_t> slots);
 
+// Caps on what guests (and the modules they come in) may make a store hold.
+// A table or memory whose minimum is above its cap, or one object too many,
+// fails instantiation (kUninstantiable, naming the object and the limit);
+// growing past a cap fails as Wasm says (memory.grow / table.grow give -1).
+// Table elements take 8 bytes each, outside --max-memory: without these caps
+// 16 tables of 10 M elements took 1.25 GB (docs/embedding.md, "Limits").
 struct StoreLimits {
   uint64_t max_memory_pages = 65536;     // per memory; memory.grow past it fails with -1
-  uint64_t max_table_elements = 10'000'000;
+  uint64_t max_table_elements = 1'000'000;         // per table (8 MiB)
+  uint64_t max_total_table_elements = 4'000'000;   // all tables together (32 MiB)
+  uint32_t max_tables = 10'000;          // tables in the store, imported ones included
+  uint32_t max_memories = 1'000;         // each reserves its maximum's address space
+  uint32_t max_instances = 10'000;
   uint32_t max_call_depth = 20'000;      // Wasm frames; deeper is "call stack exhausted"
   uint32_t max_stack_slots = 1u << 22;   // 64-bit value-stack slots (32 MiB)
 };

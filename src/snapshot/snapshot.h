@@ -57,6 +57,11 @@ struct ReadLimits {
   u64 max_wasi_state_bytes = u64{64} << 20;
 };
 
+// The metadata section's JSON. Errors: kCorruption naming the field that is
+// missing or of the wrong type ("snapshot metadata field \"max_fds\" must be
+// a whole number from 0 to 4294967295, not \"x\"").
+Result<Metadata> ParseMetadata(std::span<const u8> bytes);
+
 // The snapshot as file bytes (zstd level `level` per section).
 Result<std::vector<u8>> Encode(const Snapshot& snapshot, int level = 1);
 // Errors: kCorruption ("snapshot is truncated at byte N", "... CRC mismatch

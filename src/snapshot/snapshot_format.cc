@@ -3,11 +3,15 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <functional>
+#include <limits>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "engine/runtime/pages.h"
 #include "engine/runtime/state_format.h"
 #include "snapshot/snapshot.h"
+#include "snapshot/snapshot_bounds.h"
 #include "timemachine/log_codec.h"
 
 namespace deja::snapshot {
@@ -88,39 +92,101 @@ std::string MetadataJson(const Metadata& m) {
   return j.dump();
 }
 
+// The metadata's fields, checked one by one without exceptions: a message
+// names the field and says what is wrong with it (issue 13, item 12).
+class Fields {
+ public:
+  explicit Fields(const nlohmann::json& j) : j_(j) {}
+
+  Status String(const char* key, std::string* out) {
+    DEJA_ASSIGN_OR_RETURN(const nlohmann::json* v, Find(key));
+    if (!v->is_string()) return Wrong(key, "a string", *v);
+    *out = v->get<std::string>();
+    return Status();
+  }
+  Status Strings(const char* key, std::vector<std::string>* out) {
+    DEJA_ASSIGN_OR_RETURN(const nlohmann::json* v, Find(key));
+    if (!v->is_array()) return Wrong(key, "an array of strings", *v);
+    out->clear();
+    for (const nlohmann::json& e : *v) {
+      if (!e.is_string()) return Wrong(key, "an array of strings", e);
+      out->push_back(e.get<std::string>());
+    }
+    return Status();
+  }
+  template <typename T>
+  Status Unsigned(const char* key, T* out) {
+    DEJA_ASSIGN_OR_RETURN(const nlohmann::json* v, Find(key));
+    constexpr u64 kMax = std::numeric_limits<T>::max();
+    if (!v->is_number_unsigned() || v->get<u64>() > kMax) {
+      return Wrong(key, "a whole number from 0 to " + std::to_string(kMax), *v);
+    }
+    *out = static_cast<T>(v->get<u64>());
+    return Status();
+  }
+  bool Has(const char* key) const { return j_.contains(key); }
+
+ private:
+  Result<const nlohmann::json*> Find(const char* key) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) {
+      return Status::Corruption(std::string("snapshot metadata lacks the field \"") + key + "\"");
+    }
+    return &*it;
+  }
+  static Status Wrong(const char* key, const std::string& want, const nlohmann::json& got) {
+    std::string text = got.dump();
+    if (text.size() > 40) text = text.substr(0, 37) + "...";
+    return Status::Corruption(std::string("snapshot metadata field \"") + key + "\" must be " +
+                              want + ", not " + text);
+  }
+  const nlohmann::json& j_;
+};
+
+}  // namespace
+
 Result<Metadata> ParseMetadata(std::span<const u8> bytes) {
   nlohmann::json j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     return Status::Corruption("snapshot metadata is not a JSON object");
   }
   Metadata m;
-  try {
-    m.deja_version = j.at("deja_version").get<std::string>();
-    m.module_hash = j.at("module_hash").get<std::string>();
-    m.module_name = j.at("module_name").get<std::string>();
-    m.args = j.at("args").get<std::vector<std::string>>();
-    m.env = j.at("env").get<std::vector<std::string>>();
-    m.max_memory_pages = j.at("max_memory_pages").get<u64>();
-    m.max_fds = j.at("max_fds").get<u32>();
-    m.fuel_consumed = j.at("fuel_consumed").get<u64>();
-    m.invoke_args = j.at("invoke_args").get<std::vector<std::string>>();
-    m.unknown_imports = j.at("unknown_imports").get<u8>();
-    m.run_id = j.at("run_id").get<std::string>();
-    m.suspend_point = j.at("suspend_point").get<std::string>();
-    m.entry = j.at("entry").get<std::string>();
-    if (j.contains("invoke")) m.invoke = j.at("invoke").get<std::string>();
-  } catch (const nlohmann::json::exception& e) {
-    return Status::Corruption(std::string("snapshot metadata: ") + e.what());
+  Fields f(j);
+  DEJA_TRY(f.String("deja_version", &m.deja_version));
+  DEJA_TRY(f.String("module_hash", &m.module_hash));
+  DEJA_TRY(f.String("module_name", &m.module_name));
+  DEJA_TRY(f.Strings("args", &m.args));
+  DEJA_TRY(f.Strings("env", &m.env));
+  DEJA_TRY(f.Unsigned("max_memory_pages", &m.max_memory_pages));
+  DEJA_TRY(f.Unsigned("max_fds", &m.max_fds));
+  DEJA_TRY(f.Unsigned("fuel_consumed", &m.fuel_consumed));
+  DEJA_TRY(f.Strings("invoke_args", &m.invoke_args));
+  DEJA_TRY(f.Unsigned("unknown_imports", &m.unknown_imports));
+  DEJA_TRY(f.String("run_id", &m.run_id));
+  DEJA_TRY(f.String("suspend_point", &m.suspend_point));
+  DEJA_TRY(f.String("entry", &m.entry));
+  if (f.Has("invoke")) {
+    std::string invoke;
+    DEJA_TRY(f.String("invoke", &invoke));
+    m.invoke = std::move(invoke);
   }
   return m;
 }
+
+namespace {
 
 // Streams the frame into a buffer that grows with the output, so a forged
 // raw size costs no allocation beyond what the data really expands to. Room
 // for up to 64 times the stored bytes is reserved at once (address space
 // only until written): the usual ratios then need no copy as the buffer grows.
 // One byte more than declared, for the check that the frame ends there.
-Result<std::vector<u8>> Decompress(std::span<const u8> stored, u64 raw_size) {
+// `check`, when given, sees the output's first bytes (up to kPrefixBytes,
+// or all of it if shorter) once, before the rest is decompressed.
+constexpr size_t kPrefixBytes = 1 << 20;
+using PrefixCheck = std::function<Status(std::span<const u8>)>;
+
+Result<std::vector<u8>> Decompress(std::span<const u8> stored, u64 raw_size,
+                                   const PrefixCheck& check = nullptr) {
   std::vector<u8> out;
   out.reserve(
       static_cast<size_t>(std::min<u64>(raw_size + 1, u64{stored.size()} * 64 + (1 << 20))));
@@ -129,18 +195,28 @@ Result<std::vector<u8>> Decompress(std::span<const u8> stored, u64 raw_size) {
   if (ctx == nullptr) return Status::Internal("zstd: cannot allocate a decompression context");
   ZSTD_inBuffer in{stored.data(), stored.size(), 0};
   size_t ret = 1;
+  bool checked = !check;
+  Status status;
   while (true) {
-    size_t chunk = static_cast<size_t>(std::min<u64>(raw_size + 1 - out.size(), 4 << 20));
+    // The first chunk is only as large as the prefix to check.
+    size_t chunk = static_cast<size_t>(
+        std::min<u64>(raw_size + 1 - out.size(), checked ? 4 << 20 : kPrefixBytes - out.size()));
     size_t old = out.size();
     out.resize(old + chunk);
     ZSTD_outBuffer o{out.data() + old, chunk, 0};
     ret = ZSTD_decompressStream(ctx, &o, &in);
     out.resize(old + o.pos);
     if (ZSTD_isError(ret) || out.size() > raw_size) break;
-    if (ret == 0 && in.pos == in.size) break;
-    if (o.pos == 0 && in.pos == in.size) break;  // stuck: truncated frame
+    const bool end = (ret == 0 && in.pos == in.size) || (o.pos == 0 && in.pos == in.size);
+    if (!checked && (out.size() >= kPrefixBytes || end)) {
+      checked = true;
+      status = check(std::span<const u8>(out).first(std::min(out.size(), kPrefixBytes)));
+      if (!status.ok()) break;
+    }
+    if (end) break;  // the frame's end, or stuck: a truncated frame
   }
   ZSTD_freeDCtx(ctx);
+  DEJA_TRY(status);
   if (ZSTD_isError(ret)) return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(ret));
   if (ret != 0 || out.size() != raw_size || in.pos != in.size) {
     return Status::Corruption("decompressed size differs from the declared " +
@@ -219,7 +295,14 @@ Result<Snapshot> Decode(std::span<const u8> bytes, const ReadLimits& limits) {
   if (count > kMaxSections) return Status::Corruption("snapshot has too many sections");
   Snapshot s;
   s.engine_state_version = state_version;
-  bool seen[5] = {};
+  // First every section's header, size cap and CRC; nothing is decompressed
+  // until all are known, so the module can bound the engine state.
+  struct Section {
+    u64 raw_size = 0;
+    std::span<const u8> stored;
+    std::string where;
+  };
+  std::optional<Section> sections[5];
   for (u64 i = 0; i < count; ++i) {
     size_t at = pos;
     DEJA_TRY(need(kSectionHeaderSize));
@@ -230,10 +313,9 @@ Result<Snapshot> Decode(std::span<const u8> bytes, const ReadLimits& limits) {
     u32 crc = static_cast<u32>(GetFixed(&bytes[pos + 24], 4));
     pos += kSectionHeaderSize;
     std::string where = " (section at byte " + std::to_string(at) + ")";
-    if (type < kMetadata || type > kWasiState || seen[type]) {
+    if (type < kMetadata || type > kWasiState || sections[type]) {
       return Status::Corruption("snapshot has an unknown or repeated section" + where);
     }
-    seen[type] = true;
     if (flags != kZstd) return Status::Corruption("snapshot section has unknown flags" + where);
     u64 cap = type == kMetadata      ? limits.max_metadata_bytes
               : type == kModule      ? limits.max_module_bytes
@@ -251,24 +333,44 @@ Result<Snapshot> Decode(std::span<const u8> bytes, const ReadLimits& limits) {
     std::span<const u8> stored = bytes.subspan(pos, stored_size);
     pos += stored_size;
     if (tm::Crc32c(stored) != crc) return Status::Corruption("snapshot CRC mismatch" + where);
-    Result<std::vector<u8>> raw = Decompress(stored, raw_size);
-    if (!raw.ok()) return raw.status().WithContext("snapshot" + where);
-    switch (type) {
-      case kMetadata: {
-        DEJA_ASSIGN_OR_RETURN(s.meta, ParseMetadata(*raw));
-        break;
-      }
-      case kModule: s.module = std::move(raw).value(); break;
-      case kEngineState: s.engine_state = std::move(raw).value(); break;
-      default: s.wasi_state = std::move(raw).value(); break;
-    }
+    sections[type] = Section{raw_size, stored, where};
   }
   if (pos != bytes.size()) {
     return Status::Corruption("snapshot has " + std::to_string(bytes.size() - pos) +
                               " trailing bytes after its sections");
   }
-  if (!seen[kMetadata] || !seen[kEngineState]) {
+  if (!sections[kMetadata] || !sections[kEngineState]) {
     return Status::Corruption("snapshot lacks its metadata or engine state section");
+  }
+  auto unpack = [&](u32 type, const PrefixCheck& check = nullptr) -> Result<std::vector<u8>> {
+    const Section& sec = *sections[type];
+    Result<std::vector<u8>> raw = Decompress(sec.stored, sec.raw_size, check);
+    if (!raw.ok()) return raw.status().WithContext("snapshot" + sec.where);
+    return raw;
+  };
+  DEJA_ASSIGN_OR_RETURN(std::vector<u8> meta, unpack(kMetadata));
+  DEJA_ASSIGN_OR_RETURN(s.meta, ParseMetadata(meta));
+  StateBound bound;
+  if (sections[kModule]) {
+    DEJA_ASSIGN_OR_RETURN(s.module, unpack(kModule));
+    // A module that does not decode is refused later, with its own message.
+    Result<StateBound> b = EngineStateBound(s.module, s.meta.max_memory_pages);
+    if (b.ok()) bound = std::move(b).value();
+  }
+  const Section& engine = *sections[kEngineState];
+  if (bound.bytes != 0 && engine.raw_size > bound.bytes) {
+    return Status::Corruption(
+        "snapshot engine state declares " + std::to_string(engine.raw_size) +
+        " bytes, more than its module's memories, tables and globals can take (" +
+        std::to_string(bound.bytes) + " bytes with at most " +
+        std::to_string(s.meta.max_memory_pages) + " pages per memory)" + engine.where);
+  }
+  PrefixCheck check = [&](std::span<const u8> prefix) {
+    return CheckStatePrefix(prefix, engine.raw_size, bound);
+  };
+  DEJA_ASSIGN_OR_RETURN(s.engine_state, unpack(kEngineState, check));
+  if (sections[kWasiState]) {
+    DEJA_ASSIGN_OR_RETURN(s.wasi_state, unpack(kWasiState));
   }
   return s;
 }

@@ -18,11 +18,12 @@ Snapshot Sample() {
   s.meta.fuel_consumed = 1234;
   s.meta.invoke = "run";
   s.meta.suspend_point = "safe-point";
-  s.module = {0, 'a', 's', 'm', 1, 0, 0, 0};
-  // A real engine state, so its version field is genuine.
+  // A real engine state of the module, so its version field is genuine
+  // and it fits the module (Decode checks its size and object counts).
   Store store;
   auto wasm = text::WatToWasm("(module (memory 4) (global (mut i32) (i32.const 7)))");
   EXPECT_TRUE(wasm.ok());
+  s.module = *wasm;
   auto module = Module::Compile(*wasm);
   EXPECT_TRUE(module.ok());
   EXPECT_TRUE(store.Instantiate(*module, {}).ok());
@@ -44,6 +45,50 @@ TEST(SnapshotFormat, RoundTrips) {
   EXPECT_EQ(back->module, s.module);
   EXPECT_EQ(back->engine_state, s.engine_state);
   EXPECT_EQ(back->wasi_state, s.wasi_state);
+}
+
+// A bad field is named, with what it should be, not a JSON library's
+// exception text ("[json.exception.type_error.302] ...").
+TEST(SnapshotFormat, MetadataErrorsNameTheField) {
+  auto parse = [](std::string_view json) {
+    return ParseMetadata({reinterpret_cast<const u8*>(json.data()), json.size()});
+  };
+  const std::string good = R"({"deja_version":"0.1","module_hash":"sha256:x","module_name":"m",
+    "args":["m"],"env":[],"max_memory_pages":65536,"max_fds":1024,"fuel_consumed":0,
+    "invoke_args":[],"unknown_imports":0,"run_id":"","suspend_point":"none","entry":""})";
+  ASSERT_TRUE(parse(good).ok()) << parse(good).status().ToString();
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string j = good;
+    size_t at = j.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return j.replace(at, from.size(), to);
+  };
+  struct Case {
+    std::string json, message;
+  } const cases[] = {
+      {with(R"("max_fds":1024)", R"("max_fds":"abc")"),
+       R"(snapshot metadata field "max_fds" must be a whole number from 0 to 4294967295, not "abc")"},
+      {with(R"("max_fds":1024)", R"("max_fds":4294967296)"),
+       R"(field "max_fds" must be a whole number from 0 to 4294967295, not 4294967296)"},
+      {with(R"("fuel_consumed":0)", R"("fuel_consumed":-5)"),
+       R"(field "fuel_consumed" must be a whole number)"},
+      {with(R"("unknown_imports":0)", R"("unknown_imports":256)"),
+       R"(field "unknown_imports" must be a whole number from 0 to 255, not 256)"},
+      {with(R"("args":["m"])", R"("args":["m",7])"),
+       R"(field "args" must be an array of strings, not 7)"},
+      {with(R"("module_hash":"sha256:x",)", ""),
+       R"(snapshot metadata lacks the field "module_hash")"},
+      {with(R"("entry":"")", R"("entry":"","invoke":null)"),
+       R"(field "invoke" must be a string, not null)"},
+      {"[1]", "snapshot metadata is not a JSON object"},
+  };
+  for (const Case& c : cases) {
+    Result<Metadata> m = parse(c.json);
+    ASSERT_FALSE(m.ok()) << c.json;
+    EXPECT_EQ(m.status().code(), Status::Code::kCorruption);
+    EXPECT_NE(m.status().message().find(c.message), std::string::npos) << m.status().ToString();
+    EXPECT_EQ(m.status().message().find("json.exception"), std::string::npos);
+  }
 }
 
 TEST(SnapshotFormat, EveryTruncationIsRefused) {
@@ -113,6 +158,11 @@ TEST(SnapshotFormat, LargeSectionsRoundTrip) {
   for (size_t i = n; i < s.engine_state.size(); ++i) {
     s.engine_state[i] = static_cast<u8>((i * 2654435761u) >> (i % 3 == 0 ? 24 : 13));
   }
+  // The state's header must still say how large its payload is (bytes
+  // 12-19); without the module, its 9 MiB are not bounded by a memory.
+  u64 payload = s.engine_state.size() - 28;
+  for (int i = 0; i < 8; ++i) s.engine_state[12 + i] = static_cast<u8>(payload >> (8 * i));
+  s.module.clear();
   Result<std::vector<u8>> bytes = Encode(s);
   ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
   Result<Snapshot> back = Decode(*bytes);
@@ -140,6 +190,7 @@ TEST(SnapshotFile, SparseMemoryRoundTrips) {
     ASSERT_EQ(a.Call(*a.GetExport(ia, "poke"), args, &none), Outcome::kReturned);
   }
   Snapshot s = Sample();
+  s.module = *wasm;
   s.engine_state = *a.SaveState();
   EXPECT_LT(s.engine_state.size(), 4u << 16);
   std::string path = ::testing::TempDir() + "/sparse_test.snap";

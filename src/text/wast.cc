@@ -7,6 +7,7 @@
 #include <memory>
 #include <utility>
 
+#include "text/nesting.h"
 #include "text/wast_runner.h"
 #include "wabt/cast.h"
 #include "wabt/error-formatter.h"
@@ -148,6 +149,7 @@ struct ParsedScript {
 
 // Parses a whole script. On failure, returns libwabt's errors as text.
 Result<ParsedScript> ParseScript(std::string_view text, std::string_view filename) {
+  DEJA_TRY(CheckTextNesting(text, filename));
   wabt::Errors errors;
   ParsedScript parsed;
   parsed.lexer = wabt::WastLexer::CreateBufferLexer(filename, text.data(), text.size(), &errors);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 
+#include "text/nesting.h"
 #include "wabt/binary-writer.h"
 #include "wabt/cast.h"
 #include "wabt/error-formatter.h"
@@ -81,6 +82,7 @@ void AddMissingDataCount(const wabt::Module& module, std::vector<u8>* wasm) {
 }  // namespace
 
 Result<std::vector<u8>> WatToWasm(std::string_view wat, std::string_view filename) {
+  DEJA_TRY(CheckTextNesting(wat, filename));
   wabt::Errors errors;
   std::unique_ptr<wabt::WastLexer> lexer =
       wabt::WastLexer::CreateBufferLexer(filename, wat.data(), wat.size(), &errors);

@@ -29,12 +29,7 @@ bool MemInit(MemoryInst* mem, const DataInst& data, u32 dst, u32 src, u32 n) {
   return true;
 }
 
-i64 TableGrowBy(TableInst& table, RefBits init, u32 n) {
-  u64 old = table.elems.size();
-  if (old + n > table.max || old + n > UINT32_MAX) return -1;
-  table.elems.resize(old + n, init);
-  return static_cast<i64>(old);
-}
+i64 TableGrowBy(TableInst& table, RefBits init, u32 n) { return table.Grow(n, init); }
 
 bool TableFillRange(TableInst& table, u32 dst, RefBits value, u32 n) {
   if (!InRange(dst, n, table.elems.size())) return false;

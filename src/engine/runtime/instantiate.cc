@@ -117,13 +117,19 @@ Result<u64> EvalConst(const StoreImpl& s, const InstanceInst& inst, const ConstE
 Status AllocateTablesAndMemories(StoreImpl& s, const engine::Module& m, InstanceInst* inst) {
   std::vector<std::unique_ptr<engine::TableInst>> tables;
   std::vector<std::unique_ptr<engine::MemoryInst>> memories;
+  DEJA_TRY(engine::CheckObjectCounts(s, 1, m.tables.size() - m.num_imported_tables,
+                                     m.memories.size() - m.num_imported_memories));
+  // Tables that fail or are discarded below give their elements back to the
+  // store's budget when destroyed.
   for (size_t i = m.num_imported_tables; i < m.tables.size(); ++i) {
-    DEJA_ASSIGN_OR_RETURN(auto t, engine::NewTable(m.tables[i], kNullRef, s.limits));
-    tables.push_back(std::move(t));
+    auto t = engine::NewTable(m.tables[i], kNullRef, s.limits, &s.table_budget);
+    if (!t.ok()) return t.status().WithContext("table " + std::to_string(i));
+    tables.push_back(std::move(t).value());
   }
   for (size_t i = m.num_imported_memories; i < m.memories.size(); ++i) {
-    DEJA_ASSIGN_OR_RETURN(auto mem, engine::NewMemory(m.memories[i], s.limits));
-    memories.push_back(std::move(mem));
+    auto mem = engine::NewMemory(m.memories[i], s.limits);
+    if (!mem.ok()) return mem.status().WithContext("memory " + std::to_string(i));
+    memories.push_back(std::move(mem).value());
   }
   for (auto& t : tables) {
     inst->tables.push_back(static_cast<u32>(s.tables.size()));

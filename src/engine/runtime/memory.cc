@@ -85,19 +85,65 @@ Status ResetMemory(MemoryInst* memory, u64 pages) {
   return Status();
 }
 
+TableInst::~TableInst() {
+  if (budget != nullptr) budget->used -= elems.size();
+}
+
+i64 TableInst::Grow(u64 delta, RefBits init) {
+  u64 old = elems.size();
+  // Invariants: old <= max <= UINT32_MAX and budget->used <= budget->limit.
+  if (delta > max - old) return -1;
+  if (budget != nullptr && delta > budget->limit - budget->used) return -1;
+  elems.resize(old + delta, init);
+  if (budget != nullptr) budget->used += delta;
+  return static_cast<i64>(old);
+}
+
 Result<std::unique_ptr<TableInst>> NewTable(const TableType& type, RefBits init,
-                                            const StoreLimits& limits) {
-  u64 max = std::min<u64>(type.limits.max.value_or(UINT32_MAX), limits.max_table_elements);
+                                            const StoreLimits& limits, TableBudget* budget) {
+  u64 max = std::min<u64>({type.limits.max.value_or(UINT32_MAX), limits.max_table_elements,
+                           UINT32_MAX});
   if (type.limits.min > max) {
-    return Status::ResourceExhausted("table of " + std::to_string(type.limits.min) +
-                                     " elements exceeds the limit of " + std::to_string(max) +
-                                     " elements");
+    return Status::ResourceExhausted(
+        "a table of " + std::to_string(type.limits.min) + " elements is more than " +
+        (type.limits.min > limits.max_table_elements
+             ? "the per-table limit of " + std::to_string(limits.max_table_elements) +
+                   " elements (StoreLimits::max_table_elements)"
+             : "its maximum of " + std::to_string(max)));
+  }
+  if (budget != nullptr && type.limits.min > budget->limit - budget->used) {
+    return Status::ResourceExhausted(
+        "a table of " + std::to_string(type.limits.min) + " elements is more than the " +
+        std::to_string(budget->limit - budget->used) +
+        " left of the store's table elements (StoreLimits::max_total_table_elements " +
+        std::to_string(budget->limit) + ")");
   }
   auto table = std::make_unique<TableInst>();
   table->type = type;
   table->max = max;
   table->elems.assign(type.limits.min, init);
+  table->budget = budget;
+  if (budget != nullptr) budget->used += type.limits.min;
   return table;
+}
+
+Status CheckObjectCounts(const StoreImpl& s, size_t instances, size_t tables, size_t memories) {
+  struct {
+    size_t have, adding, limit;
+    const char* what;
+  } const counts[] = {
+      {s.instances.size(), instances, s.limits.max_instances, "instances (max_instances"},
+      {s.tables.size(), tables, s.limits.max_tables, "tables (max_tables"},
+      {s.memories.size(), memories, s.limits.max_memories, "memories (max_memories"},
+  };
+  for (const auto& c : counts) {
+    if (c.adding > 0 && (c.adding > c.limit || c.have > c.limit - c.adding)) {
+      return Status::ResourceExhausted(
+          "the store would hold " + std::to_string(c.have + c.adding) + " " + c.what +
+          " in StoreLimits is " + std::to_string(c.limit) + ")");
+    }
+  }
+  return Status();
 }
 
 bool LimitsMatch(const Limits& actual, const Limits& required) {

@@ -22,10 +22,16 @@ Result<std::unique_ptr<MemoryInst>> NewMemory(const MemoryType& type, const Stor
 // zeroes all of it. Used by RestoreState. Errors: kInvalidArgument.
 Status ResetMemory(MemoryInst* memory, u64 pages);
 
-// A table of `type.limits.min` elements, all `init`.
-// Errors: kResourceExhausted (min above the store limit).
+// A table of `type.limits.min` elements, all `init`, counted in `budget`.
+// Errors: kResourceExhausted (min above the per-table limit or the store's
+// remaining budget of elements), before anything is allocated.
 Result<std::unique_ptr<TableInst>> NewTable(const TableType& type, RefBits init,
-                                            const StoreLimits& limits);
+                                            const StoreLimits& limits, TableBudget* budget);
+
+// Whether `instances`, `tables` and `memories` more objects fit the store's
+// limits (StoreLimits::max_instances, max_tables, max_memories).
+// Errors: kResourceExhausted naming the limit.
+Status CheckObjectCounts(const StoreImpl& s, size_t instances, size_t tables, size_t memories);
 
 // Import matching for limits: `actual` (the provided object's current size
 // and declared max) fits `required` (the import's declared limits).

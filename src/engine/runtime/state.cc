@@ -140,13 +140,63 @@ struct Parsed {
   u32 call_func = StoreImpl::kNoFunc;
 };
 
-Status ReadRefs(StateReader& r, u64 limit, std::vector<RefBits>* out) {
+std::string Hex(u64 v) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  do {
+    out.insert(out.begin(), kDigits[v & 15]);
+    v >>= 4;
+  } while (v != 0);
+  return "0x" + out;
+}
+
+// A reference read from a file may enter the store only as one the store
+// could have made itself: the interpreter trusts the funcrefs it finds
+// (call_indirect indexes the function vector with them unchecked). An
+// externref is the embedder's opaque payload: any bits are one.
+Status CheckRef(const StoreImpl& s, ValType type, RefBits ref, const std::string& where) {
+  if (type != ValType::kFuncRef || ref == kNullRef || ref - 1 < s.funcs.size()) return Status();
+  return Status::Corruption("saved state: " + where + " holds " + Hex(ref) +
+                            ", not a function reference of this store (it has " +
+                            std::to_string(s.funcs.size()) + " functions)");
+}
+
+// `what` names the object for messages ("table 2"); sizes above `limit` and
+// references that `type` does not allow are refused.
+Status ReadRefs(const StoreImpl& s, StateReader& r, ValType type, u64 limit,
+                const std::string& what, std::vector<RefBits>* out) {
   u32 n;
   if (!r.U32(&n)) return Truncated();
-  if (n > limit || n > r.rest().size() / 8) return Status::Corruption("saved state: bad length");
+  if (n > limit) {
+    return Status::Corruption("saved state: " + what + " has " + std::to_string(n) +
+                              " elements, more than its maximum of " + std::to_string(limit));
+  }
+  if (n > r.rest().size() / 8) return Truncated();
   out->resize(n);
-  for (RefBits& ref : *out) {
-    if (!r.U64(&ref)) return Truncated();
+  for (u32 i = 0; i < n; ++i) {
+    if (!r.U64(&(*out)[i])) return Truncated();
+    DEJA_TRY(CheckRef(s, type, (*out)[i], what + " element " + std::to_string(i)));
+  }
+  return Status();
+}
+
+// A global's bits as its type allows them (what global.get could have left
+// there): i32 and f32 zero-extended, no upper half but for v128, a function
+// of this store. An immutable global cannot have changed since this store
+// created it.
+Status CheckGlobal(const StoreImpl& s, size_t index, u64 lo, u64 hi) {
+  const engine::GlobalInst& g = *s.globals[index];
+  const std::string what = "global " + std::to_string(index);
+  const ValType t = g.type.type;
+  if ((t != ValType::kV128 && hi != 0) ||
+      ((t == ValType::kI32 || t == ValType::kF32) && (lo >> 32) != 0)) {
+    return Status::Corruption("saved state: " + what + " holds " + Hex(hi) + ":" + Hex(lo) +
+                              ", not a value of its type");
+  }
+  DEJA_TRY(CheckRef(s, t, lo, what));
+  if (!g.type.mut && (lo != g.lo || hi != g.hi)) {
+    return Mismatch(what + " is immutable and holds " + Hex(g.lo) + " here, " + Hex(lo) +
+                    " in the state");
   }
   return Status();
 }
@@ -157,6 +207,9 @@ Status ReadMemories(const StoreImpl& s, StateReader& r, Parsed* p) {
     u32 count;
     if (!r.U64(&pm.pages) || !r.U32(&count)) return Truncated();
     if (pm.pages > m->max_pages) return Mismatch("memory larger than its maximum");
+    // Memories never shrink: fewer pages than the type's minimum is no state
+    // this store could have reached.
+    if (pm.pages < m->type.limits.min) return Mismatch("memory smaller than its minimum");
     if (count > pm.pages) return Status::Corruption("saved state: bad page count");
     if (count > r.rest().size() / (4 + engine::kWasmPageSize)) return Truncated();
     pm.data.reserve(count);
@@ -179,19 +232,55 @@ Status ReadPayload(const StoreImpl& s, StateReader& r, Parsed* p) {
   DEJA_TRY(CheckShape(s, r));
   DEJA_TRY(ReadMemories(s, r, p));
   p->globals.resize(s.globals.size());
-  for (auto& [lo, hi] : p->globals) {
+  for (size_t i = 0; i < s.globals.size(); ++i) {
+    auto& [lo, hi] = p->globals[i];
     if (!r.U64(&lo) || !r.U64(&hi)) return Truncated();
+    DEJA_TRY(CheckGlobal(s, i, lo, hi));
   }
   p->tables.resize(s.tables.size());
   for (size_t i = 0; i < s.tables.size(); ++i) {
-    DEJA_TRY(ReadRefs(r, s.tables[i]->max, &p->tables[i]));
+    const engine::TableInst& t = *s.tables[i];
+    const std::string what = "table " + std::to_string(i);
+    DEJA_TRY(ReadRefs(s, r, t.type.elem, t.max, what, &p->tables[i]));
+    // Tables never shrink either.
+    if (p->tables[i].size() < t.type.limits.min) {
+      return Mismatch(what + " has " + std::to_string(p->tables[i].size()) +
+                      " elements, fewer than its minimum of " +
+                      std::to_string(t.type.limits.min));
+    }
   }
-  for (const engine::InstanceInst& inst : s.instances) {
+  u64 total = 0;
+  for (const auto& t : p->tables) total += t.size();
+  if (total > s.table_budget.limit) {
+    return Mismatch("its tables hold " + std::to_string(total) +
+                    " elements, more than this store's limit of " +
+                    std::to_string(s.table_budget.limit) +
+                    " (StoreLimits::max_total_table_elements)");
+  }
+  for (size_t i = 0; i < s.instances.size(); ++i) {
+    const engine::InstanceInst& inst = s.instances[i];
+    const engine::Module& m = inst.module->module;
     p->elems.emplace_back(inst.elems.size());
-    for (auto& refs : p->elems.back()) DEJA_TRY(ReadRefs(r, UINT32_MAX, &refs));
+    // A segment only ever loses its elements (elem.drop): at most as many
+    // as the module declares, of the segment's type.
+    for (size_t k = 0; k < inst.elems.size(); ++k) {
+      const std::string what =
+          "instance " + std::to_string(i) + " element segment " + std::to_string(k);
+      // Active and declarative segments are dropped by instantiation.
+      const u64 most = m.elems[k].mode == engine::SegmentMode::kPassive ? m.elems[k].init.size() : 0;
+      DEJA_TRY(ReadRefs(s, r, inst.elems[k].type, most, what, &p->elems[i][k]));
+    }
     p->data_dropped.emplace_back(inst.datas.size());
-    for (u8& dropped : p->data_dropped.back()) {
+    for (size_t k = 0; k < inst.datas.size(); ++k) {
+      u8& dropped = p->data_dropped.back()[k];
       if (!r.U8(&dropped)) return Truncated();
+      if (dropped > 1 || (dropped == 0 && m.datas[k].mode == engine::SegmentMode::kActive)) {
+        return Status::Corruption("saved state: instance " + std::to_string(i) +
+                                  " data segment " + std::to_string(k) +
+                                  (dropped > 1 ? " has a bad dropped flag"
+                                               : " is active, so dropped at instantiation, but "
+                                                 "not in the state"));
+      }
     }
   }
   if (!r.U32(&p->call_func)) return Truncated();
@@ -223,7 +312,12 @@ Status Apply(StoreImpl& s, const Parsed& p) {
     s.globals[i]->lo = p.globals[i].first;
     s.globals[i]->hi = p.globals[i].second;
   }
-  for (size_t i = 0; i < s.tables.size(); ++i) s.tables[i]->elems = p.tables[i];
+  // ReadPayload checked the total against the budget.
+  s.table_budget.used = 0;
+  for (size_t i = 0; i < s.tables.size(); ++i) {
+    s.tables[i]->elems = p.tables[i];
+    s.table_budget.used += p.tables[i].size();
+  }
   for (size_t i = 0; i < s.instances.size(); ++i) {
     engine::InstanceInst& inst = s.instances[i];
     const engine::Module& m = inst.module->module;

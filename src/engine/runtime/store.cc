@@ -12,7 +12,10 @@ namespace deja {
 
 namespace engine {
 
-StoreImpl::StoreImpl(StoreLimits l) : limits(l) { thread = std::make_unique<Thread>(*this); }
+StoreImpl::StoreImpl(StoreLimits l) : limits(l) {
+  table_budget.limit = l.max_total_table_elements;
+  thread = std::make_unique<Thread>(*this);
+}
 
 StoreImpl::~StoreImpl() = default;
 
@@ -74,12 +77,15 @@ Extern Store::AddHostFunc(FuncType type, HostFn fn, void* data, std::string debu
 Result<Extern> Store::AddTable(TableType type, Value init) {
   if (!IsRefType(type.elem)) return Status::InvalidArgument("table elements must be references");
   DEJA_TRY(CheckValue(*impl_, init, type.elem, "table"));
-  DEJA_ASSIGN_OR_RETURN(auto table, engine::NewTable(type, init.lo, impl_->limits));
+  DEJA_TRY(engine::CheckObjectCounts(*impl_, 0, 1, 0));
+  DEJA_ASSIGN_OR_RETURN(auto table,
+                        engine::NewTable(type, init.lo, impl_->limits, &impl_->table_budget));
   impl_->tables.push_back(std::move(table));
   return Extern{ExternKind::kTable, static_cast<uint32_t>(impl_->tables.size() - 1)};
 }
 
 Result<Extern> Store::AddMemory(MemoryType type) {
+  DEJA_TRY(engine::CheckObjectCounts(*impl_, 0, 0, 1));
   DEJA_ASSIGN_OR_RETURN(auto memory, engine::NewMemory(type, impl_->limits));
   impl_->memories.push_back(std::move(memory));
   return Extern{ExternKind::kMemory, static_cast<uint32_t>(impl_->memories.size() - 1)};

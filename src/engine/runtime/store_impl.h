@@ -40,10 +40,24 @@ struct FuncInst {
   std::string debug_name;            // host functions
 };
 
+// Every table element of a store, against StoreLimits::max_total_table_elements.
+struct TableBudget {
+  u64 used = 0;
+  u64 limit = 0;
+};
+
 struct TableInst {
   TableType type;             // limits.min is the size at creation
   std::vector<RefBits> elems;
   u64 max = 0;                // effective maximum (type max capped by the store limit)
+  TableBudget* budget = nullptr;  // the store's; elems.size() is counted in it
+  TableInst() = default;
+  TableInst(const TableInst&) = delete;
+  TableInst& operator=(const TableInst&) = delete;
+  ~TableInst();
+  // Appends `delta` elements `init`. Returns the old size, or -1 past `max`
+  // or the store's budget (nothing changes then).
+  i64 Grow(u64 delta, RefBits init);
 };
 
 // Linear memory. The base address never moves: the whole maximum is reserved
@@ -98,6 +112,7 @@ struct StoreImpl {
 
   std::vector<FuncType> types;  // interned
   std::vector<FuncInst> funcs;
+  TableBudget table_budget;  // before `tables`: their destructors give elements back
   std::vector<std::unique_ptr<TableInst>> tables;
   std::vector<std::unique_ptr<MemoryInst>> memories;
   std::vector<std::unique_ptr<GlobalInst>> globals;

@@ -1,0 +1,12 @@
+(module
+  (type $v (func (result i32)))
+  (memory (export "memory") 1)
+  (table 2 funcref)
+  (elem (i32.const 0) $f $f)
+  (global $g (mut funcref) (ref.func $f))
+  (func $f (result i32) (i32.const 42))
+  (func (export "_initialize"))
+  (func (export "call") (result i32) (call_indirect (type $v) (i32.const 1)))
+  (func (export "callg") (result i32)
+    (table.set 0 (i32.const 0) (global.get $g))
+    (call_indirect (type $v) (i32.const 0))))
