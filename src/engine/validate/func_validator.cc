@@ -63,6 +63,29 @@ Status FuncValidator::SetLocals(const FuncType& type, const Function& f) {
 }
 
 Status FuncValidator::Validate(u32 func_index) {
+  bool stopped = false;
+  return Run(func_index, UINT32_MAX, &stopped);
+}
+
+Status FuncValidator::TypesAt(u32 func_index, u32 offset, std::vector<ValType>* out) {
+  const Function& f = module_.code[func_index - module_.num_imported_funcs];
+  u64 stop = static_cast<u64>(f.body_offset) + offset;
+  bool stopped = false;
+  DEJA_TRY(Run(func_index, stop > UINT32_MAX ? UINT32_MAX : static_cast<u32>(stop), &stopped));
+  out->clear();
+  if (!stopped) {
+    if (offset != module_.body(f).size()) return Error("no instruction at this offset");
+    const FuncType& type = module_.types[f.type];
+    out->assign(type.results.begin(), type.results.end());
+    return Status();
+  }
+  if (ctrls_.empty() || ctrls_.back().unreachable) return Error("unreachable code");
+  out->assign(vals_.begin(), vals_.end());
+  return Status();
+}
+
+Status FuncValidator::Run(u32 func_index, u32 stop, bool* stopped) {
+  *stopped = false;
   func_index_ = func_index;
   const Function& f = module_.code[func_index - module_.num_imported_funcs];
   offset_ = f.body_offset;
@@ -82,6 +105,11 @@ Status FuncValidator::Validate(u32 func_index) {
     }
     if (Status s = reader.Next(&in); !s.ok()) return WithFuncPrefix(s, func_index);
     offset_ = in.offset;
+    if (in.offset >= stop) {
+      *stopped = in.offset == stop;
+      if (*stopped) return Status();
+      return Error("no instruction at this offset");
+    }
     DEJA_TRY(Step(in));
   }
   if (!ctrls_.empty()) return Malformed(reader.offset(), "unexpected end of function body");

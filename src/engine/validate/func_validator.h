@@ -27,6 +27,13 @@ class FuncValidator {
   // reading is passed on with the same prefix.
   Status Validate(u32 func_index);
 
+  // The operand stack types of defined function `func_index` (already
+  // validated) just before the instruction at body-relative `offset`, or
+  // its results when `offset` is the body's end. Used to type a saved call
+  // stack (exec/thread_save.cc). Errors: kInvalid if `offset` is not an
+  // instruction of the function or lies in unreachable code.
+  Status TypesAt(u32 func_index, u32 offset, std::vector<ValType>* out);
+
  private:
   // A list of value types that lives in the Module or in static storage.
   struct Types {
@@ -77,6 +84,9 @@ class FuncValidator {
   Status CheckType(u32 index) const;
 
   Status SetLocals(const FuncType& type, const Function& f);
+  // Validate, stopping before the instruction at module offset `stop` (and
+  // returning true in *stopped) if there is one.
+  Status Run(u32 func_index, u32 stop, bool* stopped);
 
   // Builds kInvalid "func N offset 0xHEX: reason" for the current instruction.
   Status Error(std::string reason) const;
