@@ -215,6 +215,9 @@ TEST_F(ThreadRestoreTest, FramesMustBeTheCodes) {
   ExpectRefused(With<uint32_t>(a.height, 1), Status::Code::kCorruption, "the code has 3 there");
   ExpectRefused(With<uint32_t>(a.handlers, 1), Status::Code::kUnsupported, "exception handlers");
   ExpectRefused(With<uint32_t>(layout_.num_frames, 2), Status::Code::kCorruption, "");
+  // The invoked function's result count (results() reads that many slots).
+  ExpectRefused(With<uint32_t>(layout_.start + 9, 0xffffffff), Status::Code::kCorruption, "results");
+  ExpectRefused(With<uint32_t>(layout_.start + 9, 2), Status::Code::kCorruption, "results");
   ExpectRefused(With<uint32_t>(layout_.num_frames, 0xffffffff), Status::Code::kCorruption, "call depth");
 }
 

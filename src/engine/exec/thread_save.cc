@@ -402,6 +402,11 @@ Status Thread::RestoreState(std::span<const u8>* in) {
     }
     DEJA_TRY(RestoreFrames(in, num_frames, st_new));
     DEJA_TRY(CheckFuelAndSuspend(st_new));
+    // results() reads this many slots: the invoked function's result count.
+    if (st_new.num_results > st_new.max_slots ||
+        (num_frames > 0 && st_new.num_results != st_new.store.funcs[st_new.frames[0].func].code->num_results)) {
+      return Corrupt(std::to_string(st_new.num_results) + " results, the invoked function has another count");
+    }
   }
   // Move the checked state into place (the slot array too: it is ours).
   ThreadState& st = *s_;
