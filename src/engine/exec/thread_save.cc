@@ -178,12 +178,13 @@ void Thread::SaveState(std::vector<u8>* out) const {
 
 namespace {
 
-// Reads one typed value of the type the code has there (`what` names the
-// place for messages) and checks it is one the store could hold.
-Status TakeValue(std::span<const u8>* in, ValType expected, const StoreImpl& store,
-                 const std::string& what, u64* bits) {
+// Reads one typed value of the type the code has there (`what()` names the
+// place, built only for a message) and checks it is one the store could hold.
+template <typename What>
+Status TakeValue(std::span<const u8>* in, ValType expected, const StoreImpl& store, What what,
+                 u64* bits) {
   u8 tag = 0;
-  if (!Take(in, &tag)) return Corrupt(what + ": truncated");
+  if (!Take(in, &tag)) return Corrupt(what() + ": truncated");
   ValType t = static_cast<ValType>(tag);
   switch (t) {
     case ValType::kI32:
@@ -194,22 +195,22 @@ Status TakeValue(std::span<const u8>* in, ValType expected, const StoreImpl& sto
     case ValType::kExternRef:
       break;
     case ValType::kV128:
-      return Status::Unsupported("thread state: " + what + ": v128 values are not supported by this build");
+      return Status::Unsupported("thread state: " + what() + ": v128 values are not supported by this build");
     default:
-      return Corrupt(what + ": unknown value type 0x" + HexOffset(tag).substr(2));
+      return Corrupt(what() + ": unknown value type 0x" + HexOffset(tag).substr(2));
   }
   if (t != expected) {
-    return Corrupt(what + ": a " + ValTypeName(t) + " where the code has a " + ValTypeName(expected));
+    return Corrupt(what() + ": a " + ValTypeName(t) + " where the code has a " + ValTypeName(expected));
   }
   if (Is32Bit(t)) {
     u32 v32 = 0;
-    if (!Take(in, &v32)) return Corrupt(what + ": truncated");
+    if (!Take(in, &v32)) return Corrupt(what() + ": truncated");
     *bits = v32;
     return Status();
   }
-  if (!Take(in, bits)) return Corrupt(what + ": truncated");
+  if (!Take(in, bits)) return Corrupt(what() + ": truncated");
   if (t == ValType::kFuncRef && *bits != kNullRef && *bits - 1 >= store.funcs.size()) {
-    return Corrupt(what + ": funcref names function address " + std::to_string(*bits - 1) +
+    return Corrupt(what() + ": funcref names function address " + std::to_string(*bits - 1) +
                    ", the store has " + std::to_string(store.funcs.size()) + " functions");
   }
   // An externref is an embedder payload + 1: every 64-bit value is one.
@@ -226,36 +227,43 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
     bool top = i + 1 == num_frames;
     u32 func = 0, offset = 0, num_locals = 0, height = 0, handlers = 0;
     u8 kind = 0;
-    std::string where = "frame " + std::to_string(i);
+    FuncView v;
+    // Messages only: "frame N (function F at Wasm offset 0xO)".
+    auto where = [&] {
+      std::string w = "frame " + std::to_string(i);
+      if (v.fi != nullptr) {
+        w += " (function " + std::to_string(v.fi->func_index) + " at Wasm offset " + HexOffset(offset) + ")";
+      }
+      return w;
+    };
     if (!Take(in, &func) || !Take(in, &kind) || !Take(in, &offset)) {
-      return Corrupt(where + ": truncated");
+      return Corrupt(where() + ": truncated");
     }
     if (func >= store.funcs.size() || store.funcs[func].code == nullptr) {
-      return Corrupt(where + ": function address " + std::to_string(func) +
+      return Corrupt(where() + ": function address " + std::to_string(func) +
                      " is not a Wasm function of this store");
     }
-    FuncView v = ViewOf(store, func);
-    where += " (function " + std::to_string(v.fi->func_index) + " at Wasm offset " + HexOffset(offset) + ")";
+    v = ViewOf(store, func);
     bool want_safe_point = top && st.suspend == SuspendPoint::kSafePoint;
     if (kind != (want_safe_point ? ResumePoint::kSafePoint : ResumePoint::kCall)) {
-      return Corrupt(where + ": suspended at a " + (kind == ResumePoint::kSafePoint ? "safe point" : "call") +
+      return Corrupt(where() + ": suspended at a " + (kind == ResumePoint::kSafePoint ? "safe point" : "call") +
                      " where the call stack needs a " + (want_safe_point ? "safe point" : "call"));
     }
     const ResumePoint* p = v.cf->PointAt(offset, static_cast<ResumePoint::Kind>(kind));
     if (p == nullptr) {
-      return Corrupt(where + ": the function has no " +
+      return Corrupt(where() + ": the function has no " +
                      (kind == ResumePoint::kSafePoint ? "safe point" : "reachable call") + " there");
     }
-    if (fp + v.cf->frame_slots > st.max_slots) return Corrupt(where + ": the value stack is full");
+    if (fp + v.cf->frame_slots > st.max_slots) return Corrupt(where() + ": the value stack is full");
     u64* frame = st.slots.get() + fp;
-    if (!Take(in, &num_locals)) return Corrupt(where + ": truncated");
+    if (!Take(in, &num_locals)) return Corrupt(where() + ": truncated");
     if (num_locals != v.num_locals) {
-      return Corrupt(where + ": " + std::to_string(num_locals) + " locals, the function has " +
+      return Corrupt(where() + ": " + std::to_string(num_locals) + " locals, the function has " +
                      std::to_string(v.num_locals));
     }
     Status status;
     ForEachLocal(v, [&](u32 j, ValType t) {
-      if (status.ok()) status = TakeValue(in, t, store, where + " local " + std::to_string(j), &frame[j]);
+      if (status.ok()) status = TakeValue(in, t, store, [&] { return where() + " local " + std::to_string(j); }, &frame[j]);
     });
     DEJA_TRY(status);
     const std::vector<ValType>* operand_types = nullptr;
@@ -264,23 +272,23 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
     const FuncType* callee = nullptr;
     if (kind == ResumePoint::kCall) {
       if (!InstrAt(v, offset, &call) || (callee = CalleeType(v, call)) == nullptr) {
-        return Corrupt(where + ": no call instruction there");
+        return Corrupt(where() + ": no call instruction there");
       }
     }
     // The validator's stack holds the call's arguments (and table index) too.
     u64 expect = p->height;
     if (callee != nullptr) expect += callee->params.size() + (call.op == Opcode::kCallIndirect ? 1 : 0);
     if (operand_types->size() != expect) {
-      return Status::Internal("thread state: " + where + ": the compiler and validator disagree on the stack");
+      return Status::Internal("thread state: " + where() + ": the compiler and validator disagree on the stack");
     }
-    if (!Take(in, &height)) return Corrupt(where + ": truncated");
+    if (!Take(in, &height)) return Corrupt(where() + ": truncated");
     if (height != p->height) {
-      return Corrupt(where + ": operand stack of " + std::to_string(height) + " values, the code has " +
+      return Corrupt(where() + ": operand stack of " + std::to_string(height) + " values, the code has " +
                      std::to_string(p->height) + " there");
     }
     auto [d, d_end] = v.cf->DeferredOf(*p);
     for (u32 pos = 0; pos < height; ++pos) {
-      std::string what = where + " operand " + std::to_string(pos);
+      auto what = [&] { return where() + " operand " + std::to_string(pos); };
       u64 bits = 0;
       DEJA_TRY(TakeValue(in, (*operand_types)[pos], store, what, &bits));
       if (d == d_end || d->pos != pos) {
@@ -307,14 +315,14 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
           break;
       }
       if (expected_bits != bits) {
-        return Corrupt(what + ": the code computes that value from local or constant state, and "
+        return Corrupt(what() + ": the code computes that value from local or constant state, and "
                        "the saved value differs");
       }
       ++d;
     }
-    if (!Take(in, &handlers)) return Corrupt(where + ": truncated");
+    if (!Take(in, &handlers)) return Corrupt(where() + ": truncated");
     if (handlers != 0) {
-      return Status::Unsupported("thread state: " + where +
+      return Status::Unsupported("thread state: " + where() +
                                  ": exception handlers are not supported by this build");
     }
     st.frames.push_back(Frame{func, p->pc, static_cast<u32>(fp)});
@@ -329,21 +337,21 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
       bool ok = next_func < store.funcs.size() &&
                 (call.op == Opcode::kCall ? inst.funcs[call.index] == next_func
                                           : store.types[store.funcs[next_func].type_id] == *callee);
-      if (!ok) return Corrupt(where + ": the next frame is not a function this call can reach");
+      if (!ok) return Corrupt(where() + ": the next frame is not a function this call can reach");
       fp = base;
       continue;
     }
     // The top frame waits for a host function's results.
-    if (st.suspend != SuspendPoint::kHostCall) return Corrupt(where + ": a call frame on top, not suspended in a host call");
+    if (st.suspend != SuspendPoint::kHostCall) return Corrupt(where() + ": a call frame on top, not suspended in a host call");
     if (call.op == Opcode::kCall && store.funcs[store.instances[v.fi->instance].funcs[call.index]].host == nullptr) {
-      return Corrupt(where + ": suspended in a host call, but the call is to a Wasm function");
+      return Corrupt(where() + ": suspended in a host call, but the call is to a Wasm function");
     }
     if (st.pending_results != callee->results.size()) {
-      return Corrupt(where + ": " + std::to_string(st.pending_results) + " pending results, the callee has " +
+      return Corrupt(where() + ": " + std::to_string(st.pending_results) + " pending results, the callee has " +
                      std::to_string(callee->results.size()));
     }
     if (base + std::max(callee->params.size(), callee->results.size()) > st.max_slots) {
-      return Corrupt(where + ": the value stack is full");
+      return Corrupt(where() + ": the value stack is full");
     }
     st.pending_slot = static_cast<u32>(base);
   }
