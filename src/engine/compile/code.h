@@ -50,14 +50,15 @@ struct CompiledFunc {
   // may be suspended and, when restored, resumed (exec/thread_save.cc).
   std::vector<u32> fuel_ops;
   // Every call site and Fuel op, in code order (so ascending by pc, and by
-  // (wasm_offset, kind)); most points defer nothing, so `deferred` is short.
+  // (wasm_offset, kind); a call's return address may be the pc of the Fuel
+  // op after it); most points defer nothing, so `deferred` is short.
   std::vector<ResumePoint> resume_points;
   std::vector<DeferredValue> deferred;
 
   // The module byte offset of the instruction at or before `code_offset`.
   u32 WasmOffset(u32 code_offset) const;
-  // The point whose pc is `pc`, or nullptr.
-  const ResumePoint* PointAtPc(u32 pc) const;
+  // The point of `kind` whose pc is `pc`, or nullptr.
+  const ResumePoint* PointAtPc(u32 pc, ResumePoint::Kind kind) const;
   // The point of `kind` at `wasm_offset` (body-relative), or nullptr.
   const ResumePoint* PointAt(u32 wasm_offset, ResumePoint::Kind kind) const;
   // The deferred entries of `p`, ascending by position.

@@ -14,10 +14,14 @@ u32 CompiledFunc::WasmOffset(u32 code_offset) const {
   return std::prev(it)->second;
 }
 
-const ResumePoint* CompiledFunc::PointAtPc(u32 pc) const {
+const ResumePoint* CompiledFunc::PointAtPc(u32 pc, ResumePoint::Kind kind) const {
+  // A call's return address may also be the pc of the Fuel op right after it.
   auto it = std::lower_bound(resume_points.begin(), resume_points.end(), pc,
                              [](const ResumePoint& p, u32 x) { return p.pc < x; });
-  return it != resume_points.end() && it->pc == pc ? &*it : nullptr;
+  for (; it != resume_points.end() && it->pc == pc; ++it) {
+    if (it->kind == kind) return &*it;
+  }
+  return nullptr;
 }
 
 const ResumePoint* CompiledFunc::PointAt(u32 wasm_offset, ResumePoint::Kind kind) const {

@@ -99,6 +99,13 @@ Result<CompiledFunc> FuncCompiler::Compile() {
   if (!ctrls_.empty()) {
     return Error(func_.body_offset, "body ends inside a block");
   }
+  // Every Fuel op must be a resume point, or a guest suspended there could
+  // not be saved.
+  size_t safe_points = 0;
+  for (const ResumePoint& p : out_.resume_points) safe_points += p.kind == ResumePoint::kSafePoint;
+  if (safe_points != out_.fuel_ops.size()) {
+    return Error(func_.body_offset, "a Fuel op without a resume point");
+  }
   u64 frame = static_cast<u64>(num_locals_total_) + max_height_;
   if (frame > (1u << 30)) {
     return Status::ResourceExhausted(Where(func_.body_offset) + "frame too large");

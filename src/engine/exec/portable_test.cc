@@ -227,5 +227,41 @@ TEST(PortableStackTest, SafePointStacksResumeUnderTheOtherLayout) {
   }
 }
 
+// A call whose return address is also the pc of the Fuel op after it (the
+// block's end, reached by a branch): a frame suspended at that Fuel op is a
+// safe point, not the call, at every fuel budget.
+TEST(PortableStackTest, SafePointRightAfterACall) {
+  auto bytes = text::WatToWasm(R"((module
+    (func $f)
+    (func (export "g") (param i32) (result i32)
+      (block $b (br_if $b (local.get 0)) (call $f))
+      (i32.const 7))))");
+  ASSERT_TRUE(bytes.ok());
+  for (uint8_t layout : {0, 1}) {
+    CompileOptions options;
+    options.test_layout_variant = layout;
+    auto m = Module::Compile(*bytes, options);
+    ASSERT_TRUE(m.ok());
+    for (uint64_t n = 1; n < 12; ++n) {
+      SCOPED_TRACE(n);
+      Store a, b;
+      InstanceId ia = *a.Instantiate(*m, {}), ib = *b.Instantiate(*m, {});
+      a.SetSuspendOnOutOfFuel(true);
+      a.SetFuel(n);
+      Value args[] = {Value::I32(0)};
+      std::vector<Value> results;
+      Outcome o = a.Call(*a.GetExport(ia, "g"), args, &results);
+      if (o == Outcome::kReturned) break;
+      ASSERT_EQ(o, Outcome::kSuspended) << a.trap().ToString();
+      Status s = b.RestoreState(*a.SaveState());
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      (void)ib;
+      b.SetFuel(std::nullopt);
+      ASSERT_EQ(b.Resume({}, &results), Outcome::kReturned) << b.trap().ToString();
+      EXPECT_EQ(results, std::vector<Value>{Value::I32(7)});
+    }
+  }
+}
+
 }  // namespace
 }  // namespace deja

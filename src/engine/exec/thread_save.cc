@@ -149,9 +149,12 @@ void Thread::SaveState(std::vector<u8>* out) const {
   Put(out, st.budget);
   Put<u32>(out, static_cast<u32>(st.frames.size()));
   TypeCache types(st.store);
-  for (const Frame& f : st.frames) {
+  for (size_t i = 0; i < st.frames.size(); ++i) {
+    const Frame& f = st.frames[i];
     FuncView v = ViewOf(st.store, f.func);
-    const ResumePoint* p = v.cf->PointAtPc(f.pc);
+    bool at_safe_point = i + 1 == st.frames.size() && st.suspend == SuspendPoint::kSafePoint;
+    const ResumePoint* p =
+        v.cf->PointAtPc(f.pc, at_safe_point ? ResumePoint::kSafePoint : ResumePoint::kCall);
     const std::vector<ValType>* operand_types = nullptr;
     // Every pc a frame holds is a resume point the compiler listed, and the
     // validator types every reachable point: anything else is a deja bug,
