@@ -27,9 +27,9 @@ const ResumePoint* CompiledFunc::PointAtPc(u32 pc, ResumePoint::Kind kind) const
 const ResumePoint* CompiledFunc::PointAt(u32 wasm_offset, ResumePoint::Kind kind) const {
   auto key = [](u32 off, ResumePoint::Kind k) { return (static_cast<u64>(off) << 8) | k; };
   u64 want = key(wasm_offset, kind);
-  auto it = std::lower_bound(
-      resume_points.begin(), resume_points.end(), want,
-      [&](const ResumePoint& p, u64 x) { return key(p.wasm_offset, p.kind) < x; });
+  auto it =
+      std::lower_bound(resume_points.begin(), resume_points.end(), want,
+                       [&](const ResumePoint& p, u64 x) { return key(p.wasm_offset, p.kind) < x; });
   return it != resume_points.end() && key(it->wasm_offset, it->kind) == want ? &*it : nullptr;
 }
 

@@ -116,7 +116,7 @@ class FuncCompiler {
   const Function& func_;
   const FuncType& type_;
   bool canonical_nans_;
-  bool layout_variant_;  // CompileOptions::test_layout_variant
+  bool layout_variant_;       // CompileOptions::test_layout_variant
   u32 num_locals_total_ = 0;  // params + declared locals
   CompiledFunc out_;
   std::vector<Entry> stack_;

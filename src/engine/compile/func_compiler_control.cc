@@ -36,8 +36,7 @@ void FuncCompiler::StartFuelBlock() {
   fuel_count_ = 0;
 }
 
-void FuncCompiler::AddResumePoint(ResumePoint::Kind kind, u32 pc, u32 wasm_offset,
-                                  size_t height) {
+void FuncCompiler::AddResumePoint(ResumePoint::Kind kind, u32 pc, u32 wasm_offset, size_t height) {
   for (size_t i = 0; i < height; ++i) {
     const Entry& e = stack_[i];
     DeferredValue d;

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "deja/deja.h"
-#include "engine/runtime/state_format.h"
 #include "engine/compile/code.h"
+#include "engine/runtime/state_format.h"
 #include "engine/runtime/store_impl.h"
 #include "text/wat.h"
 

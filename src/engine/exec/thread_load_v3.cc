@@ -80,11 +80,13 @@ Status RestoreLegacyState(u32 version, std::span<const u8>* in, ThreadState* out
             Take(in, &num_frames);
   if (!ok) return Corrupt("truncated header");
   if (num_frames > 0 && (version < 3 || layout != kCodeLayout)) {
-    std::string which = version < 3 ? "no code layout recorded"
-                                    : "code layout " + Hex(layout) + ", this build " + Hex(kCodeLayout);
+    std::string which = version < 3
+                            ? "no code layout recorded"
+                            : "code layout " + Hex(layout) + ", this build " + Hex(kCodeLayout);
     return Status::InvalidArgument(
         "the state's call stack was saved by a deja build before portable call stacks (thread "
-        "state version " + std::to_string(version) + ", " + which +
+        "state version " +
+        std::to_string(version) + ", " + which +
         "), whose frames name positions in that build's internal code: resume it with the deja "
         "that saved it (and, to carry it over, snapshot it again with a deja that writes thread "
         "state version 4)");
@@ -94,7 +96,8 @@ Status RestoreLegacyState(u32 version, std::span<const u8>* in, ThreadState* out
   const StoreImpl& store = st.store;
   for (u32 i = 0; i < num_frames; ++i) {
     Frame f;
-    if (!Take(in, &f.func) || !Take(in, &f.pc) || !Take(in, &f.fp)) return Corrupt("truncated frame");
+    if (!Take(in, &f.func) || !Take(in, &f.pc) || !Take(in, &f.fp))
+      return Corrupt("truncated frame");
     if (f.func >= store.funcs.size() || store.funcs[f.func].code == nullptr) {
       return Corrupt("frame names a function that is not a Wasm function of this store");
     }

@@ -85,7 +85,8 @@ uint32_t U32At(const std::vector<uint8_t>& s, size_t at) {
 Layout4 Parse(const std::vector<uint8_t>& s) {
   Layout4 l;
   const uint8_t magic[] = {'D', 'J', 'T', 'H'};
-  l.start = static_cast<size_t>(std::find_end(s.begin(), s.end(), std::begin(magic), std::end(magic)) - s.begin());
+  l.start = static_cast<size_t>(
+      std::find_end(s.begin(), s.end(), std::begin(magic), std::end(magic)) - s.begin());
   EXPECT_EQ(U32At(s, l.start + 4), 4u);
   size_t at = l.start + 8 + 1 + 4 + 4 + 1 + 8 + 8 + 8 + 8;
   l.num_frames = at;
@@ -131,7 +132,8 @@ class ThreadRestoreTest : public ::testing::Test {
     auto g = Load();
     Value args[] = {Value::I32(3), Value::Extern(9)};
     std::vector<Value> results;
-    ASSERT_EQ(g->store.Call(*g->store.GetExport(g->inst, "run"), args, &results), Outcome::kSuspended);
+    ASSERT_EQ(g->store.Call(*g->store.GetExport(g->inst, "run"), args, &results),
+              Outcome::kSuspended);
     good_ = *g->store.SaveState();
     layout_ = Parse(good_);
     ASSERT_EQ(layout_.frames.size(), 3u);
@@ -178,17 +180,21 @@ TEST_F(ThreadRestoreTest, TheGoodStateRestoresAndResumes) {
 
 TEST_F(ThreadRestoreTest, ForgedFuncrefsAreRefused) {
   const Frame4& a = layout_.frames[1];
-  const Value4& local = Find(a.locals, 0x70);     // $r
+  const Value4& local = Find(a.locals, 0x70);      // $r
   const Value4& operand = Find(a.operands, 0x70);  // select's first operand
-  for (uint64_t forged : {uint64_t{0x100} + 1, uint64_t{0x1000000}, uint64_t{0xffffffff}, ~uint64_t{0}}) {
-    ExpectRefused(With(local.at + 1, forged), Status::Code::kCorruption, "funcref names function address");
-    ExpectRefused(With(operand.at + 1, forged), Status::Code::kCorruption, "funcref names function address");
+  for (uint64_t forged :
+       {uint64_t{0x100} + 1, uint64_t{0x1000000}, uint64_t{0xffffffff}, ~uint64_t{0}}) {
+    ExpectRefused(With(local.at + 1, forged), Status::Code::kCorruption,
+                  "funcref names function address");
+    ExpectRefused(With(operand.at + 1, forged), Status::Code::kCorruption,
+                  "funcref names function address");
   }
 }
 
 TEST_F(ThreadRestoreTest, ValueTypesMustBeTheCodesAndKnown) {
   const Value4& v = layout_.frames[1].locals[0];  // i32 $n
-  ExpectRefused(With<uint8_t>(v.at, 0x7d), Status::Code::kCorruption, "a f32 where the code has a i32");
+  ExpectRefused(With<uint8_t>(v.at, 0x7d), Status::Code::kCorruption,
+                "a f32 where the code has a i32");
   ExpectRefused(With<uint8_t>(v.at, 0x55), Status::Code::kCorruption, "unknown value type 0x55");
   ExpectRefused(With<uint8_t>(v.at, 0x7b), Status::Code::kUnsupported, "v128");
 }
@@ -200,25 +206,31 @@ TEST_F(ThreadRestoreTest, FramesMustBeTheCodes) {
   const Frame4& run = layout_.frames[0];
   ExpectRefused(With<uint32_t>(run.func, 1000), Status::Code::kCorruption, "not a Wasm function");
   ExpectRefused(With<uint32_t>(run.func, 0), Status::Code::kCorruption, "not a Wasm function");
-  ExpectRefused(With<uint32_t>(a.func, 0), Status::Code::kCorruption, "not a function this call can reach");
-  ExpectRefused(With<uint32_t>(layout_.frames[2].func, U32At(good_, a.func)), Status::Code::kCorruption,
+  ExpectRefused(With<uint32_t>(a.func, 0), Status::Code::kCorruption,
                 "not a function this call can reach");
+  ExpectRefused(With<uint32_t>(layout_.frames[2].func, U32At(good_, a.func)),
+                Status::Code::kCorruption, "not a function this call can reach");
   // Offsets that are not a call of the function, or a safe point.
   uint32_t offset = U32At(good_, a.offset);
   for (uint32_t bad : {offset + 1, offset - 1, 0u, 0xffffffffu}) {
     ExpectRefused(With(a.offset, bad), Status::Code::kCorruption, "no reachable call there");
   }
-  ExpectRefused(With<uint8_t>(a.kind, 0), Status::Code::kCorruption, "where the call stack needs a call");
-  ExpectRefused(With<uint8_t>(a.kind, 7), Status::Code::kCorruption, "where the call stack needs a call");
+  ExpectRefused(With<uint8_t>(a.kind, 0), Status::Code::kCorruption,
+                "where the call stack needs a call");
+  ExpectRefused(With<uint8_t>(a.kind, 7), Status::Code::kCorruption,
+                "where the call stack needs a call");
   // Counts.
-  ExpectRefused(With<uint32_t>(a.num_locals, 4), Status::Code::kCorruption, "locals, the function has 5");
+  ExpectRefused(With<uint32_t>(a.num_locals, 4), Status::Code::kCorruption,
+                "locals, the function has 5");
   ExpectRefused(With<uint32_t>(a.height, 1), Status::Code::kCorruption, "the code has 3 there");
   ExpectRefused(With<uint32_t>(a.handlers, 1), Status::Code::kUnsupported, "exception handlers");
   ExpectRefused(With<uint32_t>(layout_.num_frames, 2), Status::Code::kCorruption, "");
   // The invoked function's result count (results() reads that many slots).
-  ExpectRefused(With<uint32_t>(layout_.start + 9, 0xffffffff), Status::Code::kCorruption, "results");
+  ExpectRefused(With<uint32_t>(layout_.start + 9, 0xffffffff), Status::Code::kCorruption,
+                "results");
   ExpectRefused(With<uint32_t>(layout_.start + 9, 2), Status::Code::kCorruption, "results");
-  ExpectRefused(With<uint32_t>(layout_.num_frames, 0xffffffff), Status::Code::kCorruption, "call depth");
+  ExpectRefused(With<uint32_t>(layout_.num_frames, 0xffffffff), Status::Code::kCorruption,
+                "call depth");
 }
 
 // $b's `i32.const 5` under the host call is a constant in this build's
@@ -227,7 +239,8 @@ TEST_F(ThreadRestoreTest, DeferredOperandsMustHoldTheirValues) {
   const Frame4& b = layout_.frames[2];
   ASSERT_EQ(b.operands.size(), 1u);
   ASSERT_EQ(U32At(good_, b.operands[0].at + 1), 5u);
-  ExpectRefused(With<uint32_t>(b.operands[0].at + 1, 6), Status::Code::kCorruption, "the saved value differs");
+  ExpectRefused(With<uint32_t>(b.operands[0].at + 1, 6), Status::Code::kCorruption,
+                "the saved value differs");
 }
 
 // Every truncation and every single-byte change of the thread part is
@@ -259,7 +272,8 @@ TEST_F(ThreadRestoreTest, NoDamageCrashes) {
 // Thread state versions 1 to 3 kept pcs into the writing build's code:
 // with frames, they are refused with a message saying why.
 TEST_F(ThreadRestoreTest, OldStatesWithFramesAreRefusedAndWithoutFramesLoad) {
-  std::vector<uint8_t> head(good_.begin(), good_.begin() + static_cast<std::ptrdiff_t>(layout_.start));
+  std::vector<uint8_t> head(good_.begin(),
+                            good_.begin() + static_cast<std::ptrdiff_t>(layout_.start));
   auto v3 = [&](uint32_t version, uint32_t frames) {
     std::vector<uint8_t> s = head;
     auto put = [&](auto v) {
@@ -270,7 +284,7 @@ TEST_F(ThreadRestoreTest, OldStatesWithFramesAreRefusedAndWithoutFramesLoad) {
     put(uint32_t{0x48544a44});
     put(version);
     if (version >= 3) put(uint64_t{0x0123456789abcdef});  // not this build's layout
-    put(static_cast<uint8_t>(frames > 0));                   // suspended at a host call
+    put(static_cast<uint8_t>(frames > 0));                // suspended at a host call
     put(uint32_t{1});                                     // num_results
     put(uint32_t{0});                                     // pending slot
     put(uint32_t{frames > 0 ? 1u : 0u});                  // pending results

@@ -73,7 +73,8 @@ class TypeCache {
  public:
   explicit TypeCache(const StoreImpl& store) : store_(store) {}
   Status TypesAt(const FuncView& v, const ResumePoint& p, const std::vector<ValType>** out) {
-    auto key = std::make_pair(v.fi - store_.funcs.data(), (static_cast<u64>(p.wasm_offset) << 8) | p.kind);
+    auto key =
+        std::make_pair(v.fi - store_.funcs.data(), (static_cast<u64>(p.wasm_offset) << 8) | p.kind);
     auto it = cache_.find(key);
     if (it == cache_.end()) {
       std::vector<bool> declared(v.module->func_types.size(), true);
@@ -161,7 +162,8 @@ void Thread::SaveState(std::vector<u8>* out) const {
     // and a state that cannot be described must not be written.
     if (p == nullptr || !types.TypesAt(v, *p, &operand_types).ok() ||
         operand_types->size() < p->height) {
-      std::fprintf(stderr, "deja: internal error: frame of function %u at pc %u has no resume point\n",
+      std::fprintf(stderr,
+                   "deja: internal error: frame of function %u at pc %u has no resume point\n",
                    v.fi->func_index, f.pc);
       std::abort();
     }
@@ -198,12 +200,14 @@ Status TakeValue(std::span<const u8>* in, ValType expected, const StoreImpl& sto
     case ValType::kExternRef:
       break;
     case ValType::kV128:
-      return Status::Unsupported("thread state: " + what() + ": v128 values are not supported by this build");
+      return Status::Unsupported("thread state: " + what() +
+                                 ": v128 values are not supported by this build");
     default:
       return Corrupt(what() + ": unknown value type 0x" + HexOffset(tag).substr(2));
   }
   if (t != expected) {
-    return Corrupt(what() + ": a " + ValTypeName(t) + " where the code has a " + ValTypeName(expected));
+    return Corrupt(what() + ": a " + ValTypeName(t) + " where the code has a " +
+                   ValTypeName(expected));
   }
   if (Is32Bit(t)) {
     u32 v32 = 0;
@@ -235,7 +239,8 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
     auto where = [&] {
       std::string w = "frame " + std::to_string(i);
       if (v.fi != nullptr) {
-        w += " (function " + std::to_string(v.fi->func_index) + " at Wasm offset " + HexOffset(offset) + ")";
+        w += " (function " + std::to_string(v.fi->func_index) + " at Wasm offset " +
+             HexOffset(offset) + ")";
       }
       return w;
     };
@@ -249,15 +254,18 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
     v = ViewOf(store, func);
     bool want_safe_point = top && st.suspend == SuspendPoint::kSafePoint;
     if (kind != (want_safe_point ? ResumePoint::kSafePoint : ResumePoint::kCall)) {
-      return Corrupt(where() + ": suspended at a " + (kind == ResumePoint::kSafePoint ? "safe point" : "call") +
+      return Corrupt(where() + ": suspended at a " +
+                     (kind == ResumePoint::kSafePoint ? "safe point" : "call") +
                      " where the call stack needs a " + (want_safe_point ? "safe point" : "call"));
     }
     const ResumePoint* p = v.cf->PointAt(offset, static_cast<ResumePoint::Kind>(kind));
     if (p == nullptr) {
       return Corrupt(where() + ": the function has no " +
-                     (kind == ResumePoint::kSafePoint ? "safe point" : "reachable call") + " there");
+                     (kind == ResumePoint::kSafePoint ? "safe point" : "reachable call") +
+                     " there");
     }
-    if (fp + v.cf->frame_slots > st.max_slots) return Corrupt(where() + ": the value stack is full");
+    if (fp + v.cf->frame_slots > st.max_slots)
+      return Corrupt(where() + ": the value stack is full");
     u64* frame = st.slots.get() + fp;
     if (!Take(in, &num_locals)) return Corrupt(where() + ": truncated");
     if (num_locals != v.num_locals) {
@@ -266,7 +274,9 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
     }
     Status status;
     ForEachLocal(v, [&](u32 j, ValType t) {
-      if (status.ok()) status = TakeValue(in, t, store, [&] { return where() + " local " + std::to_string(j); }, &frame[j]);
+      if (status.ok())
+        status = TakeValue(
+            in, t, store, [&] { return where() + " local " + std::to_string(j); }, &frame[j]);
     });
     DEJA_TRY(status);
     const std::vector<ValType>* operand_types = nullptr;
@@ -280,14 +290,16 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
     }
     // The validator's stack holds the call's arguments (and table index) too.
     u64 expect = p->height;
-    if (callee != nullptr) expect += callee->params.size() + (call.op == Opcode::kCallIndirect ? 1 : 0);
+    if (callee != nullptr)
+      expect += callee->params.size() + (call.op == Opcode::kCallIndirect ? 1 : 0);
     if (operand_types->size() != expect) {
-      return Status::Internal("thread state: " + where() + ": the compiler and validator disagree on the stack");
+      return Status::Internal("thread state: " + where() +
+                              ": the compiler and validator disagree on the stack");
     }
     if (!Take(in, &height)) return Corrupt(where() + ": truncated");
     if (height != p->height) {
-      return Corrupt(where() + ": operand stack of " + std::to_string(height) + " values, the code has " +
-                     std::to_string(p->height) + " there");
+      return Corrupt(where() + ": operand stack of " + std::to_string(height) +
+                     " values, the code has " + std::to_string(p->height) + " there");
     }
     auto [d, d_end] = v.cf->DeferredOf(*p);
     for (u32 pos = 0; pos < height; ++pos) {
@@ -318,7 +330,8 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
           break;
       }
       if (expected_bits != bits) {
-        return Corrupt(what() + ": the code computes that value from local or constant state, and "
+        return Corrupt(what() +
+                       ": the code computes that value from local or constant state, and "
                        "the saved value differs");
       }
       ++d;
@@ -345,13 +358,15 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
       continue;
     }
     // The top frame waits for a host function's results.
-    if (st.suspend != SuspendPoint::kHostCall) return Corrupt(where() + ": a call frame on top, not suspended in a host call");
-    if (call.op == Opcode::kCall && store.funcs[store.instances[v.fi->instance].funcs[call.index]].host == nullptr) {
+    if (st.suspend != SuspendPoint::kHostCall)
+      return Corrupt(where() + ": a call frame on top, not suspended in a host call");
+    if (call.op == Opcode::kCall &&
+        store.funcs[store.instances[v.fi->instance].funcs[call.index]].host == nullptr) {
       return Corrupt(where() + ": suspended in a host call, but the call is to a Wasm function");
     }
     if (st.pending_results != callee->results.size()) {
-      return Corrupt(where() + ": " + std::to_string(st.pending_results) + " pending results, the callee has " +
-                     std::to_string(callee->results.size()));
+      return Corrupt(where() + ": " + std::to_string(st.pending_results) +
+                     " pending results, the callee has " + std::to_string(callee->results.size()));
     }
     if (base + std::max(callee->params.size(), callee->results.size()) > st.max_slots) {
       return Corrupt(where() + ": the value stack is full");
@@ -385,7 +400,8 @@ Status Thread::RestoreState(std::span<const u8>* in) {
   if (magic != kThreadMagic) return Corrupt("bad magic");
   if (version < 1 || version > kVersion) {
     return Status::InvalidArgument("thread state version " + std::to_string(version) +
-                                   " is newer than this deja reads (" + std::to_string(kVersion) + ")");
+                                   " is newer than this deja reads (" + std::to_string(kVersion) +
+                                   ")");
   }
   if (version < 4) {
     DEJA_TRY(RestoreLegacyState(version, in, &st_new));
@@ -415,8 +431,10 @@ Status Thread::RestoreState(std::span<const u8>* in) {
     DEJA_TRY(CheckFuelAndSuspend(st_new));
     // results() reads this many slots: the invoked function's result count.
     if (st_new.num_results > st_new.max_slots ||
-        (num_frames > 0 && st_new.num_results != st_new.store.funcs[st_new.frames[0].func].code->num_results)) {
-      return Corrupt(std::to_string(st_new.num_results) + " results, the invoked function has another count");
+        (num_frames > 0 &&
+         st_new.num_results != st_new.store.funcs[st_new.frames[0].func].code->num_results)) {
+      return Corrupt(std::to_string(st_new.num_results) +
+                     " results, the invoked function has another count");
     }
   }
   // Move the checked state into place (the slot array too: it is ours).
