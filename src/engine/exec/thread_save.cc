@@ -67,29 +67,57 @@ std::string HexOffset(u32 v) {
 }
 
 // Operand stack types at resume points, computed by re-running validation
-// up to the point (cheap next to a snapshot's memory; cached per save or
-// restore, so a deep recursion types each point once).
+// of a frame's function (cheap next to a snapshot's memory). One pass types
+// every resume point of the function, so a deep recursion through many call
+// sites of one big function validates it once; a function whose points hold
+// too many values in all is typed one point per pass instead.
 class TypeCache {
  public:
   explicit TypeCache(const StoreImpl& store) : store_(store) {}
-  Status TypesAt(const FuncView& v, const ResumePoint& p, const std::vector<ValType>** out) {
-    auto key =
-        std::make_pair(v.fi - store_.funcs.data(), (static_cast<u64>(p.wasm_offset) << 8) | p.kind);
-    auto it = cache_.find(key);
-    if (it == cache_.end()) {
-      std::vector<bool> declared(v.module->func_types.size(), true);
-      FuncValidator validator(*v.module, declared);
-      std::vector<ValType> types;
-      DEJA_TRY(validator.TypesAt(v.fi->func_index, p.wasm_offset, &types));
-      it = cache_.emplace(key, std::move(types)).first;
+
+  // The validator's stack at `p`: the frame's operands, then (at a call)
+  // the call's arguments. Valid until the next call.
+  Status TypesAt(const FuncView& v, const ResumePoint& p, std::span<const ValType>* out) {
+    u32 addr = static_cast<u32>(v.fi - store_.funcs.data());
+    const std::vector<ResumePoint>& points = v.cf->resume_points;
+    u32 index = static_cast<u32>(&p - points.data());
+    auto it = whole_.find(addr);
+    if (it == whole_.end()) {
+      u64 total = 0;
+      for (const ResumePoint& q : points) total += q.height;
+      if (total <= kMaxBatchValues) {
+        std::vector<u32> offsets;
+        offsets.reserve(points.size());
+        for (const ResumePoint& q : points) offsets.push_back(q.wasm_offset);
+        FuncValidator::TypeStacks stacks;
+        DEJA_TRY(Validator(v).TypesAt(v.fi->func_index, offsets, &stacks));
+        it = whole_.emplace(addr, std::move(stacks)).first;
+      }
     }
-    *out = &it->second;
+    if (it != whole_.end()) {
+      const FuncValidator::TypeStacks& t = it->second;
+      u32 begin = index == 0 ? 0 : t.ends[index - 1];
+      *out = std::span<const ValType>(t.types).subspan(begin, t.ends[index] - begin);
+      return Status();
+    }
+    u32 offset = p.wasm_offset;
+    DEJA_TRY(Validator(v).TypesAt(v.fi->func_index, std::span<const u32>(&offset, 1), &single_));
+    *out = single_.types;
     return Status();
   }
 
  private:
+  static constexpr u64 kMaxBatchValues = u64{1} << 22;
+
+  FuncValidator Validator(const FuncView& v) {
+    declared_.assign(v.module->func_types.size(), true);  // validated already
+    return FuncValidator(*v.module, declared_);
+  }
+
   const StoreImpl& store_;
-  std::map<std::pair<ptrdiff_t, u64>, std::vector<ValType>> cache_;
+  std::vector<bool> declared_;
+  std::map<u32, FuncValidator::TypeStacks> whole_;  // by store function address
+  FuncValidator::TypeStacks single_;
 };
 
 bool Is32Bit(ValType t) { return t == ValType::kI32 || t == ValType::kF32; }
@@ -156,12 +184,12 @@ void Thread::SaveState(std::vector<u8>* out) const {
     bool at_safe_point = i + 1 == st.frames.size() && st.suspend == SuspendPoint::kSafePoint;
     const ResumePoint* p =
         v.cf->PointAtPc(f.pc, at_safe_point ? ResumePoint::kSafePoint : ResumePoint::kCall);
-    const std::vector<ValType>* operand_types = nullptr;
+    std::span<const ValType> operand_types;
     // Every pc a frame holds is a resume point the compiler listed, and the
     // validator types every reachable point: anything else is a deja bug,
     // and a state that cannot be described must not be written.
     if (p == nullptr || !types.TypesAt(v, *p, &operand_types).ok() ||
-        operand_types->size() < p->height) {
+        operand_types.size() < p->height) {
       std::fprintf(stderr,
                    "deja: internal error: frame of function %u at pc %u has no resume point\n",
                    v.fi->func_index, f.pc);
@@ -175,7 +203,7 @@ void Thread::SaveState(std::vector<u8>* out) const {
     ForEachLocal(v, [&](u32 j, ValType t) { PutValue(out, t, frame[j]); });
     Put(out, p->height);
     for (u32 pos = 0; pos < p->height; ++pos) {
-      PutValue(out, (*operand_types)[pos], OperandValue(v, *p, frame, pos));
+      PutValue(out, operand_types[pos], OperandValue(v, *p, frame, pos));
     }
     Put<u32>(out, 0);  // exception handlers (none yet; room for issue 17)
   }
@@ -279,7 +307,7 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
             in, t, store, [&] { return where() + " local " + std::to_string(j); }, &frame[j]);
     });
     DEJA_TRY(status);
-    const std::vector<ValType>* operand_types = nullptr;
+    std::span<const ValType> operand_types;
     DEJA_TRY(types.TypesAt(v, *p, &operand_types));
     Instr call;
     const FuncType* callee = nullptr;
@@ -292,7 +320,7 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
     u64 expect = p->height;
     if (callee != nullptr)
       expect += callee->params.size() + (call.op == Opcode::kCallIndirect ? 1 : 0);
-    if (operand_types->size() != expect) {
+    if (operand_types.size() != expect) {
       return Status::Internal("thread state: " + where() +
                               ": the compiler and validator disagree on the stack");
     }
@@ -305,7 +333,7 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
     for (u32 pos = 0; pos < height; ++pos) {
       auto what = [&] { return where() + " operand " + std::to_string(pos); };
       u64 bits = 0;
-      DEJA_TRY(TakeValue(in, (*operand_types)[pos], store, what, &bits));
+      DEJA_TRY(TakeValue(in, operand_types[pos], store, what, &bits));
       if (d == d_end || d->pos != pos) {
         frame[v.num_locals + pos] = bits;
         continue;
