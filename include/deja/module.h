@@ -22,6 +22,10 @@ struct CompileOptions {
   // (sign 0, quiet bit only), making float results independent of the host
   // CPU's NaN propagation. Costs nothing when off. See docs/DETERMINISM.md.
   bool canonicalize_nans = false;
+  // Tests only: 1 compiles the same semantics into a different code layout
+  // (a no-op jump before every instruction, no deferred operands), so that a
+  // test can check that a saved call stack resumes under another layout.
+  uint8_t test_layout_variant = 0;
 };
 
 struct ImportDesc {

@@ -82,13 +82,17 @@ struct Guest {
   deja::InstanceId instance = 0;
 };
 
-std::unique_ptr<Guest> Build(int suspend_at) {
+// `layout` is CompileOptions::test_layout_variant: resuming under 1 a state
+// saved under 0 is resuming it on a build whose compiler emits other code.
+std::unique_ptr<Guest> Build(int suspend_at, uint8_t layout = 0) {
   auto wasm = deja::text::WatToWasm(kGuest);
   if (!wasm.ok()) {
     std::fprintf(stderr, "%s\n", wasm.status().ToString().c_str());
     return nullptr;
   }
-  auto module = deja::Module::Compile(*wasm);
+  deja::CompileOptions options;
+  options.test_layout_variant = layout;
+  auto module = deja::Module::Compile(*wasm, options);
   if (!module.ok()) {
     std::fprintf(stderr, "%s\n", module.status().ToString().c_str());
     return nullptr;
@@ -154,7 +158,7 @@ bool SameGuestState(deja::Store& a, deja::InstanceId ia, deja::Store& b, deja::I
          a.GetGlobal(*a.GetExport(ia, "steps")) == b.GetGlobal(*b.GetExport(ib, "steps"));
 }
 
-int Resume(const std::string& path) {
+int Resume(const std::string& path, uint8_t layout) {
   std::ifstream in(path, std::ios::binary);
   std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (file.size() < 4) {
@@ -164,7 +168,7 @@ int Resume(const std::string& path) {
   uint32_t pending = file[0] | file[1] << 8 | file[2] << 16 | static_cast<uint32_t>(file[3]) << 24;
   std::span<const uint8_t> state = std::span<const uint8_t>(file).subspan(4);
 
-  auto restored = Build(0);
+  auto restored = Build(0, layout);
   auto plain = Build(0);
   if (!restored || !plain) return 1;
 
@@ -218,12 +222,14 @@ int Resume(const std::string& path) {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s save|resume FILE\n", argv[0]);
+    std::fprintf(stderr, "usage: %s save|save-fuel|save-request|resume|resume-other-layout FILE\n",
+                 argv[0]);
     return 2;
   }
   std::string_view mode = argv[1];
   if (mode == "save" || mode == "save-fuel" || mode == "save-request") return Save(mode, argv[2]);
-  if (mode == "resume") return Resume(argv[2]);
+  if (mode == "resume") return Resume(argv[2], 0);
+  if (mode == "resume-other-layout") return Resume(argv[2], 1);
   std::fprintf(stderr, "unknown mode %s\n", argv[1]);
   return 2;
 }

@@ -10,6 +10,33 @@
 
 namespace deja::engine {
 
+// A place where a call may be suspended and resumed, described both in Wasm
+// terms and in this build's code, so that a saved call stack names only Wasm
+// positions and values (exec/thread_save.cc, docs/snapshots.md).
+struct ResumePoint {
+  enum Kind : u8 {
+    kSafePoint = 0,  // a Fuel op: the instruction at wasm_offset runs next
+    kCall = 1,       // suspended inside the call at wasm_offset
+  };
+  u32 wasm_offset = 0;   // relative to the function body's first byte
+  u32 pc = 0;            // kSafePoint: the Fuel op; kCall: the return address
+  u32 height = 0;        // Wasm operand stack height (below a call's arguments)
+  u32 deferred_end = 0;  // end of this point's entries in `deferred`
+  Kind kind = kSafePoint;
+};
+
+// An operand stack entry whose value is not in its canonical slot
+// (params | locals | operand position) at a resume point: the compiler
+// deferred it. Its value is slot[base] (kLocal), `value` (kConst) or the i32
+// slot[base] + value (kAddend; base is a local or the entry's own slot).
+struct DeferredValue {
+  enum Where : u8 { kLocal = 1, kConst = 2, kAddend = 3 };
+  u32 pos = 0;   // Wasm operand stack position
+  u32 base = 0;  // slot index in the frame
+  u64 value = 0;
+  Where where = kConst;
+};
+
 struct CompiledFunc {
   std::vector<u64> code;  // handler words followed by immediates
   u32 num_params = 0;
@@ -22,9 +49,20 @@ struct CompiledFunc {
   // Code offsets of the Fuel ops, ascending: the safe points where a call
   // may be suspended and, when restored, resumed (exec/thread_save.cc).
   std::vector<u32> fuel_ops;
+  // Every call site and Fuel op, in code order (so ascending by pc, and by
+  // (wasm_offset, kind); a call's return address may be the pc of the Fuel
+  // op after it); most points defer nothing, so `deferred` is short.
+  std::vector<ResumePoint> resume_points;
+  std::vector<DeferredValue> deferred;
 
   // The module byte offset of the instruction at or before `code_offset`.
   u32 WasmOffset(u32 code_offset) const;
+  // The point of `kind` whose pc is `pc`, or nullptr.
+  const ResumePoint* PointAtPc(u32 pc, ResumePoint::Kind kind) const;
+  // The point of `kind` at `wasm_offset` (body-relative), or nullptr.
+  const ResumePoint* PointAt(u32 wasm_offset, ResumePoint::Kind kind) const;
+  // The deferred entries of `p`, ascending by position.
+  std::pair<const DeferredValue*, const DeferredValue*> DeferredOf(const ResumePoint& p) const;
 };
 
 }  // namespace deja::engine

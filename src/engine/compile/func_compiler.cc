@@ -13,7 +13,8 @@ FuncCompiler::FuncCompiler(const Module& module, u32 func_index, const CompileOp
       func_index_(func_index),
       func_(module.code[func_index - module.num_imported_funcs]),
       type_(module.func_type(func_index)),
-      canonical_nans_(options.canonicalize_nans) {}
+      canonical_nans_(options.canonicalize_nans),
+      layout_variant_(options.test_layout_variant != 0) {}
 
 namespace {
 
@@ -72,10 +73,16 @@ Result<CompiledFunc> FuncCompiler::Compile() {
   while (!reader.AtEnd() && !ctrls_.empty()) {
     Instr in;
     DEJA_TRY(reader.Next(&in));
+    if (pending_fuel_pc_ != UINT32_MAX) {
+      AddResumePoint(ResumePoint::kSafePoint, pending_fuel_pc_, in.offset - func_.body_offset,
+                     stack_.size());
+      pending_fuel_pc_ = UINT32_MAX;
+    }
     if (unreachable_) {
       Skip(in);
       continue;
     }
+    if (layout_variant_) Emit(IOp::kBr, {2});  // jumps to the next instruction
     if (!out_.offsets.empty() && out_.offsets.back().first == out_.code.size()) {
       out_.offsets.back().second = in.offset;
     } else {
@@ -85,8 +92,19 @@ Result<CompiledFunc> FuncCompiler::Compile() {
     DEJA_TRY(Step(in));
   }
   FinishFuelBlock();
+  if (pending_fuel_pc_ != UINT32_MAX) {  // a Fuel op before the final return
+    AddResumePoint(ResumePoint::kSafePoint, pending_fuel_pc_,
+                   static_cast<u32>(module_.body(func_).size()), stack_.size());
+  }
   if (!ctrls_.empty()) {
     return Error(func_.body_offset, "body ends inside a block");
+  }
+  // Every Fuel op must be a resume point, or a guest suspended there could
+  // not be saved.
+  size_t safe_points = 0;
+  for (const ResumePoint& p : out_.resume_points) safe_points += p.kind == ResumePoint::kSafePoint;
+  if (safe_points != out_.fuel_ops.size()) {
+    return Error(func_.body_offset, "a Fuel op without a resume point");
   }
   u64 frame = static_cast<u64>(num_locals_total_) + max_height_;
   if (frame > (1u << 30)) {
@@ -164,7 +182,7 @@ Status FuncCompiler::StepGeneric(const Instr& in, const OpVariants& v) {
     case K::kBinary:
     case K::kCompare:
     case K::kFloatBinary: {
-      if (DeferAddend(in.op)) return Status();
+      if (!layout_variant_ && DeferAddend(in.op)) return Status();
       if (v.kind == K::kFloatBinary && FuseLoadOperand(in, v)) return Status();
       size_t a = stack_.size() - 2, b = stack_.size() - 1;
       bool imm = stack_[b].where == Where::kConst;

@@ -71,6 +71,9 @@ class FuncCompiler {
   void BindLabel();  // a jump target at code.size()
   void StartFuelBlock();
   void FinishFuelBlock();
+  // Resume points (code.h): the stack below `height` as it is now.
+  void AddResumePoint(ResumePoint::Kind kind, u32 pc, u32 wasm_offset, size_t height);
+  void DropResumePointsFrom(u32 pc);  // emitted code from `pc` on was taken back
 
   // The simulated stack.
   u32 SlotOf(size_t pos) const { return num_locals_total_ + static_cast<u32>(pos); }
@@ -113,6 +116,7 @@ class FuncCompiler {
   const Function& func_;
   const FuncType& type_;
   bool canonical_nans_;
+  bool layout_variant_;       // CompileOptions::test_layout_variant
   u32 num_locals_total_ = 0;  // params + declared locals
   CompiledFunc out_;
   std::vector<Entry> stack_;
@@ -132,6 +136,8 @@ class FuncCompiler {
   u32 last_load_width_ = 0;  // bytes
   Opcode last_load_op_ = Opcode::kNop;
   size_t fuel_word_ = SIZE_MAX;
+  // The last Fuel op, until the next instruction (where it resumes) is known.
+  u32 pending_fuel_pc_ = UINT32_MAX;
   u64 fuel_count_ = 0;
 };
 

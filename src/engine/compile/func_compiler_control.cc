@@ -31,8 +31,50 @@ void FuncCompiler::BindLabel() { last_dst_word_ = SIZE_MAX; }
 void FuncCompiler::StartFuelBlock() {
   FinishFuelBlock();
   out_.fuel_ops.push_back(Emit(IOp::kFuel, {0}));
+  pending_fuel_pc_ = out_.fuel_ops.back();
   fuel_word_ = out_.code.size() - 1;
   fuel_count_ = 0;
+}
+
+void FuncCompiler::AddResumePoint(ResumePoint::Kind kind, u32 pc, u32 wasm_offset, size_t height) {
+  for (size_t i = 0; i < height; ++i) {
+    const Entry& e = stack_[i];
+    DeferredValue d;
+    d.pos = static_cast<u32>(i);
+    switch (e.where) {
+      case Where::kSlot:
+        continue;
+      case Where::kLocal:
+        d.where = DeferredValue::kLocal;
+        d.base = e.local;
+        break;
+      case Where::kConst:
+        d.where = DeferredValue::kConst;
+        d.value = e.value;
+        break;
+      case Where::kAddend:
+        d.where = DeferredValue::kAddend;
+        d.base = e.local;
+        d.value = e.value;
+        break;
+    }
+    out_.deferred.push_back(d);
+  }
+  ResumePoint p;
+  p.kind = kind;
+  p.pc = pc;
+  p.wasm_offset = wasm_offset;
+  p.height = static_cast<u32>(height);
+  p.deferred_end = static_cast<u32>(out_.deferred.size());
+  out_.resume_points.push_back(p);
+}
+
+void FuncCompiler::DropResumePointsFrom(u32 pc) {
+  if (pending_fuel_pc_ != UINT32_MAX && pending_fuel_pc_ >= pc) pending_fuel_pc_ = UINT32_MAX;
+  while (!out_.resume_points.empty() && out_.resume_points.back().pc >= pc) {
+    out_.resume_points.pop_back();
+  }
+  out_.deferred.resize(out_.resume_points.empty() ? 0 : out_.resume_points.back().deferred_end);
 }
 
 void FuncCompiler::FinishFuelBlock() {
@@ -43,6 +85,7 @@ void FuncCompiler::FinishFuelBlock() {
 void FuncCompiler::Push(Entry e) {
   stack_.push_back(e);
   max_height_ = std::max(max_height_, static_cast<u32>(stack_.size()));
+  if (layout_variant_) Materialize(stack_.size() - 1);  // no deferred operands
 }
 
 void FuncCompiler::PushSlot() { Push({Where::kSlot, 0, 0}); }
@@ -170,6 +213,7 @@ void FuncCompiler::DropFusedCond(const FusedCond& c) {
   out_.code.resize(c.start);
   while (!out_.offsets.empty() && out_.offsets.back().first > c.start) out_.offsets.pop_back();
   while (!out_.fuel_ops.empty() && out_.fuel_ops.back() >= c.start) out_.fuel_ops.pop_back();
+  DropResumePointsFrom(static_cast<u32>(c.start));
   last_generic_start_ = SIZE_MAX;
   last_dst_word_ = SIZE_MAX;
 }
@@ -383,6 +427,8 @@ void FuncCompiler::CallOp(const Instr& in) {
   } else {
     Emit(IOp::kCall, {in.index, base});
   }
+  AddResumePoint(ResumePoint::kCall, static_cast<u32>(out_.code.size()),
+                 in.offset - func_.body_offset, first);
   Pop(t.params.size());
   for (size_t i = 0; i < t.results.size(); ++i) PushSlot();
 }

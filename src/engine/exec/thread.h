@@ -41,9 +41,12 @@ class Thread {
   std::optional<u64> fuel_remaining() const;
   u64 fuel_consumed() const;
 
-  // Appends the execution state (value stack, frames, pcs, fuel, pending
-  // host call) to `out`; RestoreState reads it back from the front of `in`
-  // and advances it. Requires: the store holds the same instances.
+  // Appends the execution state (frames in Wasm terms: function, offset,
+  // typed locals and operands; fuel; pending host call) to `out`;
+  // RestoreState reads it back from the front of `in` and advances it,
+  // checking every frame and value against the code and the store (any
+  // build's code layout will do). Requires: the store holds the same
+  // instances.
   void SaveState(std::vector<u8>* out) const;
   Status RestoreState(std::span<const u8>* in);
 

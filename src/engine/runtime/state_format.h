@@ -14,8 +14,11 @@ inline constexpr char kStateMagic[8] = {'D', 'E', 'J', 'A', 'S', 'T', 'A', 'T'};
 // 2 added safe-point suspensions (the thread part's suspend byte may be 2).
 // 3 checks the payload with XXH3-64 instead of CRC-32: the bytewise CRC ran
 // at ~400 MB/s, a third of the time to save or restore 64 MiB of memory.
-// Versions 1 and 2 are still read; newer ones are refused.
-inline constexpr u32 kStateVersion = 3;
+// 4 writes the thread part's version 4 (portable call stacks, in Wasm
+// terms; exec/thread_save.cc); the rest of the payload is that of 3. Bumped
+// so that a deja reading 1-3 refuses it as a newer format, not as damage.
+// Versions 1 to 3 are still read; newer ones are refused.
+inline constexpr u32 kStateVersion = 4;
 inline constexpr u32 kOldestStateVersion = 1;
 // magic, version, payload size (u64), then the payload's checksum: XXH3-64
 // (u64) from version 3, CRC-32 (u32) before.

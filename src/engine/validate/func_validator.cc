@@ -62,7 +62,15 @@ Status FuncValidator::SetLocals(const FuncType& type, const Function& f) {
   return Status();
 }
 
-Status FuncValidator::Validate(u32 func_index) {
+Status FuncValidator::Validate(u32 func_index) { return Run(func_index, {}, nullptr); }
+
+Status FuncValidator::TypesAt(u32 func_index, std::span<const u32> offsets, TypeStacks* out) {
+  out->types.clear();
+  out->ends.clear();
+  return Run(func_index, offsets, out);
+}
+
+Status FuncValidator::Run(u32 func_index, std::span<const u32> stops, TypeStacks* out) {
   func_index_ = func_index;
   const Function& f = module_.code[func_index - module_.num_imported_funcs];
   offset_ = f.body_offset;
@@ -74,6 +82,7 @@ Status FuncValidator::Validate(u32 func_index) {
   ctrls_.push_back(
       {Opcode::kBlock, {}, {type.results.data(), static_cast<u32>(type.results.size())}, 0, false});
 
+  size_t next = 0;  // the next of `stops` to reach
   InstrReader reader(module_.body(f), f.body_offset);
   Instr in;
   while (!reader.AtEnd()) {
@@ -82,7 +91,21 @@ Status FuncValidator::Validate(u32 func_index) {
     }
     if (Status s = reader.Next(&in); !s.ok()) return WithFuncPrefix(s, func_index);
     offset_ = in.offset;
+    for (; next < stops.size() && f.body_offset + u64{stops[next]} <= in.offset; ++next) {
+      if (f.body_offset + u64{stops[next]} < in.offset)
+        return Error("no instruction at this offset");
+      if (ctrls_.back().unreachable) return Error("unreachable code");
+      out->types.insert(out->types.end(), vals_.begin(), vals_.end());
+      out->ends.push_back(static_cast<u32>(out->types.size()));
+    }
+    if (out != nullptr && next == stops.size()) return Status();  // typed them all
     DEJA_TRY(Step(in));
+  }
+  // What is left may only be the body's end: the function's results.
+  for (; next < stops.size(); ++next) {
+    if (stops[next] != f.body_size) return Error("no instruction at this offset");
+    out->types.insert(out->types.end(), type.results.begin(), type.results.end());
+    out->ends.push_back(static_cast<u32>(out->types.size()));
   }
   if (!ctrls_.empty()) return Malformed(reader.offset(), "unexpected end of function body");
   return Status();

@@ -4,6 +4,7 @@
 // per instruction once its vectors have grown).
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,19 @@ class FuncValidator {
   // Errors: kInvalid "func N offset 0xHEX: reason"; malformed code found while
   // reading is passed on with the same prefix.
   Status Validate(u32 func_index);
+
+  // Operand stack types, concatenated: stack i is types[ends[i-1], ends[i]).
+  struct TypeStacks {
+    std::vector<ValType> types;
+    std::vector<u32> ends;
+  };
+  // The operand stack types of defined function `func_index` (already
+  // validated) just before the instruction at each body-relative offset of
+  // `offsets` (ascending; the body's size stands for its end, where the
+  // stack is the function's results), in one pass over the body. Used to
+  // type a saved call stack (exec/thread_save.cc). Errors: kInvalid if an
+  // offset is not an instruction of the function or lies in unreachable code.
+  Status TypesAt(u32 func_index, std::span<const u32> offsets, TypeStacks* out);
 
  private:
   // A list of value types that lives in the Module or in static storage.
@@ -77,6 +91,9 @@ class FuncValidator {
   Status CheckType(u32 index) const;
 
   Status SetLocals(const FuncType& type, const Function& f);
+  // Validates, recording the stack before each of `stops` (TypesAt) into
+  // `out`, and stops once all are recorded; `out` is null for Validate.
+  Status Run(u32 func_index, std::span<const u32> stops, TypeStacks* out);
 
   // Builds kInvalid "func N offset 0xHEX: reason" for the current instruction.
   Status Error(std::string reason) const;
