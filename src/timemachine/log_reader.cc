@@ -112,8 +112,17 @@ class FileLogReader : public LogReader {
   }
 
  private:
+  // Content that passed its frame's checksum but does not decode: the writer
+  // never produces it, so it is damage (replay exits 67), not a cut (66).
   Status Fail(std::string message) {
     done_ = true;
+    if (!truncated_) {
+      truncated_ = true;
+      damaged_ = true;
+      truncation_reason_ = "damage: " + message + " (frame at byte " +
+                           std::to_string(frame_start_) + " after " + std::to_string(records_) +
+                           " records)";
+    }
     return Status::Corruption(path_ + ": " + message);
   }
 
@@ -147,10 +156,8 @@ class FileLogReader : public LogReader {
         size_t r = ZSTD_decompressStream(dctx_, &out, &in_);
         buf_.resize(old + out.pos);
         if (ZSTD_isError(r)) {
-          done_ = true;
-          return Status::Corruption(path_ + ": records frame at byte " +
-                                    std::to_string(frame_start_) +
-                                    " does not decompress: " + ZSTD_getErrorName(r));
+          return Fail("records frame at byte " + std::to_string(frame_start_) +
+                      " does not decompress: " + ZSTD_getErrorName(r));
         }
         continue;
       }

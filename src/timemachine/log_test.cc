@@ -567,6 +567,48 @@ TEST(Log, HostileRecordLength) {
   EXPECT_TRUE(more.ok() && !*more);
 }
 
+// A frame whose checksum holds but whose content does not decode cannot come
+// from a kill: the reader calls it damage (replay exits 67, not 66).
+TEST(Log, ValidChecksumBadContentIsDamage) {
+  TempDir dir;
+  std::string path = dir.path() + "/hostile.log";
+  std::vector<u8> info;
+  EncodeRunInfo(SampleInfo(), &info);
+  CallRecord rec;
+
+  // A record whose fields stop in the middle of a varint.
+  std::vector<u8> plain;
+  std::vector<u8> body = {0x00, 0x00, 0xff};
+  ByteWriter(&plain).Varint(body.size());
+  plain.insert(plain.end(), body.begin(), body.end());
+  WriteFile(path, HandLog({{FrameType::kHeader, info},
+                           {FrameType::kRecords, testing::Zstd(plain)}}));
+  auto reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  auto more = (*reader)->Next(&rec);
+  EXPECT_FALSE(more.ok());
+  EXPECT_EQ(more.status().code(), Status::Code::kCorruption);
+  EXPECT_TRUE((*reader)->truncated());
+  EXPECT_TRUE((*reader)->damaged());
+  EXPECT_EQ((*reader)->truncation_reason().rfind("damage: ", 0), 0u)
+      << (*reader)->truncation_reason();
+
+  // A records frame that is not zstd at all.
+  WriteFile(path, HandLog({{FrameType::kHeader, info}, {FrameType::kRecords, {1, 2, 3, 4}}}));
+  reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_FALSE((*reader)->Next(&rec).ok());
+  EXPECT_TRUE((*reader)->damaged());
+
+  // An end frame that does not decode.
+  WriteFile(path, HandLog({{FrameType::kHeader, info}, {FrameType::kEnd, {0xff, 0xff}}}));
+  reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_FALSE((*reader)->Next(&rec).ok());
+  EXPECT_TRUE((*reader)->damaged());
+  EXPECT_FALSE((*reader)->end().has_value());
+}
+
 TEST(Log, TooLargeRecordIsDroppedAndReported) {
   TempDir dir;
   std::string path = dir.path() + "/run.log";
