@@ -45,6 +45,7 @@ class FileLogReader : public LogReader {
                                 " is not supported by this deja (reads up to " +
                                 std::to_string(kLogVersion) + ")");
     }
+    version_ = version;
     FrameType type;
     bool have = false;
     DEJA_TRY(ReadFrame(&type, &have));
@@ -94,7 +95,8 @@ class FileLogReader : public LogReader {
       NoteTruncated("log ends inside a record");
       return false;
     }
-    Status s = DecodeRecord({buf_.data() + pos_, len}, prev_time_ns_, rec);
+    Status s = DecodeRecord({buf_.data() + pos_, len}, prev_time_ns_, rec,
+                            version_ >= 3 ? &echoes_ : nullptr);
     if (!s.ok())
       return Fail(std::string(s.message()) + " (record " + std::to_string(records_) + ")");
     pos_ += len;
@@ -180,6 +182,15 @@ class FileLogReader : public LogReader {
         eof_ = true;
         done_ = true;
         if (!buf_.empty()) NoteTruncated("the records stream ends inside a record");
+        if (!end_->recording_stopped.empty() && !truncated_) {
+          // Complete as a file, but not as a recording: say so wherever
+          // truncation is shown (describe, trace, replay).
+          truncated_ = true;
+          truncation_reason_ = "recording stopped after " +
+                               std::to_string(end_->recorded_calls) + " of " +
+                               std::to_string(end_->host_calls) +
+                               " host calls: " + end_->recording_stopped;
+        }
         return {};
       } else {
         return Fail("unexpected frame of type " + std::to_string(static_cast<int>(type)) +
@@ -264,6 +275,8 @@ class FileLogReader : public LogReader {
   bool damaged_ = false;
   std::string truncation_reason_;
 
+  u32 version_ = 0;
+  EchoWindow echoes_;    // what the last records wrote (version 3)
   u64 offset_ = 0;       // file bytes read so far
   u64 frame_start_ = 0;  // file offset of the frame last read
   std::vector<u8> frame_;
