@@ -574,7 +574,9 @@ void EchoWindow::Add(const CallRecord& rec) {
     writes.push_back({op.ptr, std::vector<u8>(b.begin(), b.end())});
     size += op.len;
   }
-  // An entry even when empty: the window is the last kRecords records.
+  // Calls that wrote nothing echoable (clocks, small results) leave the
+  // window alone: cheaper, and they do not push out a buffer still in use.
+  if (writes.empty()) return;
   records_.push_front(std::move(writes));
   bytes_ += size;
   while (records_.size() > kRecords || (bytes_ > kMaxBytes && !records_.empty())) {

@@ -91,8 +91,8 @@ Status DecodeRunInfo(std::span<const u8> in, RunInfo* info);
 void EncodeRunEnd(const RunEnd& end, std::vector<u8>* out);
 Status DecodeRunEnd(std::span<const u8> in, RunEnd* end);
 
-// The bytes the last few calls wrote into guest memory (their write ops of
-// at least kMinEchoBytes), kept alike by the encoder and the decoder, record
+// The bytes the last few calls that wrote any wrote into guest memory (their
+// write ops of at least kMinEchoBytes), kept alike by the encoder and the decoder, record
 // after record. A read op whose bytes are still what such a write left
 // (random_get then fd_write of the buffer; fd_read then fd_write) is stored
 // as an echo of them instead of a second copy (log version 3).
