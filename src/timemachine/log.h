@@ -53,13 +53,17 @@ class LogWriter {
   // met, if any (a full disk does not stop the guest; it is reported here),
   // else kResourceExhausted when the recording stopped early.
   virtual Status Finish(const RunEnd& end) = 0;
-  // The same, and fills in end.recording_stopped / recorded_calls as the end
-  // frame has them, so that the caller's registry row says so too.
+  // The same, and then fills in end.recording_stopped / recorded_calls when
+  // the recording stopped early or the log could not be written (a full
+  // disk), so that the caller's registry row does not claim a complete one.
   Status Finish(RunEnd& end) {
+    Status s = Finish(static_cast<const RunEnd&>(end));
     FillRecordingStop(&end);
-    return Finish(static_cast<const RunEnd&>(end));
+    return s;
   }
-  // Sets end->recording_stopped and recorded_calls if the recording stopped.
+  // Sets end->recording_stopped and recorded_calls if the recording stopped
+  // (recorded_calls is then how many calls were appended; after a write
+  // error, fewer may have reached the file).
   virtual void FillRecordingStop(RunEnd* end) const = 0;
   // Bytes in the file so far (after Finish: its size).
   virtual u64 bytes_written() const = 0;

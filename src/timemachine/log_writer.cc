@@ -148,7 +148,7 @@ class FileLogWriter : public LogWriter {
     finished_ = true;
     WritePending(ZSTD_e_end);
     RunEnd full = end;
-    FillRecordingStop(&full);
+    FillStopLocked(&full);
     if (full.host_calls < full.recorded_calls) full.host_calls = full.recorded_calls;
     std::vector<u8> payload;
     EncodeRunEnd(full, &payload);
@@ -170,10 +170,14 @@ class FileLogWriter : public LogWriter {
   }
 
   void FillRecordingStop(RunEnd* end) const override {
-    std::lock_guard lock(mu_);
-    if (stopped_.empty()) return;
-    end->recording_stopped = stopped_;
-    end->recorded_calls = records_;
+    std::lock_guard io(io_mu_);
+    if (!error_.ok()) {
+      std::lock_guard lock(mu_);
+      end->recording_stopped = "the log could not be written: " + std::string(error_.message());
+      end->recorded_calls = std::min(records_, end->host_calls);
+      return;
+    }
+    FillStopLocked(end);
   }
 
   u64 bytes_written() const override { return bytes_written_.load(std::memory_order_relaxed); }
@@ -306,6 +310,14 @@ class FileLogWriter : public LogWriter {
   std::string stopped_;   // why the recording stopped; empty while it goes on
   u64 dropped_ = 0;       // calls left out since
 
+  // Requires io_mu_ (not mu_).
+  void FillStopLocked(RunEnd* end) const {
+    std::lock_guard lock(mu_);
+    if (stopped_.empty()) return;
+    end->recording_stopped = stopped_;
+    end->recorded_calls = records_;
+  }
+
   // Requires mu_.
   void StopRecording(std::string why) {
     if (stopped_.empty()) stopped_ = std::move(why);
@@ -313,7 +325,7 @@ class FileLogWriter : public LogWriter {
   }
 
   // Guards compression and the file: frames leave in the order taken.
-  std::mutex io_mu_;
+  mutable std::mutex io_mu_;
   std::vector<u8> taken_;
   std::vector<u8> out_;
   Status error_;
