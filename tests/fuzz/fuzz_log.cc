@@ -27,7 +27,7 @@ namespace {
 
 using deja::u64;
 using deja::u8;
-namespace tm = deja::tm;
+namespace dtm = deja::tm;
 
 // The input as a file LogReader can open (a memfd: nothing on disk).
 void ReadAsLog(std::span<const u8> bytes) {
@@ -39,17 +39,17 @@ void ReadAsLog(std::span<const u8> bytes) {
     if (n <= 0) __builtin_trap();
     done += static_cast<size_t>(n);
   }
-  auto reader = tm::LogReader::Open("/proc/self/fd/" + std::to_string(fd));
+  auto reader = dtm::LogReader::Open("/proc/self/fd/" + std::to_string(fd));
   if (reader.ok()) {
-    tm::CallRecord rec;
+    dtm::CallRecord rec;
     for (int i = 0; i < 1 << 20; ++i) {
       auto more = (*reader)->Next(&rec);
       if (!more.ok() || !*more) break;
       // What replay and trace touch: every op's and output's bytes.
-      for (const tm::MemOp& op : rec.ops) {
+      for (const dtm::MemOp& op : rec.ops) {
         if (u64{op.offset} + op.len > rec.data.size()) __builtin_trap();
       }
-      for (const tm::Output& o : rec.outputs) {
+      for (const dtm::Output& o : rec.outputs) {
         if (u64{o.offset} + o.len > rec.data.size()) __builtin_trap();
       }
     }
@@ -59,9 +59,9 @@ void ReadAsLog(std::span<const u8> bytes) {
   close(fd);
 }
 
-void DecodeStream(std::span<const u8> stream, tm::EchoWindow* echoes) {
-  tm::ByteReader r(stream);
-  tm::CallRecord rec;
+void DecodeStream(std::span<const u8> stream, dtm::EchoWindow* echoes) {
+  dtm::ByteReader r(stream);
+  dtm::CallRecord rec;
   u64 prev = 0;
   while (r.remaining() > 0) {
     u64 len;
@@ -69,8 +69,8 @@ void DecodeStream(std::span<const u8> stream, tm::EchoWindow* echoes) {
     if (!r.Varint(&len) || len > r.remaining() || !r.Bytes(static_cast<size_t>(len), &payload)) {
       return;
     }
-    if (!tm::DecodeRecord(payload, prev, &rec, echoes).ok()) return;
-    for (const tm::MemOp& op : rec.ops) {
+    if (!dtm::DecodeRecord(payload, prev, &rec, echoes).ok()) return;
+    for (const dtm::MemOp& op : rec.ops) {
       if (u64{op.offset} + op.len > rec.data.size()) __builtin_trap();
     }
     prev = rec.time_ns;
@@ -78,25 +78,25 @@ void DecodeStream(std::span<const u8> stream, tm::EchoWindow* echoes) {
 }
 
 std::vector<u8> SealedLog(std::span<const u8> stream) {
-  tm::RunInfo info;
+  dtm::RunInfo info;
   info.id = "0123456789ab";
-  info.call_names = tm::WasiCallNames();
-  std::vector<u8> out(tm::kLogMagic, tm::kLogMagic + sizeof tm::kLogMagic);
-  tm::ByteWriter(&out).U32Le(tm::kLogVersion);
-  auto frame = [&](tm::FrameType type, std::span<const u8> payload) {
-    tm::AppendFrameHeader(type, payload, &out);
+  info.call_names = dtm::WasiCallNames();
+  std::vector<u8> out(dtm::kLogMagic, dtm::kLogMagic + sizeof dtm::kLogMagic);
+  dtm::ByteWriter(&out).U32Le(dtm::kLogVersion);
+  auto frame = [&](dtm::FrameType type, std::span<const u8> payload) {
+    dtm::AppendFrameHeader(type, payload, &out);
     out.insert(out.end(), payload.begin(), payload.end());
   };
   std::vector<u8> head;
-  tm::EncodeRunInfo(info, &head);
-  frame(tm::FrameType::kHeader, head);
+  dtm::EncodeRunInfo(info, &head);
+  frame(dtm::FrameType::kHeader, head);
   std::vector<u8> z(ZSTD_compressBound(stream.size()));
   size_t n = ZSTD_compress(z.data(), z.size(), stream.data(), stream.size(), 1);
   if (ZSTD_isError(n)) __builtin_trap();
   z.resize(n);
-  frame(tm::FrameType::kRecords, z);
+  frame(dtm::FrameType::kRecords, z);
   // An end frame from the stream's first bytes: decoded or refused.
-  frame(tm::FrameType::kEnd, stream.first(std::min<size_t>(stream.size(), 64)));
+  frame(dtm::FrameType::kEnd, stream.first(std::min<size_t>(stream.size(), 64)));
   return out;
 }
 
@@ -105,7 +105,7 @@ std::vector<u8> SealedLog(std::span<const u8> stream) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::span<const u8> in(data, size);
   if (size > 0 && data[0] == 'R') {
-    tm::EchoWindow echoes;
+    dtm::EchoWindow echoes;
     DecodeStream(in.subspan(1), &echoes);
     DecodeStream(in.subspan(1), nullptr);
     return 0;
