@@ -1,10 +1,14 @@
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "registry/export_format.h"
+#include "registry/files.h"
 #include "registry/registry.h"
 #include "registry/test_util.h"
 
@@ -314,6 +318,108 @@ TEST_F(ExportTest, HostileSectionsAreBounded) {
   }();
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(*ok, info.id);
+}
+
+}  // namespace
+}  // namespace deja::registry
+
+namespace deja::registry {
+namespace {
+
+// An import killed after its log was put in place but before its row went in
+// (the transaction rolled back) left runs/<id>.log alone: the next import of
+// the same run takes it for its own leftover instead of saying "already in
+// the registry" until gc.
+TEST_F(ExportTest, ImportRecoversFromAKilledImportsLeftoverLog) {
+  tm::RunInfo info = Record("0123456789ab", MakeEnd(Kind::kExited, 0), getpid());
+  std::string file = dir_.path() + "/run.deja";
+  ASSERT_TRUE(src_->Export(info.id, file).ok());
+  // The leftover: a whole log, or the beginning of one (no end frame).
+  std::vector<u8> log = ReadFile(src_->LogPath(info.id));
+  for (size_t keep : {log.size(), log.size() / 2}) {
+    WriteFile(dst_->LogPath(info.id), std::vector<u8>(log.begin(), log.begin() + keep));
+    auto rows = dst_->List();
+    ASSERT_TRUE(rows.ok());
+    EXPECT_TRUE(rows->empty());
+    auto id = dst_->Import(file);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    EXPECT_EQ(ReadFile(dst_->LogPath(info.id)), log);
+    auto row = dst_->Get(info.id);
+    ASSERT_TRUE(row.ok());
+    EXPECT_EQ(row->status, "exited");
+    ASSERT_TRUE(dst_->Remove(info.id).ok());
+  }
+
+  // A log of another run under that id (another start time) is not taken.
+  tm::RunInfo other = info;
+  other.start_unix_ns += 1;
+  WriteLog(dst_->LogPath(info.id), other, 3, std::nullopt);
+  auto id = dst_->Import(file);
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(id.status().message().find("exists"), std::string_view::npos);
+}
+
+// A killed importer's temporary file goes at the next import, not after an
+// hour; one whose writer still holds its lock, or a fresh one, stays.
+TEST_F(ExportTest, DeadImportersTempFilesGoAtOnce) {
+  tm::RunInfo info = Record("0123456789ab", MakeEnd(Kind::kExited, 0), getpid());
+  std::string file = dir_.path() + "/run.deja";
+  ASSERT_TRUE(src_->Export(info.id, file).ok());
+  const std::string runs = dst_->home() + "/runs/";
+  auto age = [](const std::string& path) {
+    struct timespec old[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+    ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), old, 0), 0);
+  };
+  WriteFile(runs + ".tmp-dead", Bytes("partial log"));
+  age(runs + ".tmp-dead");
+  WriteFile(runs + ".tmp-locked", Bytes("being written"));
+  age(runs + ".tmp-locked");
+  int held = ::open((runs + ".tmp-locked").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX), 0);
+  WriteFile(runs + ".tmp-fresh", Bytes("just created"));
+
+  auto id = dst_->Import(file);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(runs + ".tmp-dead"));
+  EXPECT_TRUE(std::filesystem::exists(runs + ".tmp-locked"));
+  EXPECT_TRUE(std::filesystem::exists(runs + ".tmp-fresh"));
+
+  // gc: the same rule (the lock, not an hour).
+  ::close(held);
+  auto report = dst_->Gc();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(runs + ".tmp-locked"));
+  EXPECT_TRUE(std::filesystem::exists(runs + ".tmp-fresh"));
+}
+
+// Where the file system allows it, a temporary file has no name at all until
+// Commit, so a killed writer cannot leave one.
+TEST(TempFileTest, UnnamedUntilCommitted) {
+  TempDir dir;
+  {
+    auto tmp = TempFile::Create(dir.path());
+    ASSERT_TRUE(tmp.ok()) << tmp.status().ToString();
+    ASSERT_TRUE(tmp->Write(Bytes("abc")).ok());
+    EXPECT_EQ(ReadFile(tmp->path()), Bytes("abc"));  // readable through its path
+    if (tmp->path().rfind("/proc/", 0) != 0) GTEST_SKIP() << "no O_TMPFILE here";
+    EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+    ASSERT_TRUE(tmp->Commit(dir.path() + "/a", /*replace=*/false).ok());
+  }
+  EXPECT_EQ(ReadFile(dir.path() + "/a"), Bytes("abc"));
+  // Not replacing: an existing file stays; replacing: it is swapped whole.
+  auto tmp = TempFile::Create(dir.path());
+  ASSERT_TRUE(tmp.ok());
+  ASSERT_TRUE(tmp->Write(Bytes("xyz")).ok());
+  Status s = tmp->Commit(dir.path() + "/a", /*replace=*/false);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+  EXPECT_EQ(ReadFile(dir.path() + "/a"), Bytes("abc"));
+  ASSERT_TRUE(tmp->Commit(dir.path() + "/a", /*replace=*/true).ok());
+  EXPECT_EQ(ReadFile(dir.path() + "/a"), Bytes("xyz"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
+                          std::filesystem::directory_iterator()),
+            1);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,57 +97,133 @@ Result<std::vector<u8>> ReadWholeFile(const std::string& path, u64 max_bytes) {
   return bytes;
 }
 
-Result<TempFile> TempFile::Create(const std::string& dir) {
+namespace {
+
+std::string RandomTempName(const std::string& dir) {
   std::random_device rd;
+  char name[32];
+  std::snprintf(name, sizeof name, "/.tmp-%08x%08x", rd(), rd());
+  return dir + name;
+}
+
+// A named temporary file, created exclusively and locked.
+Result<int> CreateNamed(const std::string& dir, std::string* path) {
   for (int attempt = 0; attempt < 16; ++attempt) {
-    char name[32];
-    std::snprintf(name, sizeof name, "/.tmp-%08x%08x", rd(), rd());
-    std::string path = dir + name;
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) return TempFile(fd, path);
-    if (errno != EEXIST) return Status::IoError("cannot create " + path + ": " + ErrnoText());
+    *path = RandomTempName(dir);
+    int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      // Held until the file is in place or gone: a cleaner that gets the
+      // lock knows the writer died.
+      if (::flock(fd, LOCK_EX) != 0) {
+        Status s = Status::IoError("cannot lock " + *path + ": " + ErrnoText());
+        ::close(fd);
+        ::unlink(path->c_str());
+        return s;
+      }
+      return fd;
+    }
+    if (errno != EEXIST) return Status::IoError("cannot create " + *path + ": " + ErrnoText());
   }
   return Status::IoError("cannot create a temporary file in " + dir);
 }
 
+}  // namespace
+
+Result<TempFile> TempFile::Create(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    if (::access(proc.c_str(), F_OK) == 0) return TempFile(fd, proc, dir, true);
+    ::close(fd);  // no /proc: the file could not be given a name
+  } else if (errno == ENOENT || errno == ENOTDIR || errno == EACCES || errno == ENOSPC ||
+             errno == EDQUOT || errno == EROFS) {
+    // Not "unsupported": the named way would fail the same.
+    return Status::IoError("cannot create a temporary file in " + dir + ": " + ErrnoText());
+  }
+  std::string path;
+  DEJA_ASSIGN_OR_RETURN(int named, CreateNamed(dir, &path));
+  return TempFile(named, path, dir, false);
+}
+
 TempFile::TempFile(TempFile&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {
+    : fd_(std::exchange(other.fd_, -1)),
+      path_(std::move(other.path_)),
+      dir_(std::move(other.dir_)),
+      unnamed_(other.unnamed_) {
   other.path_.clear();
 }
 
 TempFile::~TempFile() {
+  if (!path_.empty() && !unnamed_) ::unlink(path_.c_str());
   if (fd_ >= 0) ::close(fd_);
-  if (!path_.empty()) ::unlink(path_.c_str());
+}
+
+std::string TempFile::What() const {
+  return unnamed_ ? "a temporary file in " + dir_ : path_;
 }
 
 Status TempFile::Write(std::span<const u8> bytes) {
-  if (fd_ < 0) return Status::Internal("write to a closed temporary file " + path_);
+  if (fd_ < 0) return Status::Internal("write to a closed temporary file " + What());
   if (!WriteAll(fd_, bytes.data(), bytes.size())) {
-    return Status::IoError("cannot write " + path_ + ": " + ErrnoText());
+    return Status::IoError("cannot write " + What() + ": " + ErrnoText());
   }
   return {};
 }
 
 Status TempFile::Commit(const std::string& dest, bool replace) {
-  if (fd_ < 0) return Status::Internal("temporary file " + path_ + " committed twice");
-  if (::fsync(fd_) != 0) return Status::IoError("cannot sync " + path_ + ": " + ErrnoText());
-  int fd = std::exchange(fd_, -1);
-  if (::close(fd) != 0) return Status::IoError("cannot close " + path_ + ": " + ErrnoText());
+  if (fd_ < 0) return Status::Internal("temporary file " + What() + " committed twice");
+  if (::fsync(fd_) != 0) return Status::IoError("cannot sync " + What() + ": " + ErrnoText());
+  // The descriptor (and a named file's lock) stays open until the file is in
+  // place, so no cleaner takes it for a dead writer's.
+  std::string named = path_;
+  if (unnamed_) {
+    // Give it a name: `dest` itself, or (to replace) a temporary one renamed
+    // over `dest` (a kill in between leaves it, for RemoveDeadTempFiles).
+    named = replace ? RandomTempName(dir_) : dest;
+    if (::linkat(AT_FDCWD, path_.c_str(), AT_FDCWD, named.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      if (errno == EEXIST && !replace) return Status::InvalidArgument(dest + " exists");
+      return Status::IoError("cannot create " + named + ": " + ErrnoText());
+    }
+  }
   if (replace) {
-    if (::rename(path_.c_str(), dest.c_str()) != 0) {
-      return Status::IoError("cannot rename " + path_ + " to " + dest + ": " + ErrnoText());
+    if (::rename(named.c_str(), dest.c_str()) != 0) {
+      Status s = Status::IoError("cannot rename " + named + " to " + dest + ": " + ErrnoText());
+      if (unnamed_) ::unlink(named.c_str());
+      return s;
     }
-  } else {
+  } else if (!unnamed_) {
     // link() fails with EEXIST rather than replacing, unlike rename().
-    if (::link(path_.c_str(), dest.c_str()) != 0) {
+    if (::link(named.c_str(), dest.c_str()) != 0) {
       if (errno == EEXIST) return Status::InvalidArgument(dest + " exists");
-      return Status::IoError("cannot link " + path_ + " to " + dest + ": " + ErrnoText());
+      return Status::IoError("cannot link " + named + " to " + dest + ": " + ErrnoText());
     }
-    ::unlink(path_.c_str());
+    ::unlink(named.c_str());
   }
   path_.clear();
+  int fd = std::exchange(fd_, -1);
+  if (::close(fd) != 0) return Status::IoError("cannot close " + dest + ": " + ErrnoText());
   SyncDir(DirOf(dest));
   return {};
+}
+
+Result<u64> RemoveDeadTempFiles(const std::string& dir, i64 grace_seconds, u64* bytes_freed) {
+  DEJA_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(dir, ""));
+  u64 removed = 0;
+  for (const std::string& name : names) {
+    if (name.rfind(".tmp-", 0) != 0) continue;
+    std::string path = dir + "/" + name;
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) continue;  // gone already, or not a file we may touch
+    struct stat st;
+    bool dead = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                ::flock(fd, LOCK_EX | LOCK_NB) == 0 && FileAgeSeconds(path) >= grace_seconds;
+    if (dead && ::unlink(path.c_str()) == 0) {
+      ++removed;
+      *bytes_freed += static_cast<u64>(st.st_size);
+    }
+    ::close(fd);
+  }
+  return removed;
 }
 
 Status WriteFileAtomically(const std::string& dest, std::span<const u8> bytes) {

@@ -29,10 +29,6 @@ Result<bool> RemoveIfOld(const std::string& path, i64 grace_seconds, u64* bytes_
   return true;
 }
 
-bool StartsWith(const std::string& s, std::string_view prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
-
 bool IsDir(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -124,17 +120,11 @@ Result<GcReport> Registry::Gc(i64 grace_seconds) {
   }
 
   // Temporary files of writes that never finished (a crash mid-PutModule or
-  // mid-Import). A live writer keeps modifying its file, so the grace period
-  // spares it; an hour at least, as a slow import may pause between writes.
-  const i64 temp_grace = std::max<i64>(grace_seconds, 3600);
+  // mid-Import). A live writer holds a lock on its file, so a file nobody
+  // locks is a dead writer's, whatever its age.
   for (const std::string& dir : {runs_dir, modules_dir, snapshots_dir}) {
     if (dir == snapshots_dir && !have_snapshots) continue;
-    DEJA_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(dir, ""));
-    for (const std::string& name : names) {
-      if (!StartsWith(name, ".tmp-")) continue;
-      DEJA_ASSIGN_OR_RETURN(bool removed, RemoveIfOld(dir + name, temp_grace, &report.bytes_freed));
-      (void)removed;
-    }
+    DEJA_TRY(RemoveDeadTempFiles(dir, kTempGraceSeconds, &report.bytes_freed).status());
   }
   return report;
 }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "registry/database.h"
 #include "registry/export_format.h"
 #include "registry/files.h"
 #include "registry/registry.h"
@@ -211,6 +212,17 @@ Result<LoggedRun> ReadLog(const ExportReader& reader, const std::string& path,
   return run;
 }
 
+// Whether the log at `path` (with no row: checked by the caller) is of the
+// run `manifest` names, as a killed import or `deja rm` leaves it. A fresh
+// `deja run` that drew the same id has another start time.
+bool IsLeftoverOf(const std::string& path, const Manifest& manifest) {
+  auto log = tm::LogReader::Open(path);
+  if (!log.ok()) return true;  // not even a header: nobody's log
+  const tm::RunInfo& info = (*log)->info();
+  return info.id == manifest.id && info.start_unix_ns == manifest.start_unix_ns &&
+         info.module_hash == manifest.module_hash;
+}
+
 }  // namespace
 
 Result<std::string> Registry::Import(const std::string& path) {
@@ -251,6 +263,9 @@ Result<std::string> Registry::Import(const std::string& path) {
       }
       case SectionType::kLog: {
         if (log.has_value()) return reader.Corrupt("two log sections");
+        // A killed importer's file would hold disk space until gc: go now.
+        u64 freed = 0;
+        DEJA_TRY(RemoveDeadTempFiles(home_ + "/runs", kTempGraceSeconds, &freed).status());
         auto created = TempFile::Create(home_ + "/runs");
         if (!created.ok()) return created.take_status();
         log.emplace(std::move(created).value());
@@ -273,21 +288,33 @@ Result<std::string> Registry::Import(const std::string& path) {
   }
 
   const std::string& id = manifest->id;
-  auto existing = Get(id);
-  if (existing.ok()) return Status::InvalidArgument("run " + id + " is already in the registry");
-  if (existing.status().code() != Status::Code::kNotFound) return existing.take_status();
   // Check the log before anything lands in the registry, so that a refused
   // import leaves nothing behind.
   DEJA_ASSIGN_OR_RETURN(LoggedRun run, ReadLog(reader, log->path(), *manifest));
   DEJA_TRY(PutModule(*module).status());
+  // The log goes in place and the row in within one write transaction: a kill
+  // before the commit leaves at most the log without a row, which the next
+  // import of the same run (serialised by the same lock) takes for its own
+  // leftover and replaces. So the run is either listed or importable again.
+  DEJA_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_->sql.get()));
+  auto existing = Get(id);
+  if (existing.ok()) return Status::InvalidArgument("run " + id + " is already in the registry");
+  if (existing.status().code() != Status::Code::kNotFound) return existing.take_status();
   std::string log_path = LogPath(id);
   Status placed = log->Commit(log_path, /*replace=*/false);
   if (placed.code() == Status::Code::kInvalidArgument) {
-    return Status::InvalidArgument("run " + id + " is already in the registry (" + log_path +
-                                   " exists)");
+    if (!IsLeftoverOf(log_path, *manifest)) {
+      return Status::InvalidArgument("run " + id + " is already in the registry (" + log_path +
+                                     " exists)");
+    }
+    placed = log->Commit(log_path, /*replace=*/true);
   }
   DEJA_TRY(placed);
   if (Status s = InsertRun(db_->sql.get(), run.row, run.info); !s.ok()) {
+    ::unlink(log_path.c_str());
+    return s;
+  }
+  if (Status s = tx.Commit(); !s.ok()) {
     ::unlink(log_path.c_str());
     return s;
   }

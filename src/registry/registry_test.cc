@@ -280,6 +280,23 @@ TEST(RegistryRuns, CommandLineQuotesWhatAShellWouldSplit) {
   EXPECT_EQ(CommandLine(info), "--invoke add 1 -2 'x y'");
 }
 
+// A run whose recording stopped early (size limit) is not listed as a clean
+// exit: its status is "unreplayable", its exit status kept.
+TEST(RegistryRuns, StoppedRecordingIsUnreplayable) {
+  TempDir dir;
+  auto reg = OpenOrDie(dir.home());
+  ASSERT_NE(reg, nullptr);
+  ASSERT_TRUE(reg->BeginRun(MakeInfo("00000000000a", 200, Hash('a')), getpid()).ok());
+  tm::RunEnd end = MakeEnd(Kind::kExited, 0);
+  end.recording_stopped = "the log reached its size limit of 1 MiB at host call 7";
+  end.recorded_calls = 7;
+  ASSERT_TRUE(reg->FinishRun("00000000000a", end, 4096).ok());
+  auto row = reg->Get("00000000000a");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->status, "unreplayable");
+  EXPECT_EQ(row->exit_status, 0);
+}
+
 TEST(RegistryRuns, BeginFinishAndListNewestFirst) {
   TempDir dir;
   auto reg = OpenOrDie(dir.home());

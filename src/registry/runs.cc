@@ -143,7 +143,10 @@ RunRow StartRow(const tm::RunInfo& info, int pid) {
 }
 
 void ApplyEnd(const tm::RunEnd& end, RunRow* row) {
-  row->status = tm::RunEndKindName(end.kind);
+  // A run whose recording stopped early ran on, but its log must not pass
+  // for a complete one: its status says so (its exit status is still kept).
+  row->status = end.recording_stopped.empty() ? std::string(tm::RunEndKindName(end.kind))
+                                              : std::string(kUnreplayable);
   row->exit_status = end.exit_status;
   row->duration_ns = end.duration_ns;
   row->fuel_consumed = end.fuel_consumed;

@@ -21,6 +21,8 @@ struct Registry::Db {
 inline constexpr int kSchemaVersion = 1;
 inline constexpr std::string_view kRunning = "running";
 inline constexpr std::string_view kKilled = "killed";
+// The run ended, but its log stopped early (size limit): not replayable to its end.
+inline constexpr std::string_view kUnreplayable = "unreplayable";
 
 // WAL mode, then the tables (created, or checked to be a version this deja
 // reads). Errors name the database.

@@ -241,6 +241,11 @@ void EncodeRunEnd(const RunEnd& end, std::vector<u8>* out) {
   w.Varint(end.host_calls);
   w.Varint(end.duration_ns);
   w.String(end.state_digest);
+  // Appended later (older readers ignore them): only when recording stopped.
+  if (!end.recording_stopped.empty()) {
+    w.String(end.recording_stopped);
+    w.Varint(end.recorded_calls);
+  }
 }
 
 Status DecodeRunEnd(std::span<const u8> in, RunEnd* end) {
@@ -256,6 +261,11 @@ Status DecodeRunEnd(std::span<const u8> in, RunEnd* end) {
   if (!ok || exit_status < INT32_MIN || exit_status > INT32_MAX || guest_exit_code < INT32_MIN ||
       guest_exit_code > INT32_MAX) {
     return Bad("end frame is malformed");
+  }
+  if (r.remaining() > 0 && (!r.String(&end->recording_stopped) ||
+                            !r.Varint(&end->recorded_calls) || end->recording_stopped.empty() ||
+                            end->recorded_calls > end->host_calls)) {
+    return Bad("end frame is malformed (recording stop)");
   }
   end->kind = static_cast<RunEnd::Kind>(kind);
   end->exit_status = static_cast<i32>(exit_status);
@@ -292,6 +302,18 @@ class RawWriter {
 };
 
 constexpr size_t kMaxVarint = 10;
+// Version 3 op kinds: 0 read, 1 write, 2 read whose bytes echo EchoWindow.
+constexpr u64 kOpEcho = 2;
+
+// Per-thread scratch, so that a call allocates nothing once they have grown.
+std::vector<bool>& EchoScratch() {
+  thread_local std::vector<bool> v;
+  return v;
+}
+std::vector<std::span<const u8>>& EchoSources() {
+  thread_local std::vector<std::span<const u8>> v;
+  return v;
+}
 
 // Where output `o`'s bytes sit in the encoded op data, if they are bytes
 // some read ops already hold: the recorder points an fd_write's output at
@@ -322,7 +344,8 @@ std::optional<u64> OutputInOps(const CallRecord& rec, const Output& o) {
 
 }  // namespace
 
-void EncodeRecord(const CallRecord& rec, u64 prev_time_ns, std::vector<u8>* out) {
+void EncodeRecord(const CallRecord& rec, u64 prev_time_ns, std::vector<u8>* out,
+                  EchoWindow* echoes) {
   // The fields are at most a varint each (an output two); the data is
   // appended after them, so it is copied once and never zero-filled first.
   size_t bound =
@@ -341,8 +364,29 @@ void EncodeRecord(const CallRecord& rec, u64 prev_time_ns, std::vector<u8>* out)
   if (rec.exit_code) w.Zigzag(*rec.exit_code);
   w.Varint(rec.ops.size());
   u32 ref = OpPtrBase(rec.args);
-  for (const MemOp& op : rec.ops) {
-    w.Varint(u64{op.len} << 1 | static_cast<u8>(op.kind));
+  // Which read ops are echoes (version 3): their bytes are not stored.
+  std::vector<bool>& echo = EchoScratch();
+  echo.assign(rec.ops.size(), false);
+  bool any_echo = false;
+  u64 echoed = 0;
+  size_t echo_ops = 0;
+  for (size_t k = 0; k < rec.ops.size(); ++k) {
+    const MemOp& op = rec.ops[k];
+    if (echoes != nullptr) {
+      if (op.kind == MemOp::Kind::kRead && op.len >= EchoWindow::kMinEchoBytes &&
+          echoed + op.len <= EchoWindow::kMaxBytes && echo_ops < EchoWindow::kMaxEchoOps) {
+        std::optional<std::span<const u8>> was = echoes->Find(op.ptr, op.len);
+        if (was && std::memcmp(was->data(), rec.data.data() + op.offset, op.len) == 0) {
+          echo[k] = true;
+          any_echo = true;
+          echoed += op.len;
+          ++echo_ops;
+        }
+      }
+      w.Varint(u64{op.len} << 2 | (echo[k] ? kOpEcho : static_cast<u8>(op.kind)));
+    } else {
+      w.Varint(u64{op.len} << 1 | static_cast<u8>(op.kind));
+    }
     w.Zigzag(i64{op.ptr} - i64{ref});
     ref = op.ptr + op.len;
   }
@@ -361,19 +405,23 @@ void EncodeRecord(const CallRecord& rec, u64 prev_time_ns, std::vector<u8>* out)
   out->resize(static_cast<size_t>(w.pos() - out->data()));
   // The bytes follow in the order of ops then copied outputs, so offsets
   // need not be stored.
-  for (const MemOp& op : rec.ops) {
-    std::span<const u8> b = rec.Bytes(op);
+  for (size_t k = 0; k < rec.ops.size(); ++k) {
+    if (any_echo && echo[k]) continue;
+    std::span<const u8> b = rec.Bytes(rec.ops[k]);
     out->insert(out->end(), b.begin(), b.end());
   }
-  if (!any_copied) return;
-  for (const Output& o : rec.outputs) {
-    if (OutputInOps(rec, o)) continue;
-    std::span<const u8> b = rec.Bytes(o);
-    out->insert(out->end(), b.begin(), b.end());
+  if (any_copied) {
+    for (const Output& o : rec.outputs) {
+      if (OutputInOps(rec, o)) continue;
+      std::span<const u8> b = rec.Bytes(o);
+      out->insert(out->end(), b.begin(), b.end());
+    }
   }
+  if (echoes != nullptr) echoes->Add(rec);
 }
 
-Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec) {
+Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec,
+                    EchoWindow* echoes) {
   ByteReader r(in);
   rec->Clear();
   i64 delta;
@@ -399,17 +447,24 @@ Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec) {
     }
     rec->exit_code = static_cast<i32>(code);
   }
-  u64 total = 0;  // data bytes the ops and outputs claim
+  u64 total = 0;   // data bytes the ops and outputs claim (decoded)
+  u64 stored = 0;  // of which the record holds (echoes are not stored)
+  u64 echoed = 0;
+  size_t echo_ops = 0;
   // Every op takes at least two bytes, every output one: that bounds counts.
   if (!r.Varint(&count) || count > r.remaining() / 2 || count > kMaxRecordItems) {
     return Bad("call record: bad op count");
   }
   rec->ops.reserve(count);
+  std::vector<std::span<const u8>>& echo = EchoSources();
+  echo.assign(count, {});
+  bool any_echo = false;
   u32 ref = OpPtrBase(rec->args);
+  const int kind_bits = echoes != nullptr ? 2 : 1;
   for (u64 i = 0; i < count; ++i) {
     u64 kind_len;
     i64 delta_ptr;
-    if (!r.Varint(&kind_len) || !r.Zigzag(&delta_ptr) || (kind_len >> 1) > UINT32_MAX) {
+    if (!r.Varint(&kind_len) || !r.Zigzag(&delta_ptr) || (kind_len >> kind_bits) > UINT32_MAX) {
       return Bad("call record: bad memory op");
     }
     i64 ptr = i64{ref} + delta_ptr;
@@ -417,14 +472,31 @@ Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec) {
         ptr > i64{UINT32_MAX}) {
       return Bad("call record: bad memory op pointer");
     }
+    u64 kind = kind_len & ((1u << kind_bits) - 1);
+    if (kind > kOpEcho) return Bad("call record: bad memory op kind");
     MemOp& op = rec->ops.emplace_back();
-    op.kind = (kind_len & 1) != 0 ? MemOp::Kind::kWrite : MemOp::Kind::kRead;
+    op.kind = kind == 1 ? MemOp::Kind::kWrite : MemOp::Kind::kRead;
     op.ptr = static_cast<u32>(ptr);
-    op.len = static_cast<u32>(kind_len >> 1);
+    op.len = static_cast<u32>(kind_len >> kind_bits);
     op.offset = static_cast<u32>(total);
     total += op.len;
     ref = op.ptr + op.len;
-    if (total > r.remaining()) return Bad("call record: memory op past the record");
+    if (kind == kOpEcho) {
+      echoed += op.len;
+      if (op.len < EchoWindow::kMinEchoBytes || echoed > EchoWindow::kMaxBytes ||
+          ++echo_ops > EchoWindow::kMaxEchoOps) {
+        return Bad("call record: too many echoed bytes");
+      }
+      std::optional<std::span<const u8>> was = echoes->Find(op.ptr, op.len);
+      if (!was) {
+        return Bad("call record: echo of bytes no recent call wrote");
+      }
+      echo[i] = *was;
+      any_echo = true;
+    } else {
+      stored += op.len;
+      if (stored > r.remaining()) return Bad("call record: memory op past the record");
+    }
   }
   const u64 ops_total = total;
   if (!r.Varint(&count) || count > r.remaining() || count > kMaxRecordItems) {
@@ -454,13 +526,63 @@ Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec) {
     o.offset = static_cast<u32>(total);
     if (o.stream != 1 && o.stream != 2) return Bad("call record: bad output stream");
     total += o.len;
-    if (total > r.remaining()) return Bad("call record: output past the record");
+    stored += o.len;
+    if (stored > r.remaining()) return Bad("call record: output past the record");
   }
-  if (total != r.remaining()) return Bad("call record: data size mismatch");
+  if (stored != r.remaining() || total > UINT32_MAX) return Bad("call record: data size mismatch");
   std::span<const u8> data;
-  if (!r.Bytes(total, &data)) return Bad("call record: data size mismatch");
-  rec->data.assign(data.begin(), data.end());
+  if (!r.Bytes(stored, &data)) return Bad("call record: data size mismatch");
+  if (!any_echo) {
+    rec->data.assign(data.begin(), data.end());
+  } else {
+    rec->data.clear();
+    rec->data.reserve(total);
+    size_t at = 0;
+    for (size_t k = 0; k < rec->ops.size(); ++k) {
+      if (!echo[k].empty()) {
+        rec->data.insert(rec->data.end(), echo[k].begin(), echo[k].end());
+        continue;
+      }
+      rec->data.insert(rec->data.end(), data.begin() + at, data.begin() + at + rec->ops[k].len);
+      at += rec->ops[k].len;
+    }
+    rec->data.insert(rec->data.end(), data.begin() + at, data.end());
+  }
+  if (echoes != nullptr) echoes->Add(*rec);
   return {};
+}
+
+std::optional<std::span<const u8>> EchoWindow::Find(u32 ptr, u32 len) const {
+  for (const std::vector<Write>& writes : records_) {
+    for (const Write& w : writes) {
+      if (w.ptr <= ptr && u64{ptr} + len <= u64{w.ptr} + w.bytes.size()) {
+        return std::span<const u8>(w.bytes.data() + (ptr - w.ptr), len);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+void EchoWindow::Add(const CallRecord& rec) {
+  std::vector<Write> writes;
+  u64 size = 0;
+  for (const MemOp& op : rec.ops) {
+    if (writes.size() == kWritesPerRecord) break;
+    if (op.kind != MemOp::Kind::kWrite || op.len < kMinEchoBytes) continue;
+    if (u64{op.offset} + op.len > rec.data.size()) continue;
+    std::span<const u8> b = rec.Bytes(op);
+    writes.push_back({op.ptr, std::vector<u8>(b.begin(), b.end())});
+    size += op.len;
+  }
+  // Calls that wrote nothing echoable (clocks, small results) leave the
+  // window alone: cheaper, and they do not push out a buffer still in use.
+  if (writes.empty()) return;
+  records_.push_front(std::move(writes));
+  bytes_ += size;
+  while (records_.size() > kRecords || (bytes_ > kMaxBytes && !records_.empty())) {
+    for (const Write& w : records_.back()) bytes_ -= w.bytes.size();
+    records_.pop_back();
+  }
 }
 
 }  // namespace deja::tm

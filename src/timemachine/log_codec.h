@@ -4,6 +4,8 @@
 // input (every count and length is checked against the bytes present).
 #pragma once
 
+#include <deque>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,7 +19,8 @@ namespace deja::tm {
 
 inline constexpr char kLogMagic[8] = {'D', 'E', 'J', 'A', 'L', 'O', 'G', '\0'};
 // 2: an output may refer to bytes its record's read ops hold (stream 3).
-inline constexpr u32 kLogVersion = 2;
+// 3: a read op may be an echo of bytes a recent call wrote (EchoWindow).
+inline constexpr u32 kLogVersion = 3;
 inline constexpr size_t kFileHeaderSize = 8 + 4;
 
 enum class FrameType : u8 { kHeader = 1, kRecords = 2, kEnd = 3 };
@@ -88,10 +91,45 @@ Status DecodeRunInfo(std::span<const u8> in, RunInfo* info);
 void EncodeRunEnd(const RunEnd& end, std::vector<u8>* out);
 Status DecodeRunEnd(std::span<const u8> in, RunEnd* end);
 
+// The bytes the last few calls that wrote any wrote into guest memory (their
+// write ops of at least kMinEchoBytes), kept alike by the encoder and the decoder, record
+// after record. A read op whose bytes are still what such a write left
+// (random_get then fd_write of the buffer; fd_read then fd_write) is stored
+// as an echo of them instead of a second copy (log version 3).
+class EchoWindow {
+ public:
+  static constexpr u32 kMinEchoBytes = 64;
+  static constexpr size_t kRecords = 8;
+  // Bytes held at most, and echoed by one record at most: a hostile log
+  // cannot make the decoder allocate more than this beyond its own size.
+  static constexpr u64 kMaxBytes = u64{64} << 20;
+  // Writes kept per record and echo ops per record: a lookup costs at most
+  // kRecords * kWritesPerRecord comparisons, a record at most kMaxEchoOps.
+  static constexpr size_t kWritesPerRecord = 16;
+  static constexpr size_t kMaxEchoOps = 256;
+
+  // The bytes the newest kept write covering [ptr, ptr+len) left there.
+  std::optional<std::span<const u8>> Find(u32 ptr, u32 len) const;
+  // Called with every record, in order, once it is encoded or decoded.
+  void Add(const CallRecord& rec);
+
+ private:
+  struct Write {
+    u32 ptr;
+    std::vector<u8> bytes;
+  };
+  std::deque<std::vector<Write>> records_;  // newest first
+  u64 bytes_ = 0;
+};
+
 // A record's payload (without its length prefix). `prev_time_ns` is the
 // previous record's time_ns (0 for the first): times are stored as deltas.
-void EncodeRecord(const CallRecord& rec, u64 prev_time_ns, std::vector<u8>* out);
+// With `echoes` (version 3) an op header has two kind bits and reads may be
+// echoes; the window is updated with `rec`. Without it: version 1/2 layout.
+void EncodeRecord(const CallRecord& rec, u64 prev_time_ns, std::vector<u8>* out,
+                  EchoWindow* echoes = nullptr);
 // Fills `rec` (index untouched; data offsets are assigned in order).
-Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec);
+Status DecodeRecord(std::span<const u8> in, u64 prev_time_ns, CallRecord* rec,
+                    EchoWindow* echoes = nullptr);
 
 }  // namespace deja::tm

@@ -45,6 +45,7 @@ class FileLogReader : public LogReader {
                                 " is not supported by this deja (reads up to " +
                                 std::to_string(kLogVersion) + ")");
     }
+    version_ = version;
     FrameType type;
     bool have = false;
     DEJA_TRY(ReadFrame(&type, &have));
@@ -94,7 +95,8 @@ class FileLogReader : public LogReader {
       NoteTruncated("log ends inside a record");
       return false;
     }
-    Status s = DecodeRecord({buf_.data() + pos_, len}, prev_time_ns_, rec);
+    Status s = DecodeRecord({buf_.data() + pos_, len}, prev_time_ns_, rec,
+                            version_ >= 3 ? &echoes_ : nullptr);
     if (!s.ok())
       return Fail(std::string(s.message()) + " (record " + std::to_string(records_) + ")");
     pos_ += len;
@@ -112,8 +114,17 @@ class FileLogReader : public LogReader {
   }
 
  private:
+  // Content that passed its frame's checksum but does not decode: the writer
+  // never produces it, so it is damage (replay exits 67), not a cut (66).
   Status Fail(std::string message) {
     done_ = true;
+    if (!truncated_) {
+      truncated_ = true;
+      damaged_ = true;
+      truncation_reason_ = "damage: " + message + " (frame at byte " +
+                           std::to_string(frame_start_) + " after " + std::to_string(records_) +
+                           " records)";
+    }
     return Status::Corruption(path_ + ": " + message);
   }
 
@@ -147,10 +158,8 @@ class FileLogReader : public LogReader {
         size_t r = ZSTD_decompressStream(dctx_, &out, &in_);
         buf_.resize(old + out.pos);
         if (ZSTD_isError(r)) {
-          done_ = true;
-          return Status::Corruption(path_ + ": records frame at byte " +
-                                    std::to_string(frame_start_) +
-                                    " does not decompress: " + ZSTD_getErrorName(r));
+          return Fail("records frame at byte " + std::to_string(frame_start_) +
+                      " does not decompress: " + ZSTD_getErrorName(r));
         }
         continue;
       }
@@ -173,6 +182,15 @@ class FileLogReader : public LogReader {
         eof_ = true;
         done_ = true;
         if (!buf_.empty()) NoteTruncated("the records stream ends inside a record");
+        if (!end_->recording_stopped.empty() && !truncated_) {
+          // Complete as a file, but not as a recording: say so wherever
+          // truncation is shown (describe, trace, replay).
+          truncated_ = true;
+          truncation_reason_ = "recording stopped after " +
+                               std::to_string(end_->recorded_calls) + " of " +
+                               std::to_string(end_->host_calls) +
+                               " host calls: " + end_->recording_stopped;
+        }
         return {};
       } else {
         return Fail("unexpected frame of type " + std::to_string(static_cast<int>(type)) +
@@ -257,6 +275,8 @@ class FileLogReader : public LogReader {
   bool damaged_ = false;
   std::string truncation_reason_;
 
+  u32 version_ = 0;
+  EchoWindow echoes_;    // what the last records wrote (version 3)
   u64 offset_ = 0;       // file bytes read so far
   u64 frame_start_ = 0;  // file offset of the frame last read
   std::vector<u8> frame_;

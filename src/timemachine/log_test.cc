@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -20,6 +21,7 @@ namespace deja::tm {
 namespace {
 
 using testing::MakeRecord;
+using testing::SameOps;
 using testing::ReadFile;
 using testing::SameRecord;
 using testing::TempDir;
@@ -276,6 +278,74 @@ TEST(LogCodec, HostileOutputReference) {
   }
 }
 
+// Bytes a call wrote (random_get) and the next call reads back out
+// (fd_write of that buffer, also to stdout) are stored once: the read is an
+// echo of the write. A byte changed in between makes it a plain read again.
+TEST(LogCodec, ReadOfBytesARecentCallWroteIsAnEcho) {
+  std::vector<u8> random(1 << 20);
+  u64 state = 0x9e3779b97f4a7c15ull;
+  for (u8& b : random) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    b = static_cast<u8>(state);
+  }
+  CallRecord got_random;
+  got_random.call = 1;
+  got_random.args = {4096, random.size()};
+  got_random.result = 0;
+  got_random.ops.push_back({MemOp::Kind::kWrite, 4096, 0, static_cast<u32>(random.size())});
+  got_random.data = random;
+  auto write_out = [&](const std::vector<u8>& bytes) {
+    CallRecord rec;
+    rec.call = 2;
+    rec.args = {1, 100, 1, 200};
+    rec.result = 0;
+    rec.ops.push_back({MemOp::Kind::kRead, 100, 0, 8});  // the iovec
+    rec.data.resize(8, 0);
+    rec.ops.push_back({MemOp::Kind::kRead, 4096, 8, static_cast<u32>(bytes.size())});
+    rec.data.insert(rec.data.end(), bytes.begin(), bytes.end());
+    rec.ops.push_back({MemOp::Kind::kWrite, 200, static_cast<u32>(rec.data.size()), 4});
+    rec.data.insert(rec.data.end(), {0, 0, 16, 0});
+    rec.outputs.push_back({1, 8, static_cast<u32>(bytes.size())});
+    return rec;
+  };
+  std::vector<u8> changed = random;
+  changed[1000] ^= 1;
+  for (bool same : {true, false}) {
+    EchoWindow enc, dec;
+    std::vector<u8> a, b;
+    EncodeRecord(got_random, 0, &a, &enc);
+    CallRecord out = write_out(same ? random : changed);
+    EncodeRecord(out, 0, &b, &enc);
+    if (same) {
+      EXPECT_LT(b.size(), 100u);
+    } else {
+      EXPECT_GT(b.size(), random.size());
+    }
+    CallRecord got;
+    ASSERT_TRUE(DecodeRecord(a, 0, &got, &dec).ok());
+    EXPECT_TRUE(SameOps(got, got_random));
+    Status s = DecodeRecord(b, 0, &got, &dec);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_TRUE(SameOps(got, out));
+    ASSERT_EQ(got.outputs.size(), 1u);
+    std::span<const u8> printed = got.Bytes(got.outputs[0]);
+    EXPECT_TRUE(std::equal(printed.begin(), printed.end(), out.data.begin() + 8,
+                           out.data.begin() + 8 + random.size()));
+  }
+
+  // An echo with nothing to echo (a decoder that has not seen the write, as
+  // in a damaged or hostile log) is corruption, not a guess.
+  EchoWindow enc, fresh;
+  std::vector<u8> a, b;
+  EncodeRecord(got_random, 0, &a, &enc);
+  EncodeRecord(write_out(random), 0, &b, &enc);
+  CallRecord got;
+  Status s = DecodeRecord(b, 0, &got, &fresh);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
+}
+
 TEST(LogCodec, HostileRecordCounts) {
   std::vector<u8> b;
   ByteWriter w(&b);
@@ -483,12 +553,12 @@ TEST(Log, BadMagicAndVersion) {
   EXPECT_NE(reader.status().message().find("not a deja log"), std::string::npos);
 
   copy = bytes;
-  copy[8] = 3;
+  copy[8] = 4;
   WriteFile(path, copy);
   reader = LogReader::Open(path);
   ASSERT_FALSE(reader.ok());
   EXPECT_NE(
-      reader.status().message().find("log version 3 is not supported by this deja (reads up to 2)"),
+      reader.status().message().find("log version 4 is not supported by this deja (reads up to 3)"),
       std::string::npos)
       << reader.status().ToString();
 
@@ -567,24 +637,123 @@ TEST(Log, HostileRecordLength) {
   EXPECT_TRUE(more.ok() && !*more);
 }
 
-TEST(Log, TooLargeRecordIsDroppedAndReported) {
+// A frame whose checksum holds but whose content does not decode cannot come
+// from a kill: the reader calls it damage (replay exits 67, not 66).
+TEST(Log, ValidChecksumBadContentIsDamage) {
+  TempDir dir;
+  std::string path = dir.path() + "/hostile.log";
+  std::vector<u8> info;
+  EncodeRunInfo(SampleInfo(), &info);
+  CallRecord rec;
+
+  // A record whose fields stop in the middle of a varint.
+  std::vector<u8> plain;
+  std::vector<u8> body = {0x00, 0x00, 0xff};
+  ByteWriter(&plain).Varint(body.size());
+  plain.insert(plain.end(), body.begin(), body.end());
+  WriteFile(path, HandLog({{FrameType::kHeader, info},
+                           {FrameType::kRecords, testing::Zstd(plain)}}));
+  auto reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  auto more = (*reader)->Next(&rec);
+  EXPECT_FALSE(more.ok());
+  EXPECT_EQ(more.status().code(), Status::Code::kCorruption);
+  EXPECT_TRUE((*reader)->truncated());
+  EXPECT_TRUE((*reader)->damaged());
+  EXPECT_EQ((*reader)->truncation_reason().rfind("damage: ", 0), 0u)
+      << (*reader)->truncation_reason();
+
+  // A records frame that is not zstd at all.
+  WriteFile(path, HandLog({{FrameType::kHeader, info}, {FrameType::kRecords, {1, 2, 3, 4}}}));
+  reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_FALSE((*reader)->Next(&rec).ok());
+  EXPECT_TRUE((*reader)->damaged());
+
+  // An end frame that does not decode.
+  WriteFile(path, HandLog({{FrameType::kHeader, info}, {FrameType::kEnd, {0xff, 0xff}}}));
+  reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_FALSE((*reader)->Next(&rec).ok());
+  EXPECT_TRUE((*reader)->damaged());
+  EXPECT_FALSE((*reader)->end().has_value());
+}
+
+// A call too large to record stops the recording there: it and every later
+// call are left out, the end frame says so (with the real call count), and
+// the reader reports the log as stopped, never as a complete recording.
+TEST(Log, TooLargeRecordStopsTheRecording) {
   TempDir dir;
   std::string path = dir.path() + "/run.log";
   auto writer = LogWriter::Create(path, SampleInfo());
   ASSERT_TRUE(writer.ok());
-  std::vector<CallRecord> recs = {MakeRecord(0, 1), MakeRecord(2, 1)};
+  std::vector<CallRecord> recs = {MakeRecord(0, 1)};
   CallRecord huge = MakeRecord(1, 1);
   huge.ops.resize(kMaxRecordItems + 1, MemOp{MemOp::Kind::kRead, 0, 0, 0});
   (*writer)->Append(recs[0]);
   (*writer)->Append(huge);
-  (*writer)->Append(recs[1]);
-  Status s = (*writer)->Finish(SampleEnd());
+  (*writer)->Append(MakeRecord(2, 1));
+  RunEnd end = SampleEnd();
+  end.host_calls = 3;
+  Status s = (*writer)->Finish(end);
   EXPECT_EQ(s.code(), Status::Code::kResourceExhausted) << s.ToString();
   EXPECT_NE(s.message().find("host call 1 "), std::string::npos) << s.ToString();
+  EXPECT_EQ(end.recorded_calls, 1u);  // Finish(RunEnd&) filled it in
+  EXPECT_NE(end.recording_stopped.find("too large"), std::string::npos);
   auto reader = LogReader::Open(path);
   ASSERT_TRUE(reader.ok());
-  EXPECT_EQ(ReadBack(**reader, recs), 2u);
-  EXPECT_TRUE((*reader)->end().has_value());
+  EXPECT_EQ(ReadBack(**reader, recs), 1u);
+  ASSERT_TRUE((*reader)->end().has_value());
+  EXPECT_EQ((*reader)->end()->host_calls, 3u);
+  EXPECT_EQ((*reader)->end()->recorded_calls, 1u);
+  EXPECT_TRUE((*reader)->truncated());
+  EXPECT_FALSE((*reader)->damaged());
+  EXPECT_NE((*reader)->truncation_reason().find("recording stopped after 1 of 3 host calls"),
+            std::string::npos)
+      << (*reader)->truncation_reason();
+}
+
+// The size limit: the log file stays under it, the recording stops at the
+// first call that would pass it, and says so.
+TEST(Log, SizeLimitStopsTheRecording) {
+  TempDir dir;
+  std::string path = dir.path() + "/run.log";
+  LogWriter::Options options;
+  options.max_bytes = 1 << 20;
+  EXPECT_EQ(LogWriter::Create(path, SampleInfo(), {.max_bytes = 1000}).status().code(),
+            Status::Code::kInvalidArgument);
+  auto writer = LogWriter::Create(path, SampleInfo(), options);
+  ASSERT_TRUE(writer.ok());
+  // 64 KiB of incompressible bytes per call: the 16th or so passes 1 MiB.
+  std::vector<CallRecord> recs;
+  u64 state = 88172645463325252ull;
+  for (int i = 0; i < 40; ++i) {
+    CallRecord rec = MakeRecord(static_cast<u64>(i), 0);
+    rec.ops.push_back({MemOp::Kind::kWrite, 4096, static_cast<u32>(rec.data.size()), 65536});
+    for (int b = 0; b < 65536; ++b) {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      rec.data.push_back(static_cast<u8>(state));
+    }
+    (*writer)->Append(rec);
+    recs.push_back(std::move(rec));
+  }
+  RunEnd end = SampleEnd();
+  end.host_calls = 40;
+  Status s = (*writer)->Finish(end);
+  EXPECT_EQ(s.code(), Status::Code::kResourceExhausted) << s.ToString();
+  EXPECT_NE(s.message().find("size limit of 1 MiB"), std::string::npos) << s.ToString();
+  EXPECT_LT(std::filesystem::file_size(path), u64{1} << 20);
+  EXPECT_GT(end.recorded_calls, 10u);
+  EXPECT_LT(end.recorded_calls, 16u);
+  auto reader = LogReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(ReadBack(**reader, recs), end.recorded_calls);
+  ASSERT_TRUE((*reader)->end().has_value());
+  EXPECT_EQ((*reader)->end()->recorded_calls, end.recorded_calls);
+  EXPECT_EQ((*reader)->end()->host_calls, 40u);
+  EXPECT_TRUE((*reader)->truncated());
 }
 
 TEST(Log, UnwritablePath) {

@@ -35,10 +35,21 @@ static_assert(ZSTD_COMPRESSBOUND(kMaxChunkInput) < kMaxFramePayload);
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
+// Room kept below the limit for what compression may add and the end frame.
+u64 LimitHeadroom(u64 max_bytes) { return max_bytes / 128 + (16 << 10); }
+
+std::string FormatBytes(u64 n) {
+  if (n % (u64{1} << 30) == 0) return std::to_string(n >> 30) + " GiB";
+  if (n % (u64{1} << 20) == 0) return std::to_string(n >> 20) + " MiB";
+  return std::to_string(n) + " bytes";
+}
+
 class FileLogWriter : public LogWriter {
  public:
-  FileLogWriter(std::string path, int fd, ZSTD_CCtx* cctx)
-      : path_(std::move(path)), fd_(fd), cctx_(cctx) {}
+  using LogWriter::Finish;
+
+  FileLogWriter(std::string path, int fd, ZSTD_CCtx* cctx, u64 max_bytes)
+      : path_(std::move(path)), fd_(fd), cctx_(cctx), max_bytes_(max_bytes) {}
 
   ~FileLogWriter() override {
     StopThread();
@@ -59,6 +70,7 @@ class FileLogWriter : public LogWriter {
     AppendFrameHeader(FrameType::kHeader, payload, &bytes);
     bytes.insert(bytes.end(), payload.begin(), payload.end());
     WriteAll(bytes);
+    counted_ = bytes.size();
     return error_;
   }
 
@@ -68,26 +80,43 @@ class FileLogWriter : public LogWriter {
 
   void Append(const CallRecord& rec) override {
     std::unique_lock lock(mu_);
+    if (!stopped_.empty()) {
+      ++dropped_;
+      return;
+    }
+    // A call whose bytes alone would pass the limit is refused before it is
+    // encoded (memory ops and outputs bound the encoded size from below).
+    u64 raw = rec.data.size();
+    if (rec.ops.size() > kMaxRecordItems || rec.outputs.size() > kMaxRecordItems ||
+        rec.args.size() > kMaxRecordArgs || raw > kMaxRecordBytes) {
+      StopRecording("host call " + std::to_string(records_) +
+                    " is too large to record (over 1 GiB or 2^20 memory accesses)");
+      return;
+    }
     if (pending_.size() >= kMaxPendingBytes && thread_.joinable()) {
       drained_.wait(lock, [this] { return pending_.size() < kMaxPendingBytes || stop_; });
     }
     // Encoded in place after a one-byte length prefix (most records are
     // under 128 bytes); a longer record's payload is moved up to make room.
+    // The echo window learns the record as it is encoded, so a record that
+    // is then dropped stops the recording: the reader's window would differ.
     size_t before = pending_.size();
     pending_.push_back(0);
-    EncodeRecord(rec, prev_time_ns_, &pending_);
+    EncodeRecord(rec, prev_time_ns_, &pending_, &echoes_);
     u64 len = pending_.size() - before - 1;
-    if (len > kMaxRecordBytes || rec.ops.size() > kMaxRecordItems ||
-        rec.outputs.size() > kMaxRecordItems || rec.args.size() > kMaxRecordArgs) {
+    if (len > kMaxRecordBytes) {
       pending_.resize(before);
-      // Dropping it keeps the rest readable; replay stops at this call.
-      if (oversize_.ok()) {
-        oversize_ = Status::ResourceExhausted(
-            "log: host call " + std::to_string(records_) +
-            " is too large to record (over 1 GiB or 2^20 memory accesses); it was not recorded");
-      }
+      StopRecording("host call " + std::to_string(records_) +
+                    " is too large to record (over 1 GiB)");
       return;
     }
+    if (counted_ + len + 10 > max_bytes_ - LimitHeadroom(max_bytes_)) {
+      pending_.resize(before);
+      StopRecording("the log reached its size limit of " + FormatBytes(max_bytes_) +
+                    " at host call " + std::to_string(records_));
+      return;
+    }
+    counted_ += len + 10;
     prev_time_ns_ = rec.time_ns;
     if (len < 0x80) {
       pending_[before] = static_cast<u8>(len);
@@ -118,8 +147,11 @@ class FileLogWriter : public LogWriter {
     if (finished_) return error_;
     finished_ = true;
     WritePending(ZSTD_e_end);
+    RunEnd full = end;
+    FillStopLocked(&full);
+    if (full.host_calls < full.recorded_calls) full.host_calls = full.recorded_calls;
     std::vector<u8> payload;
-    EncodeRunEnd(end, &payload);
+    EncodeRunEnd(full, &payload);
     std::vector<u8> frame;
     AppendFrameHeader(FrameType::kEnd, payload, &frame);
     frame.insert(frame.end(), payload.begin(), payload.end());
@@ -129,8 +161,23 @@ class FileLogWriter : public LogWriter {
     }
     fd_ = -1;
     std::lock_guard lock(mu_);
-    if (error_.ok() && !oversize_.ok()) return oversize_;
+    if (error_.ok() && !stopped_.empty()) {
+      return Status::ResourceExhausted("log: recording stopped: " + stopped_ + "; the log holds " +
+                                       std::to_string(records_) +
+                                       " host calls and cannot be replayed past them");
+    }
     return error_;
+  }
+
+  void FillRecordingStop(RunEnd* end) const override {
+    std::lock_guard io(io_mu_);
+    if (!error_.ok()) {
+      std::lock_guard lock(mu_);
+      end->recording_stopped = "the log could not be written: " + std::string(error_.message());
+      end->recorded_calls = std::min(records_, end->host_calls);
+      return;
+    }
+    FillStopLocked(end);
   }
 
   u64 bytes_written() const override { return bytes_written_.load(std::memory_order_relaxed); }
@@ -257,10 +304,28 @@ class FileLogWriter : public LogWriter {
   u64 prev_time_ns_ = 0;
   u64 records_ = 0;
   bool stop_ = false;
-  Status oversize_;
+  EchoWindow echoes_;
+  const u64 max_bytes_;
+  u64 counted_ = 0;       // header plus every record appended (uncompressed)
+  std::string stopped_;   // why the recording stopped; empty while it goes on
+  u64 dropped_ = 0;       // calls left out since
+
+  // Requires io_mu_ (not mu_).
+  void FillStopLocked(RunEnd* end) const {
+    std::lock_guard lock(mu_);
+    if (stopped_.empty()) return;
+    end->recording_stopped = stopped_;
+    end->recorded_calls = records_;
+  }
+
+  // Requires mu_.
+  void StopRecording(std::string why) {
+    if (stopped_.empty()) stopped_ = std::move(why);
+    ++dropped_;
+  }
 
   // Guards compression and the file: frames leave in the order taken.
-  std::mutex io_mu_;
+  mutable std::mutex io_mu_;
   std::vector<u8> taken_;
   std::vector<u8> out_;
   Status error_;
@@ -270,7 +335,12 @@ class FileLogWriter : public LogWriter {
 
 }  // namespace
 
-Result<std::unique_ptr<LogWriter>> LogWriter::Create(const std::string& path, const RunInfo& info) {
+Result<std::unique_ptr<LogWriter>> LogWriter::Create(const std::string& path, const RunInfo& info,
+                                                     const Options& options) {
+  if (options.max_bytes < kMinMaxBytes) {
+    return Status::InvalidArgument("log size limit " + std::to_string(options.max_bytes) +
+                                   " is below the minimum of " + FormatBytes(kMinMaxBytes));
+  }
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IoError(path + ": " + ErrnoText(errno));
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
@@ -279,7 +349,7 @@ Result<std::unique_ptr<LogWriter>> LogWriter::Create(const std::string& path, co
     return Status::ResourceExhausted("log: cannot create a zstd context");
   }
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kZstdLevel);
-  auto writer = std::make_unique<FileLogWriter>(path, fd, cctx);
+  auto writer = std::make_unique<FileLogWriter>(path, fd, cctx, options.max_bytes);
   DEJA_TRY(writer->WriteHeader(info));
   writer->Start();
   return std::unique_ptr<LogWriter>(std::move(writer));

@@ -67,6 +67,11 @@ struct RunEnd {
   u64 host_calls = 0;
   u64 duration_ns = 0;
   std::string state_digest;   // Store::StateDigest() at the end
+  // Set when the log holds only the first `recorded_calls` of the host_calls
+  // (the size limit, or one call too large to record): why. The run cannot
+  // be replayed past them. Filled in by LogWriter::Finish.
+  std::string recording_stopped;
+  u64 recorded_calls = 0;
 };
 const char* RunEndKindName(RunEnd::Kind kind);  // "returned", "exited", ...
 

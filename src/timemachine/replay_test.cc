@@ -32,6 +32,7 @@ struct GuestRun {
   std::string trap;
   std::string digest;
   u64 calls = 0;
+  u64 recorded_calls = 0;  // record only: calls the log holds
   std::optional<Divergence> divergence;  // replay only
   std::optional<Divergence> left;        // replay only: CheckNoCallsLeft
   bool stopped_at_until = false;
@@ -89,7 +90,8 @@ RunInfo Info() {
 // Runs `wasm` for real with `config` (stdio replaced by temp files, stdin
 // given), recording into `log`.
 GuestRun Record(std::span<const u8> wasm, WasiConfig config, const std::string& log,
-                const std::string& stdin_text = "") {
+                const std::string& stdin_text = "",
+                u64 max_log_bytes = LogWriter::kDefaultMaxBytes) {
   GuestRun run;
   FILE* out = tmpfile();
   FILE* err = tmpfile();
@@ -101,7 +103,7 @@ GuestRun Record(std::span<const u8> wasm, WasiConfig config, const std::string& 
   config.stderr_fd = fileno(err);
   if (config.args.empty()) config.args.push_back("guest");
   {
-    auto writer = LogWriter::Create(log, Info());
+    auto writer = LogWriter::Create(log, Info(), {.max_bytes = max_log_bytes});
     EXPECT_TRUE(writer.ok()) << writer.status().ToString();
     Recorder recorder(**writer, config.stdout_fd, config.stderr_fd);
     auto wasi = Wasi::Create(config, recorder.WrapSystem(wasi::MakePosixSystem()));
@@ -114,7 +116,12 @@ GuestRun Record(std::span<const u8> wasm, WasiConfig config, const std::string& 
     end.guest_exit_code = run.exit_code;
     end.host_calls = run.calls;
     end.state_digest = run.digest;
-    EXPECT_TRUE((*writer)->Finish(end).ok());
+    Status finished = (*writer)->Finish(end);
+    // Past the limit Finish says the recording stopped; that is the test's.
+    if (max_log_bytes == LogWriter::kDefaultMaxBytes) {
+      EXPECT_TRUE(finished.ok()) << finished.ToString();
+    }
+    run.recorded_calls = end.recording_stopped.empty() ? run.calls : end.recorded_calls;
   }
   run.out = ReadAll(out);
   run.err = ReadAll(err);
@@ -402,6 +409,42 @@ TEST(Replay, KilledRecordingEndsCleanly) {
   EXPECT_NE(replayed.divergence->reason.find("the recording ends here"), std::string::npos);
   EXPECT_NE(replayed.trap.find("replay: the recording ends after 2 host calls"), std::string::npos)
       << replayed.trap;
+}
+
+// A run past the log's size limit goes on unrecorded; its replay reproduces
+// every recorded call and then stops with why, never diverging silently.
+TEST(Replay, RecordingPastTheSizeLimitStopsTheReplayThere) {
+  TempDir dir;
+  std::string log = dir.path() + "/big.log";
+  std::vector<u8> wasm = Wat(R"(
+    (module
+      (import "wasi_snapshot_preview1" "random_get" (func $rg (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_write" (func $fw (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 2)
+      (func (export "_start") (local $i i32)
+        (i32.store (i32.const 0) (i32.const 1024))
+        (i32.store (i32.const 4) (i32.const 65536))
+        (loop $l
+          (drop (call $rg (i32.const 1024) (i32.const 65536)))
+          (drop (call $fw (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (i32.const 40))))))
+  )");
+  GuestRun recorded = Record(wasm, {}, log, "", 1 << 20);
+  EXPECT_EQ(recorded.calls, 80u);
+  EXPECT_EQ(recorded.out.size(), 40u * 65536);  // the guest ran to its end
+  EXPECT_GT(recorded.recorded_calls, 20u);
+  EXPECT_LT(recorded.recorded_calls, 40u);
+  GuestRun replayed = Replay(wasm, log);
+  EXPECT_EQ(replayed.outcome, Outcome::kTrapped);
+  ASSERT_TRUE(replayed.divergence.has_value());
+  EXPECT_EQ(replayed.divergence->index, recorded.recorded_calls);
+  EXPECT_NE(replayed.divergence->reason.find("the recording stops here: recording stopped after"),
+            std::string::npos)
+      << replayed.divergence->reason;
+  EXPECT_NE(replayed.divergence->reason.find("size limit of 1 MiB"), std::string::npos);
+  EXPECT_EQ(replayed.out, recorded.out.substr(0, replayed.out.size()));
+  EXPECT_GE(replayed.out.size(), 65536u * ((recorded.recorded_calls - 1) / 2));
 }
 
 // Records altered at random (pointers, lengths, kinds, calls, results): the

@@ -97,6 +97,10 @@ HostAction Replayer::Intercept(HostCall& call, const wasi::HostBinding& binding,
     if (!more.ok()) {
       log_error_ = more.status();
       why = std::string(more.status().message());
+    } else if (reader_.end() && !reader_.end()->recording_stopped.empty()) {
+      return diverge("the recording stops here: " + reader_.truncation_reason() +
+                         " (the run went on unrecorded; it cannot be replayed further)",
+                     false);
     } else if (reader_.end()) {
       return diverge("the recording has no more host calls (the recorded run " +
                          std::string(RunEndKindName(reader_.end()->kind)) + " after " +

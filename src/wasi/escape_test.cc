@@ -256,6 +256,23 @@ TEST_F(EscapeTest, NulBytesAndBadUtf8AreRejected) {
   EXPECT_FALSE(Exists(sandbox_ + "/l"));
 }
 
+// An absolute symlink target would point host tools at the host's root:
+// refused with EPERM (as wasmtime), nothing is created. Relative targets,
+// even ones leading out, are stored (lookups never follow them out).
+TEST_F(EscapeTest, AbsoluteSymlinkTargetIsRefused) {
+  for (const std::string target : {"/", "/etc/passwd", "//x"}) {
+    EXPECT_EQ(Call("path_symlink", {Put(target), target.size(), kPreopen, Put("l"), 1}),
+              Errno::kPerm)
+        << target;
+    struct stat st;
+    EXPECT_NE(lstat((sandbox_ + "/l").c_str(), &st), 0) << target;
+  }
+  EXPECT_EQ(Call("path_symlink", {Put("../x"), 4, kPreopen, Put("l"), 1}), Errno::kSuccess);
+  char buf[16] = {};
+  EXPECT_EQ(readlink((sandbox_ + "/l").c_str(), buf, sizeof buf - 1), 4);
+  EXPECT_STREQ(buf, "../x");
+}
+
 TEST_F(EscapeTest, ReadOnlyPreopenRefusesEveryMutation) {
   WriteHostFile(sandbox_ + "/file", "keep");
   ASSERT_EQ(mkdir((sandbox_ + "/dir").c_str(), 0755), 0);

@@ -159,12 +159,15 @@ Errno PathRename(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
 }
 
 Errno PathSymlink(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
-  // The target is stored as given (even absolute): whatever follows the link
-  // later resolves it beneath its own directory again.
+  // A relative target is stored as given: deja resolves every later lookup
+  // beneath the preopen again. An absolute one is refused (EPERM, as
+  // wasmtime): it would plant a link to the host's root inside the preopen
+  // for host tools, which resolve it against the real root, to follow.
   std::string target;
   if (Errno e = ReadGuestPath(mem, ArgU32(a, 0), ArgU32(a, 1), &target); e != Errno::kSuccess) {
     return e;
   }
+  if (!target.empty() && target[0] == '/') return Errno::kPerm;
   ParentAndName p;
   Errno e =
       Resolve(ctx, mem, ArgU32(a, 2), kPathSymlink, true, ArgU32(a, 3), ArgU32(a, 4), false, &p);

@@ -44,6 +44,13 @@ Status AddStdio(wasi::WasiCtx& ctx, u32 guest_fd, int host_fd) {
   entry.host_fd = host_fd;
   entry.owned = false;
   entry.type = HostFileType(*ctx.sys, host_fd, st);
+  // Stdio is a stream to the guest even when the host gave it a socket (as
+  // wasmtime): sock_shutdown must not cut the embedder's connection, nor
+  // sock_accept take clients from a listener handed over as stdin. The socket
+  // functions then say ENOTSOCK; fd_read and fd_write work as on a pipe.
+  if (entry.type == FileType::kSocketStream || entry.type == FileType::kSocketDgram) {
+    entry.type = FileType::kUnknown;
+  }
   entry.rights_base = wasi::BaseRights(entry.type, false);
   entry.rights_inheriting = wasi::InheritingRights(entry.type, false);
   if (entry.type == FileType::kDirectory) {

@@ -69,6 +69,46 @@ expect_code damaged_trace 0
 tail -n 1 damaged_trace.out | grep -q -F "(recording ends here: damage: checksum mismatch" ||
   fail_with damaged_trace "trace of a damaged log does not end with where the damage is"
 
+note "a records frame with a valid checksum but content that does not decode: damage (67)"
+# Rewrites the second records frame's payload (the first keeps the header
+# and some calls replayable) to bytes that are not zstd, with a correct CRC-32C.
+python3 - "$WORK/big.log.orig" "$log" <<'PY'
+import struct, sys
+src, dst = sys.argv[1], sys.argv[2]
+T = []
+for i in range(256):
+    c = i
+    for _ in range(8):
+        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    T.append(c)
+def crc32c(b):
+    c = 0xFFFFFFFF
+    for x in b:
+        c = T[(c ^ x) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+data = open(src, "rb").read()
+at, frames = 12, []
+while at + 9 <= len(data):
+    t, n = data[at], struct.unpack_from("<I", data, at + 1)[0]
+    frames.append((at, t, n))
+    at += 9 + n
+recs = [f for f in frames if f[1] == 2]
+assert len(recs) >= 2, "want two records frames, have %d" % len(recs)
+at, t, n = recs[1]
+payload = b"not zstd at all"
+head = bytes([2]) + struct.pack("<I", len(payload))
+out = data[:at] + head + struct.pack("<I", crc32c(head + payload)) + payload + data[at + 9 + n:]
+open(dst, "wb").write(out)
+PY
+dj badcontent replay "$bid"
+expect_code badcontent 67
+has badcontent err "deja replay: the recording is damaged after"
+has badcontent err "does not decompress"
+! grep -q -F "killed?" badcontent.err || fail_with badcontent "a damaged log is called killed"
+dj badcontent_trace trace "$bid"
+expect_code badcontent_trace 3  # trace: the log cannot be read (docs/cli.md)
+has badcontent_trace err "does not decompress"
+
 note "a log with a damaged header (version field, header frame)"
 for at in 10 40; do
   cp "$WORK/big.log.orig" "$log"
