@@ -46,8 +46,7 @@ Result<std::unique_ptr<RunRecording>> RunRecording::Start(const std::string& hom
   DEJA_ASSIGN_OR_RETURN(rec->writer_,
                         tm::LogWriter::Create(rec->registry_->LogPath(rec->info_.id), rec->info_));
   DEJA_TRY(rec->registry_->BeginRun(rec->info_, static_cast<int>(getpid())));
-  rec->recorder_ = std::make_unique<tm::Recorder>(*rec->writer_, plan.config.stdout_fd,
-                                                  plan.config.stderr_fd);
+  rec->recorder_ = std::make_unique<tm::Recorder>(*rec->writer_);
   return rec;
 }
 

@@ -203,7 +203,10 @@ int ResumeSnapshot(const ResumeRequest& req, const char* prefix, const CliStream
     system = recording->WrapSystem(std::move(system));
   }
   RunSession session(*plan, io, prefix);
-  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(plan->config, system);
+  WasiOptions wasi_options;
+  wasi_options.system = system;
+  if (recording) wasi_options.interceptor = &recording->recorder();
+  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(plan->config, wasi_options);
   if (!wasi.ok()) {
     io.err << prefix << "cannot set up WASI: " << wasi.status().ToString() << "\n";
     Status::Code code = wasi.status().code();
@@ -217,10 +220,7 @@ int ResumeSnapshot(const ResumeRequest& req, const char* prefix, const CliStream
       return kExitFailed;
     }
   }
-  if (recording) {
-    (*wasi)->ctx().interceptor = &recording->recorder();
-    recording->EndAtDeadline(session, io);
-  }
+  if (recording) recording->EndAtDeadline(session, io);
   std::optional<HibernateOnSignal> hibernate;
   if (snapshots) {
     hibernate.emplace(session.mutable_store());
