@@ -43,10 +43,12 @@ Result<std::unique_ptr<RunRecording>> RunRecording::Start(const std::string& hom
   rec->info_.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
-  DEJA_ASSIGN_OR_RETURN(rec->writer_,
-                        tm::LogWriter::Create(rec->registry_->LogPath(rec->info_.id), rec->info_));
+  // The row (and its lease) first: a duplicate id is refused there, before
+  // the log file of the run that has it could be overwritten.
   DEJA_ASSIGN_OR_RETURN(rec->lease_,
                         rec->registry_->BeginRun(rec->info_, static_cast<int>(getpid())));
+  DEJA_ASSIGN_OR_RETURN(rec->writer_,
+                        tm::LogWriter::Create(rec->registry_->LogPath(rec->info_.id), rec->info_));
   rec->recorder_ = std::make_unique<tm::Recorder>(*rec->writer_);
   return rec;
 }

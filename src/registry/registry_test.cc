@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "registry/database.h"
 #include "registry/runs.h"
@@ -193,6 +194,19 @@ TEST(RegistryIds, NewRunIdIsTwelveHexDigitsAndFresh) {
   std::string b = reg->NewRunId();
   EXPECT_TRUE(IsValidRunId(a)) << a;
   EXPECT_NE(a, b);
+}
+
+// A process starting thousands of runs a second: with 32 random bits, 5,000
+// ids drawn at once collide with probability ~0.3%, so more than two
+// duplicates means the randomness is short (16 bits gave ~190).
+TEST(RegistryIds, ThousandsOfIdsInOneSecondRarelyCollide) {
+  TempDir dir;
+  auto reg = OpenOrDie(dir.home());
+  ASSERT_NE(reg, nullptr);
+  std::set<std::string> ids;
+  int duplicates = 0;
+  for (int i = 0; i < 5000; ++i) duplicates += ids.insert(reg->NewRunId()).second ? 0 : 1;
+  EXPECT_LE(duplicates, 2);
 }
 
 TEST(RegistryModules, HashIsSha256) {
