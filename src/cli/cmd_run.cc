@@ -247,7 +247,8 @@ int RunRun(const RunArgs& args, const CliStreams& io) {
   if (recording) recording->EndAtDeadline(session, io);
   std::optional<HibernateOnSignal> hibernate;
   if (snapshots) {
-    hibernate.emplace(session.mutable_store());
+    hibernate.emplace(session.mutable_store(), recording ? recording->id() : std::string(),
+                      args.snapshot_to, "deja run: ", io);
     if (args.suspend_after_fuel_option->count() > 0) {
       session.SuspendAfterFuel(args.suspend_after_fuel);
     }
