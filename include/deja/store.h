@@ -189,6 +189,7 @@ class Store {
 
   // Makes the running (or next) call trap with kInterrupted within about a
   // millisecond. Safe to call from any thread while the Store is alive.
+  // For deadlines, use one DeadlineTimer for all stores (deja/deadline.h).
   void Interrupt();
   // Clears a pending interrupt.
   void ClearInterrupt();
@@ -209,7 +210,9 @@ class Store {
   // also stops, and Instantiate returns with that call suspended. A pending
   // Interrupt() wins: the call traps and the request stays pending. Safe to
   // call from any thread (and from a signal handler: one lock-free atomic
-  // store).
+  // store). Per store: of many stores in one process, only this one stops.
+  // `deja run --snapshot-to` calls it on SIGUSR1 and on a `deja hibernate`
+  // request; an embedder calls it directly (e.g. a server draining).
   void RequestSuspend();
   // Withdraws a pending suspend request.
   void ClearSuspendRequest();

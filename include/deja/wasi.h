@@ -16,6 +16,7 @@ namespace deja {
 
 namespace wasi {
 class System;
+class CallInterceptor;
 struct WasiCtx;
 }  // namespace wasi
 
@@ -23,6 +24,20 @@ struct WasiPreopen {
   std::string host_path;   // a directory on the host
   std::string guest_path;  // the name the guest sees (e.g. "/data" or ".")
   bool read_only = false;  // no writes, creates, renames, removals beneath it
+};
+
+// How deja provides one of the guest's fds 0-2.
+enum class StdioKind : uint8_t {
+  kHostFd,  // the host descriptor in WasiConfig::stdin_fd/stdout_fd/stderr_fd (-1: none)
+  kBuffer,  // in memory: stdin reads `input`; stdout/stderr keep up to `capacity` bytes
+            // (Wasi::StdioOutput), writes past it fail with EPERM
+  kPipe,    // a pipe deja creates; the embedder's end is Wasi::TakeStdioPipe
+};
+
+struct WasiStream {
+  StdioKind kind = StdioKind::kHostFd;
+  std::string input;                 // kBuffer stdin: everything the guest can read, then EOF
+  uint64_t capacity = uint64_t{1} << 20;  // kBuffer stdout/stderr; 1 MiB, at most 1 GiB
 };
 
 // Everything a guest may use. The default grants nothing: no args beyond
@@ -34,19 +49,41 @@ struct WasiConfig {
   int stdin_fd = 0;  // host descriptors for guest fds 0-2 (not closed by deja); -1 = none
   int stdout_fd = 1;
   int stderr_fd = 2;
+  // Per stream: a host descriptor (above), an in-memory buffer or a pipe.
+  // Whatever the kind, the guest's calls are recorded and replayed alike.
+  WasiStream stdin_stream, stdout_stream, stderr_stream;
   std::vector<std::string> listen;         // "HOST:PORT": pre-opened listening sockets
   std::vector<std::string> allow_connect;  // "HOST:PORT" patterns ('*' matches any run) for outbound sockets
   uint32_t max_fds = 1024;                 // cap on open guest descriptors
 };
 
+// How a Wasi reaches the world, besides what the guest is granted.
+struct WasiOptions {
+  // All real-world access goes through it; null: the host (MakePosixSystem).
+  std::shared_ptr<wasi::System> system;
+  // When set, every WASI call goes to it instead of its handler: the time
+  // machine's Recorder runs the handler and logs it, its Replayer answers
+  // from a log. Not owned; must outlive the guest's calls.
+  wasi::CallInterceptor* interceptor = nullptr;
+};
+
 class Wasi {
  public:
-  // Opens the preopened directories and listening sockets.
-  // Errors: kNotFound / kIoError naming the path or address, kInvalidArgument.
-  static Result<std::unique_ptr<Wasi>> Create(WasiConfig config);
-  // For tests and the time machine: all real-world access goes through `system`.
+  // Opens the preopened directories and listening sockets, and the stdio
+  // buffers and pipes. Errors: kNotFound / kIoError naming the path or
+  // address, kInvalidArgument.
+  static Result<std::unique_ptr<Wasi>> Create(WasiConfig config, WasiOptions options = {});
+  // Create with only a system (tests and tools).
   static Result<std::unique_ptr<Wasi>> Create(WasiConfig config, std::shared_ptr<wasi::System> system);
   ~Wasi();
+
+  // What the guest wrote so far to stdout (1) or stderr (2) when that
+  // stream is a kBuffer; empty otherwise.
+  std::string StdioOutput(int stream) const;
+  // The embedder's end of a kPipe stream (0: the write end of the guest's
+  // stdin; 1, 2: the read end of its output), once: the caller owns and
+  // closes it (closing stdin's is the guest's EOF). -1 otherwise.
+  int TakeStdioPipe(int stream);
 
   // Defines every wasi_snapshot_preview1 function and the WasmEdge socket
   // extension ("wasi_snapshot_preview1" sock_open, ...) in `linker`, as host

@@ -130,6 +130,7 @@ int RunReplay(const ReplayArgs& args, const CliStreams& io) {
 
   Progress progress(run->row.host_calls, !args.quiet);
   tm::ReplayOptions options;
+  options.output = tm::WriteToFds(STDOUT_FILENO, STDERR_FILENO);
   if (args.until_option->count() > 0) options.until = args.until;
   options.progress = [&progress](u64 index) { progress.Update(index); };
   tm::Replayer replayer(*log, options);
@@ -137,12 +138,13 @@ int RunReplay(const ReplayArgs& args, const CliStreams& io) {
   // Nothing is granted: every WASI call is answered by the replayer.
   WasiConfig config;
   config.stdin_fd = config.stdout_fd = config.stderr_fd = -1;
-  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(config);
+  WasiOptions wasi_options;
+  wasi_options.interceptor = &replayer;
+  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(config, wasi_options);
   if (!wasi.ok()) {
     io.err << kPrefix << "internal error: " << wasi.status().ToString() << "\n";
     return kExitInternal;
   }
-  (*wasi)->ctx().interceptor = &replayer;
 
   RunSession session(plan, io, kPrefix);
   bool stopped = false;

@@ -224,7 +224,10 @@ int RunRun(const RunArgs& args, const CliStreams& io) {
     system = recording->WrapSystem(std::move(system));
   }
   RunSession session(*plan, io);
-  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(plan->config, system);
+  WasiOptions wasi_options;
+  wasi_options.system = system;
+  if (recording) wasi_options.interceptor = &recording->recorder();
+  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(plan->config, wasi_options);
   if (!wasi.ok()) {
     io.err << "deja run: cannot set up WASI: " << wasi.status().ToString() << "\n";
     // Bad flag values (and a --max-fds too small for the preopens) are usage
@@ -241,13 +244,11 @@ int RunRun(const RunArgs& args, const CliStreams& io) {
     }
     return status;
   }
-  if (recording) {
-    (*wasi)->ctx().interceptor = &recording->recorder();
-    recording->EndAtDeadline(session, io);
-  }
+  if (recording) recording->EndAtDeadline(session, io);
   std::optional<HibernateOnSignal> hibernate;
   if (snapshots) {
-    hibernate.emplace(session.mutable_store());
+    hibernate.emplace(session.mutable_store(), recording ? recording->id() : std::string(),
+                      args.snapshot_to, "deja run: ", io);
     if (args.suspend_after_fuel_option->count() > 0) {
       session.SuspendAfterFuel(args.suspend_after_fuel);
     }

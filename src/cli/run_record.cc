@@ -43,11 +43,13 @@ Result<std::unique_ptr<RunRecording>> RunRecording::Start(const std::string& hom
   rec->info_.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
+  // The row (and its lease) first: a duplicate id is refused there, before
+  // the log file of the run that has it could be overwritten.
+  DEJA_ASSIGN_OR_RETURN(rec->lease_,
+                        rec->registry_->BeginRun(rec->info_, static_cast<int>(getpid())));
   DEJA_ASSIGN_OR_RETURN(rec->writer_,
                         tm::LogWriter::Create(rec->registry_->LogPath(rec->info_.id), rec->info_));
-  DEJA_TRY(rec->registry_->BeginRun(rec->info_, static_cast<int>(getpid())));
-  rec->recorder_ = std::make_unique<tm::Recorder>(*rec->writer_, plan.config.stdout_fd,
-                                                  plan.config.stderr_fd);
+  rec->recorder_ = std::make_unique<tm::Recorder>(*rec->writer_);
   return rec;
 }
 
@@ -71,6 +73,7 @@ void RunRecording::Finish(tm::RunEnd end, const std::string& state_digest, const
     io.err << "deja run: cannot update the registry for " << info_.id << ": "
            << indexed.ToString() << "\n";
   }
+  lease_.Release();  // after the row has its end: never seen as killed
 }
 
 void RunRecording::EndAtDeadline(RunSession& session, const CliStreams& io) {

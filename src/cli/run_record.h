@@ -48,6 +48,7 @@ class RunRecording {
  private:
   RunRecording() = default;
   std::unique_ptr<registry::Registry> registry_;
+  registry::RunLease lease_;  // held until the run is destroyed: "running" till then
   tm::RunInfo info_;
   std::unique_ptr<tm::LogWriter> writer_;
   std::unique_ptr<tm::Recorder> recorder_;

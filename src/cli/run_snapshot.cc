@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -203,7 +204,10 @@ int ResumeSnapshot(const ResumeRequest& req, const char* prefix, const CliStream
     system = recording->WrapSystem(std::move(system));
   }
   RunSession session(*plan, io, prefix);
-  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(plan->config, system);
+  WasiOptions wasi_options;
+  wasi_options.system = system;
+  if (recording) wasi_options.interceptor = &recording->recorder();
+  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(plan->config, wasi_options);
   if (!wasi.ok()) {
     io.err << prefix << "cannot set up WASI: " << wasi.status().ToString() << "\n";
     Status::Code code = wasi.status().code();
@@ -217,13 +221,11 @@ int ResumeSnapshot(const ResumeRequest& req, const char* prefix, const CliStream
       return kExitFailed;
     }
   }
-  if (recording) {
-    (*wasi)->ctx().interceptor = &recording->recorder();
-    recording->EndAtDeadline(session, io);
-  }
+  if (recording) recording->EndAtDeadline(session, io);
   std::optional<HibernateOnSignal> hibernate;
   if (snapshots) {
-    hibernate.emplace(session.mutable_store());
+    hibernate.emplace(session.mutable_store(), recording ? recording->id() : std::string(),
+                      req.snapshot_to, prefix, io);
     if (req.suspend_after_fuel) session.SuspendAfterFuel(*req.suspend_after_fuel);
     snapshot::Metadata meta = snap->meta;
     if (recording) meta.run_id = recording->id();
@@ -247,8 +249,33 @@ void BlockHibernateSignal() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-HibernateOnSignal::HibernateOnSignal(Store& store) {
+HibernateOnSignal::HibernateOnSignal(Store& store, std::string run_id,
+                                     const std::string& snapshot_to, const char* prefix,
+                                     const CliStreams& io) {
   BlockHibernateSignal();
+  std::error_code ec;
+  std::string where = std::filesystem::absolute(snapshot_to, ec).string();
+  if (ec) where = snapshot_to;
+  // "hibernate" or "hibernate RUN": the asker may name the run it means
+  // (from the registry); a process recording another run refuses.
+  auto handler = [&store, run_id = std::move(run_id), where](const std::string& request) {
+    std::string named;
+    if (request.rfind("hibernate", 0) != 0) return std::string("refused: unknown request");
+    if (request.size() > 10) named = request.substr(10);
+    if (!named.empty() && named != run_id) {
+      return "refused: this process records run " + (run_id.empty() ? "(none)" : run_id) +
+             ", not " + named;
+    }
+    store.RequestSuspend();
+    return "ok " + where;
+  };
+  auto endpoint = registry::ControlEndpoint::Listen(registry::Registry::DefaultHome(), handler);
+  if (endpoint.ok()) {
+    endpoint_ = std::move(endpoint).value();
+  } else {
+    io.err << prefix << "warning: deja hibernate cannot reach this run ("
+           << endpoint.status().ToString() << "); SIGUSR1 still hibernates it\n";
+  }
   thread_ = std::thread([this, &store] {
     sigset_t wait = Usr1();
     while (true) {
@@ -261,6 +288,7 @@ HibernateOnSignal::HibernateOnSignal(Store& store) {
 }
 
 HibernateOnSignal::~HibernateOnSignal() {
+  endpoint_.reset();  // the askers' wait ends here
   stop_.store(true);
   pthread_kill(thread_.native_handle(), SIGUSR1);
   thread_.join();

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/run_session.h"
+#include "registry/control.h"
 #include "snapshot/snapshot.h"
 
 namespace deja::cli {
@@ -67,9 +68,18 @@ int ResumeSnapshot(const ResumeRequest& req, const char* prefix, const CliStream
 // Blocks SIGUSR1 in the calling thread and every thread it starts later.
 void BlockHibernateSignal();
 
+//
+// Also opens the run's control endpoint ($DEJA_HOME/control/<pid>.sock,
+// registry/control.h), through which `deja hibernate PID|RUN` asks the
+// same thing (Store::RequestSuspend) after checking that the target is a
+// live deja run that accepts hibernation; the asker learns `snapshot_to`
+// and waits until this object is destroyed (the snapshot written, or the
+// run over). `run_id` is the recording's id ("" for --no-record). If the
+// endpoint cannot be opened, `io.err` says why and SIGUSR1 still works.
 class HibernateOnSignal {
  public:
-  explicit HibernateOnSignal(Store& store);
+  HibernateOnSignal(Store& store, std::string run_id, const std::string& snapshot_to,
+                    const char* prefix, const CliStreams& io);
   ~HibernateOnSignal();
   HibernateOnSignal(const HibernateOnSignal&) = delete;
   HibernateOnSignal& operator=(const HibernateOnSignal&) = delete;
@@ -77,6 +87,7 @@ class HibernateOnSignal {
  private:
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  std::unique_ptr<registry::ControlEndpoint> endpoint_;
 };
 
 }  // namespace deja::cli

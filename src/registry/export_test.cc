@@ -71,7 +71,11 @@ class ExportTest : public ::testing::Test {
     auto hash = src_->PutModule(wasm_);
     EXPECT_TRUE(hash.ok());
     tm::RunInfo info = MakeInfo(id, 1'700'000'000'000'000'000, *hash);
-    EXPECT_TRUE(src_->BeginRun(info, pid).ok());
+    auto lease = src_->BeginRun(info, pid);
+    EXPECT_TRUE(lease.ok());
+    // A run of this process is live until the test ends; one of a dead pid
+    // died at once (its lease gone).
+    if (lease.ok() && pid == getpid()) leases_.push_back(std::move(lease).value());
     u64 bytes = WriteLog(src_->LogPath(id), info, records, end);
     if (end.has_value()) {
       EXPECT_TRUE(src_->FinishRun(id, *end, bytes).ok());
@@ -91,6 +95,7 @@ class ExportTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<Registry> src_;
+  std::vector<RunLease> leases_;  // runs of this process still recording
   std::unique_ptr<Registry> dst_;
   std::vector<u8> wasm_ = FakeModule(5);
 };

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "registry/files.h"
+#include "registry/lease.h"
 #include "registry/registry.h"
 #include "registry/runs.h"
 #include "timemachine/log.h"
@@ -71,7 +72,7 @@ Result<GcReport> Registry::Gc(i64 grace_seconds) {
   std::set<std::string> live_ids;
   std::set<std::string> hashes;
   for (const RunRow& row : rows) {
-    bool live = row.status == kRunning && ProcessAlive(row.pid);
+    bool live = row.status == kRunning && LeaseHeld(home_, row.id);
     if (!live && FileSize(LogPath(row.id)) < 0) {
       DEJA_ASSIGN_OR_RETURN(bool deleted, DeleteRun(db, row.id));
       if (deleted) ++report.rows_removed;

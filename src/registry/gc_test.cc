@@ -89,7 +89,8 @@ TEST_F(GcTest, RemovesWhatNothingRefersToAndKeepsTheRest) {
 
   // A run being recorded right now that has not written its log yet.
   std::string live_module = OldModule(5);
-  ASSERT_TRUE(reg_->BeginRun(MakeInfo("00000000000d", 4, live_module), getpid()).ok());
+  auto live = reg_->BeginRun(MakeInfo("00000000000d", 4, live_module), getpid());
+  ASSERT_TRUE(live.ok());
 
   // A run that died before it wrote its log: nothing to keep.
   ASSERT_TRUE(reg_->BeginRun(MakeInfo("00000000000e", 5, used), DeadPid()).ok());
@@ -223,7 +224,8 @@ TEST_F(GcTest, SnapshotsGoOnceNoRunWasResumedFromThem) {
 
   // A live run whose log header is not written yet may be resumed from any
   // of them: nothing goes while it runs.
-  ASSERT_TRUE(reg_->BeginRun(MakeInfo("00000000000d", 2, module), getpid()).ok());
+  auto live = reg_->BeginRun(MakeInfo("00000000000d", 2, module), getpid());
+  ASSERT_TRUE(live.ok());
   ASSERT_TRUE(reg_->Remove("00000000000a").ok());
   report = reg_->Gc(0);
   ASSERT_TRUE(report.ok());

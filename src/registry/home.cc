@@ -25,8 +25,12 @@ std::string Registry::NewRunId() const {
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
+  // All 32 low bits random (shifting rd() left by 16 used to leave only 16
+  // of them, so 1,000 ids in one second collided a few times): a process
+  // that starts thousands of runs a second still rarely draws one twice,
+  // and BeginRun refuses the rare duplicate (the caller draws again).
   std::random_device rd;
-  u64 random = (u64{rd()} << 16) ^ static_cast<u64>(getpid());
+  u64 random = u64{rd()} ^ (static_cast<u64>(getpid()) * 0x9e3779b9u);
   u64 value = ((static_cast<u64>(secs) & 0xffff) << 32) | (random & 0xffffffff);
   char buf[13];
   std::snprintf(buf, sizeof buf, "%012llx", static_cast<unsigned long long>(value));

@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include "registry/files.h"
+#include "registry/lease.h"
 #include "registry/runs.h"
 
 namespace deja::registry {
@@ -33,17 +34,21 @@ Result<std::unique_ptr<Registry>> Registry::Open(const std::string& home) {
   DEJA_TRY(MakeDirs(home, 0700));
   DEJA_TRY(MakeDirs(home + "/modules", 0700));
   DEJA_TRY(MakeDirs(home + "/runs", 0700));
+  DEJA_TRY(MakeDirs(home + "/live", 0700));
   auto db = std::make_unique<Db>();
   DEJA_ASSIGN_OR_RETURN(db->sql, Database::Open(home + "/deja.db"));
   DEJA_TRY(PrepareSchema(db->sql.get()));
   return std::unique_ptr<Registry>(new Registry(home, std::move(db)));
 }
 
-Status Registry::BeginRun(const tm::RunInfo& info, int pid) {
+Result<RunLease> Registry::BeginRun(const tm::RunInfo& info, int pid) {
   if (!IsValidRunId(info.id)) {
     return Status::InvalidArgument("\"" + info.id + "\" is not a run id (12 lowercase hex digits)");
   }
-  return InsertRun(db_->sql.get(), StartRow(info, pid), info);
+  // Locked before the row exists, so no one ever sees it running unleased.
+  DEJA_ASSIGN_OR_RETURN(RunLease lease, RunLease::Acquire(home_, info.id));
+  DEJA_TRY(InsertRun(db_->sql.get(), StartRow(info, pid), info));
+  return lease;
 }
 
 Status Registry::FinishRun(const std::string& id, const tm::RunEnd& end, u64 log_bytes) {

@@ -43,6 +43,24 @@ struct GcReport {
 
 // One Registry is used by one thread at a time; any number of processes may
 // open the same home at once (SQLite in WAL mode, see docs/REGISTRY.md).
+// Held by a recording run (Registry::BeginRun); movable, released on
+// destruction (lease.cc).
+class RunLease {
+ public:
+  RunLease() = default;
+  RunLease(RunLease&& other) noexcept;
+  RunLease& operator=(RunLease&& other) noexcept;
+  ~RunLease();
+  bool held() const { return fd_ >= 0; }
+  void Release();
+  // Creates and locks run `id`'s lock file in `home` (its "live" folder).
+  static Result<RunLease> Acquire(const std::string& home, const std::string& id);
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+};
+
 class Registry {
  public:
   // $DEJA_HOME, else $XDG_DATA_HOME/deja, else $HOME/.local/share/deja.
@@ -69,13 +87,18 @@ class Registry {
   std::string NewRunId() const;
   std::string LogPath(const std::string& id) const;
 
-  // Inserts the row of a starting run (status "running").
-  Status BeginRun(const tm::RunInfo& info, int pid);
+  // Inserts the row of a starting run (status "running") and returns its
+  // lease: the run counts as running while the lease is held (by this or
+  // any process), however many runs share the process, whatever happens to
+  // its pid. Destroy the lease after FinishRun; a run whose lease is gone
+  // without an end is settled as "killed" (lease.h). `pid` is shown, not
+  // trusted.
+  Result<RunLease> BeginRun(const tm::RunInfo& info, int pid);
   // Fills in how it ended.
   Status FinishRun(const std::string& id, const tm::RunEnd& end, u64 log_bytes);
 
-  // Newest first. A "running" row whose process is gone is settled on the
-  // way (and in the database): from its log's end, else status "killed".
+  // Newest first. A "running" row whose lease nobody holds is settled on
+  // the way (and in the database): from its log's end, else status "killed".
   Result<std::vector<RunRow>> List() const;
   // An id or a unique prefix of one (at least 4 characters) to the full id.
   // Errors: kNotFound "no run ...", kInvalidArgument "run id prefix ... is
@@ -85,8 +108,8 @@ class Registry {
   // Deletes the run's row and log (its module stays until Gc).
   Status Remove(const std::string& id);
   // Deletes modules no run refers to, logs without a row, rows without a
-  // log and stored snapshots no kept run's log names (RunInfo::resumed_from). A "running" row whose process is still alive is kept; one whose
-  // process is gone is settled first (from its log's end, else "killed") and
+  // log and stored snapshots no kept run's log names (RunInfo::resumed_from). A "running" row whose lease is held is kept; one whose
+  // lease is gone is settled first (from its log's end, else "killed") and
   // kept with its log. Files modified less than `grace_seconds` ago are
   // spared: a `deja run` starting meanwhile writes its module and log before
   // its row exists. Rules: docs/REGISTRY.md.

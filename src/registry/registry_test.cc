@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "registry/database.h"
 #include "registry/runs.h"
@@ -48,7 +49,8 @@ TEST(RegistryOpen, TwiceIsIdempotentAndKeepsRows) {
   {
     auto reg = OpenOrDie(dir.home());
     ASSERT_NE(reg, nullptr);
-    ASSERT_TRUE(reg->BeginRun(MakeInfo("0123456789ab", 5, Hash('a')), getpid()).ok());
+    auto lease = reg->BeginRun(MakeInfo("0123456789ab", 5, Hash('a')), getpid());
+    ASSERT_TRUE(lease.ok());
     // A second connection at the same time.
     auto other = OpenOrDie(dir.home());
     ASSERT_NE(other, nullptr);
@@ -56,11 +58,12 @@ TEST(RegistryOpen, TwiceIsIdempotentAndKeepsRows) {
     ASSERT_TRUE(rows.ok());
     EXPECT_EQ(rows->size(), 1u);
   }
+  // The lease went with the scope: the run is settled, its pid alive or not.
   auto reg = OpenOrDie(dir.home());
   ASSERT_NE(reg, nullptr);
   auto row = reg->Get("0123456789ab");
   ASSERT_TRUE(row.ok()) << row.status().ToString();
-  EXPECT_EQ(row->status, "running");
+  EXPECT_EQ(row->status, "killed");
   EXPECT_EQ(row->pid, getpid());
 }
 
@@ -193,6 +196,19 @@ TEST(RegistryIds, NewRunIdIsTwelveHexDigitsAndFresh) {
   EXPECT_NE(a, b);
 }
 
+// A process starting thousands of runs a second: with 32 random bits, 5,000
+// ids drawn at once collide with probability ~0.3%, so more than two
+// duplicates means the randomness is short (16 bits gave ~190).
+TEST(RegistryIds, ThousandsOfIdsInOneSecondRarelyCollide) {
+  TempDir dir;
+  auto reg = OpenOrDie(dir.home());
+  ASSERT_NE(reg, nullptr);
+  std::set<std::string> ids;
+  int duplicates = 0;
+  for (int i = 0; i < 5000; ++i) duplicates += ids.insert(reg->NewRunId()).second ? 0 : 1;
+  EXPECT_LE(duplicates, 2);
+}
+
 TEST(RegistryModules, HashIsSha256) {
   EXPECT_EQ(Registry::ModuleHash({}),
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -303,7 +319,8 @@ TEST(RegistryRuns, BeginFinishAndListNewestFirst) {
   ASSERT_NE(reg, nullptr);
   ASSERT_TRUE(reg->BeginRun(MakeInfo("00000000000a", 200, Hash('a')), getpid()).ok());
   ASSERT_TRUE(reg->BeginRun(MakeInfo("00000000000b", 100, Hash('b')), getpid()).ok());
-  ASSERT_TRUE(reg->BeginRun(MakeInfo("00000000000c", 300, Hash('a')), getpid()).ok());
+  auto lease_c = reg->BeginRun(MakeInfo("00000000000c", 300, Hash('a')), getpid());
+  ASSERT_TRUE(lease_c.ok());  // held to the end of the test
   ASSERT_TRUE(reg->FinishRun("00000000000a", MakeEnd(Kind::kExited, 3), 4096).ok());
   ASSERT_TRUE(reg->FinishRun("00000000000b", MakeEnd(Kind::kTrapped, 134), 10).ok());
 
@@ -355,11 +372,11 @@ TEST(RegistryRuns, BadIdsDuplicatesAndUnknownRuns) {
   auto reg = OpenOrDie(dir.home());
   ASSERT_NE(reg, nullptr);
   for (const char* bad : {"", "0123", "0123456789AB", "../../../etc", "0123456789abc"}) {
-    Status s = reg->BeginRun(MakeInfo(bad, 1, Hash('a')), getpid());
+    Status s = reg->BeginRun(MakeInfo(bad, 1, Hash('a')), getpid()).status();
     EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << bad;
   }
   ASSERT_TRUE(reg->BeginRun(MakeInfo("0123456789ab", 1, Hash('a')), getpid()).ok());
-  Status dup = reg->BeginRun(MakeInfo("0123456789ab", 2, Hash('a')), getpid());
+  Status dup = reg->BeginRun(MakeInfo("0123456789ab", 2, Hash('a')), getpid()).status();
   EXPECT_EQ(dup.code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(dup.message(), "run 0123456789ab is already in the registry");
   Status finish = reg->FinishRun("ffffffffffff", MakeEnd(Kind::kReturned, 0), 1);
@@ -462,7 +479,8 @@ TEST(RegistryRuns, RunWhoseProcessDiedShowsAsKilled) {
   int dead = DeadPid();
   ASSERT_TRUE(reg->BeginRun(killed, dead).ok());
   ASSERT_TRUE(reg->BeginRun(ended, dead).ok());
-  ASSERT_TRUE(reg->BeginRun(live, getpid()).ok());
+  auto live_lease = reg->BeginRun(live, getpid());
+  ASSERT_TRUE(live_lease.ok());
   u64 killed_bytes = WriteLog(reg->LogPath(killed.id), killed, 5, std::nullopt);
   // This one wrote its end frame, then died before FinishRun.
   WriteLog(reg->LogPath(ended.id), ended, 2, MakeEnd(Kind::kExited, 7));

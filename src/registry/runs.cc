@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "registry/files.h"
+#include "registry/lease.h"
 #include "timemachine/log.h"
 
 namespace deja::registry {
@@ -236,15 +237,10 @@ Result<bool> DeleteRun(Database* db, const std::string& id) {
   return db->Changes() > 0;
 }
 
-bool ProcessAlive(int pid) {
-  // kill(0, ...) and kill(-1, ...) address groups, not a process.
-  if (pid <= 0) return false;
-  return ::kill(pid, 0) == 0 || errno == EPERM;
-}
-
 void SettleDeadRuns(Database* db, const Registry& registry, std::vector<RunRow>* rows) {
   for (RunRow& row : *rows) {
-    if (row.status != kRunning || ProcessAlive(row.pid)) continue;
+    // Not by pid: many runs share one process, and pids are reused.
+    if (row.status != kRunning || LeaseHeld(registry.home(), row.id)) continue;
     std::string path = registry.LogPath(row.id);
     row.status = kKilled;
     if (auto reader = tm::LogReader::Open(path); reader.ok()) {
@@ -269,6 +265,7 @@ void SettleDeadRuns(Database* db, const Registry& registry, std::vector<RunRow>*
     i64 size = FileSize(path);
     row.log_bytes = size > 0 ? static_cast<u64>(size) : 0;
     (void)UpdateRunEnd(db, row, kRunning);
+    RemoveStaleLease(registry.home(), row.id);
   }
 }
 

@@ -1,6 +1,6 @@
 // The `runs` table of the registry's database (schema: docs/REGISTRY.md) and
-// what keeps its rows honest: a "running" row whose process is gone is
-// settled from its log (its end, or "killed" when the log has none).
+// what keeps its rows honest: a "running" row whose lease nobody holds
+// (lease.h) is settled from its log (its end, or "killed" when it has none).
 #pragma once
 
 #include <memory>
@@ -53,10 +53,7 @@ Result<std::vector<RunRow>> SelectRuns(Database* db, std::string_view where,
                                        std::optional<std::string_view> param = std::nullopt);
 Result<bool> DeleteRun(Database* db, const std::string& id);
 
-// Whether `pid` names a live process (pid <= 0 never does).
-bool ProcessAlive(int pid);
-
-// Settles the "running" rows in `rows` whose process is gone, in `rows` and,
+// Settles the "running" rows in `rows` whose lease nobody holds, in `rows` and,
 // as far as it can, in the database: from the end frame of the run's log if
 // it has one, else as "killed". A failure to update the database is not an
 // error: the rows are right either way, and the next caller tries again.

@@ -23,19 +23,16 @@ class HostWriteSink {
   // The host wrote `iov` out (to any descriptor): the bytes it took from
   // guest memory are reads of the call.
   virtual void OnHostWrite(std::span<const iovec> iov) = 0;
-  // The first `n` bytes of `iov` reached the host's stdout (1) or stderr (2).
-  virtual void OnOutput(u8 stream, std::span<const iovec> iov, size_t n) = 0;
+  // The first `n` bytes of `iov` were written to host descriptor `fd`
+  // (the sink keeps those that are the guest's stdout or stderr).
+  virtual void OnOutput(int fd, std::span<const iovec> iov, size_t n) = 0;
 };
 
 // Passes everything through and tells the sink what was written out.
 class OutputCaptureSystem : public DelegatingSystem {
  public:
-  OutputCaptureSystem(std::shared_ptr<wasi::System> inner, int stdout_fd, int stderr_fd,
-                      HostWriteSink* sink)
-      : DelegatingSystem(std::move(inner)),
-        stdout_fd_(stdout_fd),
-        stderr_fd_(stderr_fd),
-        sink_(sink) {}
+  OutputCaptureSystem(std::shared_ptr<wasi::System> inner, HostWriteSink* sink)
+      : DelegatingSystem(std::move(inner)), sink_(sink) {}
 
   Errno Writev(int fd, std::span<const iovec> iov, size_t* out) override {
     sink_->OnHostWrite(iov);
@@ -66,14 +63,8 @@ class OutputCaptureSystem : public DelegatingSystem {
  private:
   void Note(int fd, Errno e, std::span<const iovec> iov, size_t n) {
     if (e != Errno::kSuccess || fd < 0) return;
-    if (fd == stdout_fd_) {
-      sink_->OnOutput(1, iov, n);
-    } else if (fd == stderr_fd_) {
-      sink_->OnOutput(2, iov, n);
-    }
+    sink_->OnOutput(fd, iov, n);
   }
-  int stdout_fd_;
-  int stderr_fd_;
   HostWriteSink* sink_;
 };
 
@@ -81,10 +72,14 @@ class OutputCaptureSystem : public DelegatingSystem {
 
 class Recorder::Capture : public wasi::AccessLog, public HostWriteSink {
  public:
-  // Between Begin and End, accesses and outputs go to `rec`.
-  void Begin(CallRecord* rec, std::span<const u8> memory) {
+  // Between Begin and End, accesses and outputs go to `rec`. `stdio` are
+  // the host descriptors of the calling guest's fds 0-2 (WasiCtx): whatever
+  // kind of stream they are, what reaches 1 and 2 is its output.
+  void Begin(CallRecord* rec, std::span<const u8> memory, const int (&stdio)[3]) {
     rec_ = rec;
     memory_ = memory;
+    stdout_fd_ = stdio[1];
+    stderr_fd_ = stdio[2];
     written_whole_ = false;
   }
   void End() { rec_ = nullptr; }
@@ -144,8 +139,13 @@ class Recorder::Capture : public wasi::AccessLog, public HostWriteSink {
     }
   }
 
-  void OnOutput(u8 stream, std::span<const iovec> iov, size_t n) override {
+  void OnOutput(int fd, std::span<const iovec> iov, size_t n) override {
     if (rec_ == nullptr || n == 0) return;
+    u8 stream = fd == stdout_fd_ ? 1 : fd == stderr_fd_ ? 2 : 0;
+    if (stream == 0) {
+      written_whole_ = false;
+      return;
+    }
     // The bytes written out are the first n of the buffers OnHostWrite just
     // logged, one after the other: point at them instead of copying (the
     // log stores them once; see OutputInOps in log_codec.cc).
@@ -185,24 +185,23 @@ class Recorder::Capture : public wasi::AccessLog, public HostWriteSink {
 
   CallRecord* rec_ = nullptr;
   std::span<const u8> memory_;
+  int stdout_fd_ = -1;
+  int stderr_fd_ = -1;
   // Where the last host write's buffers start in rec_->data, and whether
   // all of them were logged there, in order, by OnHostWrite.
   size_t written_at_ = 0;
   bool written_whole_ = false;
 };
 
-Recorder::Recorder(LogWriter& writer, int stdout_fd, int stderr_fd)
+Recorder::Recorder(LogWriter& writer)
     : writer_(writer),
-      stdout_fd_(stdout_fd),
-      stderr_fd_(stderr_fd),
       capture_(std::make_unique<Capture>()),
       start_(std::chrono::steady_clock::now()) {}
 
 Recorder::~Recorder() = default;
 
 std::shared_ptr<wasi::System> Recorder::WrapSystem(std::shared_ptr<wasi::System> inner) {
-  return std::make_shared<OutputCaptureSystem>(std::move(inner), stdout_fd_, stderr_fd_,
-                                               capture_.get());
+  return std::make_shared<OutputCaptureSystem>(std::move(inner), capture_.get());
 }
 
 HostAction Recorder::Intercept(HostCall& call, const wasi::HostBinding& binding,
@@ -217,7 +216,7 @@ HostAction Recorder::Intercept(HostCall& call, const wasi::HostBinding& binding,
   std::span<u8> live = call.memory();
   wasi::GuestMemory mem(live);
   mem.set_access_log(capture_.get());
-  capture_->Begin(&rec_, live);
+  capture_->Begin(&rec_, live, binding.ctx->stdio_host_fd);
   HostAction action = wasi::RunHandler(call, binding, mem, slots);
   capture_->End();
 

@@ -18,9 +18,10 @@ namespace deja::tm {
 
 class Recorder : public wasi::CallInterceptor {
  public:
-  // `writer` must outlive the recorder. stdout_fd/stderr_fd are the host
-  // descriptors the guest's 1 and 2 were given (WasiConfig), -1 for none.
-  Recorder(LogWriter& writer, int stdout_fd, int stderr_fd);
+  // `writer` must outlive the recorder. The guest's stdout and stderr are
+  // found from the WASI context of each call (whatever kind of stream
+  // WasiConfig made them), so one recorder needs no stdio configuration.
+  explicit Recorder(LogWriter& writer);
   ~Recorder() override;
 
   // The system to create the Wasi with: `inner` plus output capture.
@@ -36,8 +37,6 @@ class Recorder : public wasi::CallInterceptor {
  private:
   class Capture;  // the AccessLog and the output sink of the current call
   LogWriter& writer_;
-  int stdout_fd_;
-  int stderr_fd_;
   CallRecord rec_;
   std::unique_ptr<Capture> capture_;
   u64 calls_ = 0;

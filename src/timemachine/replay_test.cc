@@ -105,10 +105,12 @@ GuestRun Record(std::span<const u8> wasm, WasiConfig config, const std::string& 
   {
     auto writer = LogWriter::Create(log, Info(), {.max_bytes = max_log_bytes});
     EXPECT_TRUE(writer.ok()) << writer.status().ToString();
-    Recorder recorder(**writer, config.stdout_fd, config.stderr_fd);
-    auto wasi = Wasi::Create(config, recorder.WrapSystem(wasi::MakePosixSystem()));
+    Recorder recorder(**writer);
+    WasiOptions wasi_options;
+    wasi_options.system = recorder.WrapSystem(wasi::MakePosixSystem());
+    wasi_options.interceptor = &recorder;
+    auto wasi = Wasi::Create(config, wasi_options);
     EXPECT_TRUE(wasi.ok()) << wasi.status().ToString();
-    (*wasi)->ctx().interceptor = &recorder;
     Execute(wasm, **wasi, &run);
     run.calls = recorder.calls();
     RunEnd end;
@@ -136,8 +138,7 @@ GuestRun Replay(std::span<const u8> wasm, const std::string& log, ReplayOptions 
   GuestRun run;
   FILE* out = tmpfile();
   FILE* err = tmpfile();
-  options.stdout_fd = fileno(out);
-  options.stderr_fd = fileno(err);
+  options.output = WriteToFds(fileno(out), fileno(err));
   {
     auto reader = LogReader::Open(log);
     EXPECT_TRUE(reader.ok()) << reader.status().ToString();
@@ -147,9 +148,10 @@ GuestRun Replay(std::span<const u8> wasm, const std::string& log, ReplayOptions 
     config.stdin_fd = -1;
     config.stdout_fd = -1;
     config.stderr_fd = -1;
-    auto wasi = Wasi::Create(config);
+    WasiOptions wasi_options;
+    wasi_options.interceptor = &replayer;
+    auto wasi = Wasi::Create(config, wasi_options);
     EXPECT_TRUE(wasi.ok()) << wasi.status().ToString();
-    (*wasi)->ctx().interceptor = &replayer;
     Execute(wasm, **wasi, &run);
     run.calls = replayer.calls();
     run.divergence = replayer.divergence();
@@ -503,6 +505,73 @@ TEST(Replay, RandomlyAlteredLogsNeverCrash) {
     EXPECT_TRUE(replayed.outcome == Outcome::kTrapped || replayed.outcome == Outcome::kExited ||
                 replayed.outcome == Outcome::kReturned);
   }
+}
+
+}  // namespace
+}  // namespace deja::tm
+
+namespace deja::tm {
+namespace {
+
+// Guest stdio that is an in-memory buffer is recorded like a host
+// descriptor, and replay hands the output to a sink, not to fds 1 and 2.
+TEST(Replay, BufferedStdioReplaysIntoASink) {
+  TempDir dir;
+  std::string log = dir.path() + "/buffered.log";
+  std::vector<u8> wasm = LoadGuest("stdio_echo");
+  WasiConfig config;
+  config.args = {"stdio_echo"};
+  config.stdin_stream.kind = StdioKind::kBuffer;
+  config.stdin_stream.input = "record me";
+  config.stdout_stream.kind = StdioKind::kBuffer;
+  config.stderr_stream.kind = StdioKind::kBuffer;
+  GuestRun recorded;
+  std::string out, err;
+  {
+    auto writer = LogWriter::Create(log, Info());
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    Recorder recorder(**writer);
+    WasiOptions options;
+    options.system = recorder.WrapSystem(wasi::MakePosixSystem());
+    options.interceptor = &recorder;
+    auto wasi = Wasi::Create(config, options);
+    ASSERT_TRUE(wasi.ok()) << wasi.status().ToString();
+    Execute(wasm, **wasi, &recorded);
+    out = (*wasi)->StdioOutput(1);
+    err = (*wasi)->StdioOutput(2);
+    RunEnd end;
+    end.kind = RunEnd::Kind::kExited;
+    end.guest_exit_code = recorded.exit_code;
+    end.host_calls = recorder.calls();
+    end.state_digest = recorded.digest;
+    ASSERT_TRUE((*writer)->Finish(end).ok());
+  }
+  EXPECT_EQ(recorded.exit_code, 3);
+  EXPECT_EQ(out, "RECORD ME");
+  EXPECT_EQ(err, "echoed 9 bytes\n");
+
+  std::string sunk[3];
+  ReplayOptions options;
+  options.output = [&sunk](u8 stream, std::span<const u8> bytes) {
+    ASSERT_TRUE(stream == 1 || stream == 2);
+    sunk[stream].append(bytes.begin(), bytes.end());
+  };
+  auto reader = LogReader::Open(log);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  Replayer replayer(**reader, options);
+  WasiConfig none;
+  none.stdin_fd = none.stdout_fd = none.stderr_fd = -1;
+  WasiOptions wasi_options;
+  wasi_options.interceptor = &replayer;
+  auto wasi = Wasi::Create(none, wasi_options);
+  ASSERT_TRUE(wasi.ok()) << wasi.status().ToString();
+  GuestRun replayed;
+  Execute(wasm, **wasi, &replayed);
+  EXPECT_FALSE(replayer.divergence().has_value());
+  EXPECT_EQ(replayed.exit_code, 3);
+  EXPECT_EQ(replayed.digest, recorded.digest);
+  EXPECT_EQ(sunk[1], out);
+  EXPECT_EQ(sunk[2], err);
 }
 
 }  // namespace

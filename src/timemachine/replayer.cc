@@ -49,6 +49,12 @@ MemoryLookup LiveMemory(std::span<const u8> memory) {
 
 }  // namespace
 
+OutputSink WriteToFds(int stdout_fd, int stderr_fd) {
+  return [stdout_fd, stderr_fd](u8 stream, std::span<const u8> bytes) {
+    WriteOut(stream == 1 ? stdout_fd : stderr_fd, bytes);
+  };
+}
+
 Replayer::Replayer(LogReader& reader, ReplayOptions options)
     : reader_(reader), options_(std::move(options)) {
   std::map<std::string, int, std::less<>> ids;
@@ -164,7 +170,7 @@ HostAction Replayer::Intercept(HostCall& call, const wasi::HostBinding& binding,
 
   for (const Output& out : rec_.outputs) {
     if (u64{out.offset} + out.len > rec_.data.size()) continue;
-    WriteOut(out.stream == 1 ? options_.stdout_fd : options_.stderr_fd, rec_.Bytes(out));
+    if (options_.output) options_.output(out.stream, rec_.Bytes(out));
   }
   ++calls_;
   if (options_.progress) options_.progress(index);

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,9 +28,18 @@ struct Divergence {
                          // from the recording", "the recording ends here (run was killed)"
 };
 
+// Gets the recorded output of each replayed call: stream 1 (stdout) or 2
+// (stderr) and its bytes (valid only during the call). Per replayer, so
+// many replays in one process each keep their own output.
+using OutputSink = std::function<void(u8 stream, std::span<const u8> bytes)>;
+
+// A sink that writes stdout to host descriptor `stdout_fd` and stderr to
+// `stderr_fd` (-1: dropped), as `deja replay` does. Best effort: a closed
+// pipe must not change how the guest replays.
+OutputSink WriteToFds(int stdout_fd, int stderr_fd);
+
 struct ReplayOptions {
-  int stdout_fd = 1;  // where recorded stdout/stderr go; -1 drops them
-  int stderr_fd = 2;
+  OutputSink output;  // where recorded stdout/stderr go; null drops them
   std::optional<u64> until;  // stop (trap) after the call with this index
   // Called after each replayed call with its index (for progress display).
   std::function<void(u64 index)> progress;

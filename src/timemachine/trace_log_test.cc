@@ -161,10 +161,12 @@ TEST(TraceLogTest, RecordedHttpServerGuest) {
   {
     auto writer = LogWriter::Create(path, info);
     ASSERT_TRUE(writer.ok()) << writer.status().ToString();
-    Recorder recorder(**writer, config.stdout_fd, config.stderr_fd);
-    auto wasi = Wasi::Create(config, recorder.WrapSystem(wasi::MakePosixSystem()));
+    Recorder recorder(**writer);
+    WasiOptions wasi_options;
+    wasi_options.system = recorder.WrapSystem(wasi::MakePosixSystem());
+    wasi_options.interceptor = &recorder;
+    auto wasi = Wasi::Create(config, wasi_options);
     ASSERT_TRUE(wasi.ok()) << wasi.status().ToString();
-    (*wasi)->ctx().interceptor = &recorder;
     wasi::FdEntry* listener = (*wasi)->ctx().fds.Get(3);
     ASSERT_NE(listener, nullptr);
     u16 port = LocalPort(listener->host_fd);

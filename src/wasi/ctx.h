@@ -55,7 +55,17 @@ struct WasiCtx {
   std::shared_ptr<NetState> net;
 
   // When set, every call goes through it (not owned; must outlive the calls).
+  // Given to Wasi::Create (WasiOptions::interceptor).
   CallInterceptor* interceptor = nullptr;
+
+  // The host descriptors behind guest fds 0-2 as Create set them up (-1:
+  // none): the config's for kHostFd, deja's own for buffers and pipes. The
+  // recorder captures output by them; snapshots match stdio by them.
+  int stdio_host_fd[3] = {-1, -1, -1};
+  // Buffers' and pipes' descriptors, closed by ~Wasi: the guest's end
+  // (owned), and the embedder's pipe ends not yet taken (peer).
+  bool stdio_owned[3] = {false, false, false};
+  int stdio_peer[3] = {-1, -1, -1};
 
   // Added to the host's monotonic clock: a guest resumed from a snapshot on a
   // host whose clock reads less than at the save must never see time go back

@@ -2,7 +2,13 @@
 // preopened directories, listening sockets); Link exposes the functions.
 #include "deja/wasi.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <utility>
 
@@ -34,6 +40,7 @@ FileType HostFileType(wasi::System& sys, int fd, const struct stat& st) {
 
 Status AddStdio(wasi::WasiCtx& ctx, u32 guest_fd, int host_fd) {
   if (host_fd < 0) return Status();  // the guest has no such descriptor
+  ctx.stdio_host_fd[guest_fd] = host_fd;
   struct stat st;
   Errno e = ctx.sys->Fstat(host_fd, &st);
   if (e != Errno::kSuccess) {
@@ -66,6 +73,86 @@ Status AddStdio(wasi::WasiCtx& ctx, u32 guest_fd, int host_fd) {
   }
   if (ctx.fds.InsertAt(guest_fd, std::move(entry)) != Errno::kSuccess) {
     return Status::ResourceExhausted("max_fds leaves no room for stdio");
+  }
+  return Status();
+}
+
+const char* const kStreamName[3] = {"stdin", "stdout", "stderr"};
+
+Status SysError(const char* what, u32 stream) {
+  return Status::IoError(std::string(what) + " for the guest's " + kStreamName[stream] + ": " +
+                         std::strerror(errno));
+}
+
+// A kBuffer stream: an anonymous in-memory file. stdin holds the input,
+// sealed against writes; an output is sized to its capacity and sealed
+// against growing, so the kernel refuses writes past it (EPERM) and the
+// pages are only allocated as the guest writes them.
+Status MakeBuffer(const WasiStream& s, u32 stream, int* out) {
+  constexpr u64 kMaxCapacity = u64{1} << 30;
+  if (stream != 0 && s.capacity > kMaxCapacity) {
+    return Status::InvalidArgument(std::string(kStreamName[stream]) + " buffer capacity " +
+                                   std::to_string(s.capacity) + " is over the 1 GiB limit");
+  }
+  if (stream == 0 && s.input.size() > kMaxCapacity) {
+    return Status::InvalidArgument("stdin buffer is over the 1 GiB limit");
+  }
+  int fd = memfd_create(kStreamName[stream], MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return SysError("memfd_create", stream);
+  bool ok = true;
+  if (stream == 0) {
+    size_t done = 0;
+    while (ok && done < s.input.size()) {
+      ssize_t n = ::write(fd, s.input.data() + done, s.input.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      ok = n > 0;
+      if (ok) done += static_cast<size_t>(n);
+    }
+    ok = ok && lseek(fd, 0, SEEK_SET) == 0 &&
+         fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) == 0;
+  } else {
+    ok = ftruncate(fd, static_cast<off_t>(s.capacity)) == 0 &&
+         fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) == 0;
+  }
+  if (!ok) {
+    Status st = SysError("an in-memory buffer", stream);
+    ::close(fd);
+    return st;
+  }
+  *out = fd;
+  return Status();
+}
+
+// Sets up guest fd `stream` (0-2) as its WasiStream says.
+Status AddStream(wasi::WasiCtx& ctx, u32 stream, int config_fd) {
+  const WasiStream& s = stream == 0   ? ctx.config.stdin_stream
+                        : stream == 1 ? ctx.config.stdout_stream
+                                      : ctx.config.stderr_stream;
+  if (s.kind == StdioKind::kHostFd) return AddStdio(ctx, stream, config_fd);
+  int guest_end = -1;
+  if (s.kind == StdioKind::kBuffer) {
+    DEJA_TRY(MakeBuffer(s, stream, &guest_end));
+  } else if (s.kind == StdioKind::kPipe) {
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) != 0) return SysError("pipe", stream);
+    guest_end = stream == 0 ? ends[0] : ends[1];
+    ctx.stdio_peer[stream] = stream == 0 ? ends[1] : ends[0];
+  } else {
+    return Status::InvalidArgument(std::string("unknown stdio kind for ") + kStreamName[stream]);
+  }
+  ctx.stdio_owned[stream] = true;  // closed by ~Wasi even if AddStdio fails
+  DEJA_TRY(AddStdio(ctx, stream, guest_end));
+  FdEntry* e = ctx.fds.Get(stream);
+  if (e != nullptr && s.kind == StdioKind::kBuffer) {
+    // A stream, not a file: the guest cannot seek in it, resize it, or
+    // make it append (which would write at the capacity's end).
+    e->type = FileType::kUnknown;
+    e->rights_base = wasi::BaseRights(FileType::kUnknown, false) &
+                     ~(wasi::rights::kFdSeek | wasi::rights::kFdTell |
+                       wasi::rights::kFdFdstatSetFlags);
+    if (stream == 0) e->rights_base &= ~wasi::rights::kFdWrite;
+    if (stream != 0) e->rights_base &= ~wasi::rights::kFdRead;
+    e->rights_inheriting = 0;
   }
   return Status();
 }
@@ -108,21 +195,57 @@ Wasi::~Wasi() {
     }
   }
   for (auto [host_fd, flags] : ctx_->borrowed_flags) (void)ctx_->sys->SetFlags(host_fd, flags);
+  for (u32 i = 0; i < 3; ++i) {
+    if (ctx_->stdio_owned[i] && ctx_->stdio_host_fd[i] >= 0) ::close(ctx_->stdio_host_fd[i]);
+    if (ctx_->stdio_peer[i] >= 0) ::close(ctx_->stdio_peer[i]);
+  }
 }
 
-Result<std::unique_ptr<Wasi>> Wasi::Create(WasiConfig config) {
-  return Create(std::move(config), wasi::MakePosixSystem());
+std::string Wasi::StdioOutput(int stream) const {
+  if (stream < 1 || stream > 2 || !ctx_->stdio_owned[stream]) return {};
+  const WasiStream& s = stream == 1 ? ctx_->config.stdout_stream : ctx_->config.stderr_stream;
+  int fd = ctx_->stdio_host_fd[stream];
+  if (s.kind != StdioKind::kBuffer || fd < 0) return {};
+  // The guest cannot seek (no right), so its offset is how much it wrote.
+  off_t end = lseek(fd, 0, SEEK_CUR);
+  if (end <= 0) return {};
+  std::string out(static_cast<size_t>(end), '\0');
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  out.resize(done);
+  return out;
+}
+
+int Wasi::TakeStdioPipe(int stream) {
+  if (stream < 0 || stream > 2) return -1;
+  int fd = ctx_->stdio_peer[stream];
+  ctx_->stdio_peer[stream] = -1;
+  return fd;
 }
 
 Result<std::unique_ptr<Wasi>> Wasi::Create(WasiConfig config,
                                            std::shared_ptr<wasi::System> system) {
   if (system == nullptr) return Status::InvalidArgument("Wasi::Create: no system");
+  WasiOptions options;
+  options.system = std::move(system);
+  return Create(std::move(config), std::move(options));
+}
+
+Result<std::unique_ptr<Wasi>> Wasi::Create(WasiConfig config, WasiOptions options) {
+  std::shared_ptr<wasi::System> system =
+      options.system != nullptr ? std::move(options.system) : wasi::MakePosixSystem();
   auto ctx = std::make_unique<wasi::WasiCtx>(std::move(config), std::move(system));
+  ctx->interceptor = options.interceptor;
   // Owned by `wasi` from here on, so an error below closes what was opened.
   std::unique_ptr<Wasi> wasi(new Wasi(std::move(ctx)));
   wasi::WasiCtx& c = wasi->ctx();
   const int stdio[3] = {c.config.stdin_fd, c.config.stdout_fd, c.config.stderr_fd};
-  for (u32 i = 0; i < 3; ++i) DEJA_TRY(AddStdio(c, i, stdio[i]));
+  for (u32 i = 0; i < 3; ++i) DEJA_TRY(AddStream(c, i, stdio[i]));
   u32 next = 3;
   for (const WasiPreopen& p : c.config.preopens) DEJA_TRY(AddPreopen(c, next++, p));
   DEJA_TRY(wasi::OpenListenSockets(c));

@@ -53,9 +53,10 @@ struct SavedFd {
 Kind KindOf(const WasiCtx& ctx, const FdEntry& e, u32* stdio) {
   if (e.host_fd < 0) return Kind::kClosed;
   if (!e.owned) {
-    const int fds[3] = {ctx.config.stdin_fd, ctx.config.stdout_fd, ctx.config.stderr_fd};
+    // Matched by the descriptor Create set up, whatever its kind (host,
+    // buffer or pipe): the resuming run's stream of that number takes over.
     for (u32 i = 0; i < 3; ++i) {
-      if (fds[i] == e.host_fd) {
+      if (ctx.stdio_host_fd[i] == e.host_fd) {
         *stdio = i;
         return Kind::kStdio;
       }

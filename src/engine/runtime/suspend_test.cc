@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -454,6 +455,57 @@ TEST(SuspendTest, RestoreChecksTheSuspendPoint) {
   target->store.ClearSuspendRequest();
   ASSERT_EQ(target->store.Resume({}, &results), Outcome::kSuspended);  // at the host call now
   EXPECT_EQ(target->store.suspend_point(), SuspendPoint::kHostCall);
+}
+
+}  // namespace
+}  // namespace deja
+
+namespace deja {
+namespace {
+
+// Many stores in one process: a request suspends the store it was made on
+// and no other, from whichever thread makes it.
+TEST(SuspendTest, RequestsArePerStore) {
+  constexpr int kStores = 6;
+  auto m = CompileWat(R"((module (func (export "spin") (loop (br 0)))))");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  std::vector<std::unique_ptr<Store>> stores;
+  std::vector<Extern> spins;
+  for (int i = 0; i < kStores; ++i) {
+    stores.push_back(std::make_unique<Store>());
+    auto inst = stores.back()->Instantiate(*m, {});
+    ASSERT_TRUE(inst.ok());
+    spins.push_back(*stores.back()->GetExport(*inst, "spin"));
+  }
+  std::vector<Outcome> outcomes(kStores, Outcome::kReturned);
+  std::vector<std::thread> runners;
+  for (int i = 0; i < kStores; ++i) {
+    runners.emplace_back([&, i] {
+      std::vector<Value> results;
+      outcomes[i] = stores[i]->Call(spins[i], {}, &results);
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  // Even stores are asked to suspend, odd ones are interrupted: each ends
+  // the way it was asked to, so no request reached another store.
+  for (int i = 0; i < kStores; ++i) {
+    if (i % 2 == 0) {
+      stores[i]->RequestSuspend();
+    } else {
+      stores[i]->Interrupt();
+    }
+  }
+  for (std::thread& t : runners) t.join();
+  for (int i = 0; i < kStores; ++i) {
+    SCOPED_TRACE(i);
+    if (i % 2 == 0) {
+      EXPECT_EQ(outcomes[i], Outcome::kSuspended);
+      EXPECT_EQ(stores[i]->suspend_point(), SuspendPoint::kSafePoint);
+    } else {
+      ASSERT_EQ(outcomes[i], Outcome::kTrapped);
+      EXPECT_EQ(stores[i]->trap().kind, TrapKind::kInterrupted);
+    }
+  }
 }
 
 }  // namespace
