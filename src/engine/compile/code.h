@@ -22,6 +22,10 @@ struct CompiledFunc {
   // Code offsets of the Fuel ops, ascending: the safe points where a call
   // may be suspended and, when restored, resumed (exec/thread_save.cc).
   std::vector<u32> fuel_ops;
+  // Code offsets of every instruction's handler word, ascending: the words a
+  // saved compiled module (runtime/module_serialize.cc) must relocate, since
+  // handler addresses differ from process to process.
+  std::vector<u32> op_starts;
 
   // The module byte offset of the instruction at or before `code_offset`.
   u32 WasmOffset(u32 code_offset) const;
