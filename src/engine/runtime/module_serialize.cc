@@ -7,7 +7,6 @@
 // process's handler addresses on load.
 #include <xxhash.h>
 
-#include <bit>
 #include <cstring>
 #include <string>
 #include <unordered_map>
@@ -53,32 +52,108 @@ std::string Hex128(XXH128_hash_t h) {
 
 std::string HashOf(std::span<const u8> wasm) { return Hex128(XXH3_128bits(wasm.data(), wasm.size())); }
 
-void WriteU32s(StateWriter& w, std::span<const u32> v) {
-  w.U32(static_cast<u32>(v.size()));
-  for (u32 x : v) w.U32(x);
-}
-
 Status Damaged(const std::string& what) {
   return Status::Corruption("saved module is damaged: " + what);
 }
 
-// Reads a count followed by that many u32s; the count is checked against the
-// bytes left before anything is allocated.
-bool ReadU32s(StateReader& r, std::vector<u32>* out) {
-  u32 n;
-  if (!r.U32(&n) || r.rest().size() / 4 < n) return false;
-  out->resize(n);
-  for (u32& x : *out) r.U32(&x);
-  return true;
+// Compiled code is mostly small numbers (slot indices, short relative jumps,
+// operation numbers) in 64-bit words: as zigzag LEB128 varints a saved
+// module is about a fifth of its size in memory.
+void PutVar(std::vector<u8>& out, u64 v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<u8>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<u8>(v));
+}
+u64 ZigZag(u64 v) { return (v << 1) ^ (0 - (v >> 63)); }
+u64 UnZigZag(u64 v) { return (v >> 1) ^ (0 - (v & 1)); }
+
+void PutDeltas(std::vector<u8>& out, std::span<const u32> ascending) {
+  PutVar(out, ascending.size());
+  u32 prev = 0;
+  for (u32 x : ascending) {
+    PutVar(out, x - prev);
+    prev = x;
+  }
 }
 
-Result<CompiledFunc> ReadFunc(StateReader& r, const engine::Module& module, u32 defined_index) {
+class VarReader {
+ public:
+  explicit VarReader(std::span<const u8> in) : in_(in) {}
+  bool Var(u64* v) {
+    u64 x = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ >= in_.size()) return false;
+      u8 b = in_[pos_++];
+      x |= u64{b & 0x7fu} << shift;
+      if ((b & 0x80) == 0) {
+        *v = x;
+        return true;
+      }
+    }
+    return false;  // more than ten bytes
+  }
+  bool U32(u32* v) {
+    u64 x;
+    if (!Var(&x) || x > UINT32_MAX) return false;
+    *v = static_cast<u32>(x);
+    return true;
+  }
+  // A count of at least one-byte items: never more than the bytes left, so a
+  // damaged count cannot make us allocate more than the input's size.
+  bool Count(u32* n) { return U32(n) && *n <= in_.size() - pos_; }
+  // `ascending` values below `limit`, stored as deltas.
+  bool Deltas(u32 limit, std::vector<u32>* out) {
+    u32 n;
+    if (!Count(&n)) return false;
+    out->resize(n);
+    u64 at = 0;
+    for (u32 i = 0; i < n; ++i) {
+      u64 d;
+      if (!Var(&d) || (i > 0 && d == 0) || d >= limit || (at += d) >= limit) return false;
+      (*out)[i] = static_cast<u32>(at);
+    }
+    return true;
+  }
+  size_t pos() const { return pos_; }
+
+ private:
+  std::span<const u8> in_;
+  size_t pos_ = 0;
+};
+
+void WriteFunc(std::vector<u8>& out, const CompiledFunc& f, const std::vector<u32>& ops) {
+  PutVar(out, f.num_params);
+  PutVar(out, f.num_results);
+  PutVar(out, f.num_locals);
+  PutVar(out, f.frame_slots);
+  PutVar(out, f.code.size());
+  PutDeltas(out, f.op_starts);
+  size_t next = 0;
+  for (size_t i = 0; i < f.code.size(); ++i) {
+    bool op = next < f.op_starts.size() && f.op_starts[next] == i;
+    PutVar(out, op ? ops[next++] : ZigZag(f.code[i]));
+  }
+  PutVar(out, f.offsets.size());
+  u32 prev_code = 0, prev_wasm = 0;
+  for (const auto& [code_offset, wasm_offset] : f.offsets) {
+    PutVar(out, code_offset - prev_code);
+    PutVar(out, ZigZag(static_cast<u64>(i64{wasm_offset} - i64{prev_wasm})));
+    prev_code = code_offset;
+    prev_wasm = wasm_offset;
+  }
+  PutDeltas(out, f.fuel_ops);
+}
+
+Result<CompiledFunc> ReadFunc(VarReader& r, const engine::Module& module, u32 defined_index) {
   std::string where = "function " + std::to_string(module.num_imported_funcs + defined_index);
+  Status cut = Damaged(where + " is cut short or malformed");
   CompiledFunc f;
   u32 code_words;
   if (!r.U32(&f.num_params) || !r.U32(&f.num_results) || !r.U32(&f.num_locals) ||
-      !r.U32(&f.frame_slots) || !r.U32(&code_words) || !ReadU32s(r, &f.op_starts)) {
-    return Damaged(where + " is cut short");
+      !r.U32(&f.frame_slots) || !r.Count(&code_words) || !r.Deltas(code_words, &f.op_starts)) {
+    return cut;
   }
   u32 type_index = module.func_types[module.num_imported_funcs + defined_index];
   if (type_index >= module.types.size()) return Damaged(where + " has no valid type");
@@ -88,46 +163,46 @@ Result<CompiledFunc> ReadFunc(StateReader& r, const engine::Module& module, u32 
       f.num_locals != def.num_locals || u64{f.num_params} + f.num_locals > f.frame_slots) {
     return Damaged(where + " does not match the module's type or locals");
   }
-  std::span<const u8> raw;
-  if (r.rest().size() / 8 < code_words || !r.Bytes(size_t{code_words} * 8, &raw)) {
-    return Damaged(where + " is cut short");
-  }
-  f.code.resize(code_words);
-  if constexpr (std::endian::native == std::endian::little) {
-    if (code_words != 0) std::memcpy(f.code.data(), raw.data(), raw.size());
-  } else {
-    for (size_t i = 0; i < code_words; ++i) {
-      u64 v = 0;
-      for (int b = 0; b < 8; ++b) v |= u64{raw[i * 8 + b]} << (8 * b);
-      f.code[i] = v;
-    }
-  }
+  if (f.op_starts.empty() || f.op_starts[0] != 0) return Damaged(where + " has no entry");
   // Each instruction's operation number becomes this process's handler.
   const void* const* handlers = engine::HandlerTable();
   constexpr u64 kOps = static_cast<u64>(engine::IOp::kCount);
-  u32 prev = 0;
-  for (size_t i = 0; i < f.op_starts.size(); ++i) {
-    u32 at = f.op_starts[i];
-    if (at >= code_words || (i > 0 && at <= prev) || f.code[at] >= kOps) {
-      return Damaged(where + ": bad instruction at code word " + std::to_string(at));
+  f.code.resize(code_words);
+  size_t next = 0;
+  for (u32 i = 0; i < code_words; ++i) {
+    u64 word;
+    if (!r.Var(&word)) return cut;
+    if (next < f.op_starts.size() && f.op_starts[next] == i) {
+      ++next;
+      if (word >= kOps) {
+        return Damaged(where + ": unknown operation " + std::to_string(word) + " at code word " +
+                       std::to_string(i));
+      }
+      f.code[i] = reinterpret_cast<u64>(handlers[word]);
+    } else {
+      f.code[i] = UnZigZag(word);
     }
-    f.code[at] = reinterpret_cast<u64>(handlers[f.code[at]]);
-    prev = at;
   }
-  if (f.op_starts.empty() || f.op_starts[0] != 0) return Damaged(where + " has no entry");
   u32 n;
-  if (!r.U32(&n) || r.rest().size() / 8 < n) return Damaged(where + " is cut short");
+  if (!r.Count(&n)) return cut;
   f.offsets.resize(n);
-  for (auto& [code_offset, wasm_offset] : f.offsets) {
-    r.U32(&code_offset);
-    r.U32(&wasm_offset);
-    if (code_offset > code_words) return Damaged(where + ": offset map past its code");
+  u64 code_offset = 0;
+  i64 wasm_offset = 0;
+  for (auto& entry : f.offsets) {
+    u64 dc, dw;
+    if (!r.Var(&dc) || !r.Var(&dw)) return cut;
+    code_offset += dc;
+    wasm_offset += static_cast<i64>(UnZigZag(dw));
+    if (code_offset > code_words || wasm_offset < 0 || wasm_offset > UINT32_MAX) {
+      return Damaged(where + ": offset map out of range");
+    }
+    entry = {static_cast<u32>(code_offset), static_cast<u32>(wasm_offset)};
   }
-  if (!ReadU32s(r, &f.fuel_ops)) return Damaged(where + " is cut short");
+  if (!r.Deltas(code_words, &f.fuel_ops)) return cut;
   // A safe point must be a Fuel op: a resumed call continues from one.
   u64 fuel = engine::HandlerWord(engine::IOp::kFuel);
   for (u32 at : f.fuel_ops) {
-    if (at >= code_words || f.code[at] != fuel) {
+    if (f.code[at] != fuel) {
       return Damaged(where + ": safe point at code word " + std::to_string(at) +
                      " is not a fuel charge");
     }
@@ -157,35 +232,20 @@ Result<std::vector<uint8_t>> Module::Serialize() const {
   w.U64(cm.module.bytes.size());
   w.Bytes(cm.module.bytes);
   w.U32(static_cast<u32>(cm.funcs.size()));
+  std::vector<u32> ops;
   for (size_t fi = 0; fi < cm.funcs.size(); ++fi) {
     const CompiledFunc& f = cm.funcs[fi];
-    w.U32(f.num_params);
-    w.U32(f.num_results);
-    w.U32(f.num_locals);
-    w.U32(f.frame_slots);
-    w.U32(static_cast<u32>(f.code.size()));
-    WriteU32s(w, f.op_starts);
-    size_t next = 0;
-    for (size_t i = 0; i < f.code.size(); ++i) {
-      u64 word = f.code[i];
-      if (next < f.op_starts.size() && f.op_starts[next] == i) {
-        ++next;
-        auto it = op_of.find(word);
-        if (it == op_of.end()) {
-          return Status::Internal("function " + std::to_string(cm.module.num_imported_funcs + fi) +
-                                  ": code word " + std::to_string(i) +
-                                  " should start an instruction but is no handler");
-        }
-        word = it->second;
+    ops.clear();
+    for (u32 at : f.op_starts) {
+      auto it = at < f.code.size() ? op_of.find(f.code[at]) : op_of.end();
+      if (it == op_of.end()) {
+        return Status::Internal("function " + std::to_string(cm.module.num_imported_funcs + fi) +
+                                ": code word " + std::to_string(at) +
+                                " should start an instruction but is no handler");
       }
-      w.U64(word);
+      ops.push_back(it->second);
     }
-    w.U32(static_cast<u32>(f.offsets.size()));
-    for (const auto& [code_offset, wasm_offset] : f.offsets) {
-      w.U32(code_offset);
-      w.U32(wasm_offset);
-    }
-    WriteU32s(w, f.fuel_ops);
+    WriteFunc(payload, f, ops);
   }
   std::vector<u8> out;
   out.reserve(kHeaderSize + payload.size());
@@ -255,12 +315,15 @@ Result<Module> Module::Deserialize(std::span<const uint8_t> bytes,
                    std::to_string(compiled->module.code.size()));
   }
   compiled->funcs.reserve(count);
+  VarReader vr(r.rest());
   for (u32 i = 0; i < count; ++i) {
-    Result<CompiledFunc> f = ReadFunc(r, compiled->module, i);
+    Result<CompiledFunc> f = ReadFunc(vr, compiled->module, i);
     if (!f.ok()) return f.take_status();
     compiled->funcs.push_back(std::move(f).value());
   }
-  if (!r.rest().empty()) return Damaged(std::to_string(r.rest().size()) + " bytes after the end");
+  if (vr.pos() != r.rest().size()) {
+    return Damaged(std::to_string(r.rest().size() - vr.pos()) + " bytes after the end");
+  }
   return Module(std::move(compiled));
 }
 
