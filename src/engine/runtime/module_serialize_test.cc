@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <xxhash.h>
+
+#include <cstring>
 #include <set>
 
 #include "engine/compile/code.h"
@@ -151,6 +154,39 @@ TEST(ModuleSerializeTest, DamagedForeignOrMismatchedBytesAreRefused) {
   std::vector<uint8_t> other = wasm;
   other.push_back(0);  // an empty custom section's first byte is enough to differ
   refused(saved, Status::Code::kInvalidArgument, "compiled from a different binary", other);
+}
+
+// Bytes that pass the checksum but were changed (a forger's, or a bug's):
+// Deserialize may accept them (the checksum is no signature) but must read
+// nothing out of bounds and allocate no more than the input's size; ASan
+// builds check the first.
+TEST(ModuleSerializeTest, ChangedBytesWithAValidChecksumAreReadSafely) {
+  std::vector<uint8_t> wasm = Wasm();
+  Result<Module> compiled = Module::Compile(wasm);
+  ASSERT_TRUE(compiled.ok());
+  std::vector<uint8_t> saved = *compiled->Serialize();
+  constexpr size_t kHeader = 28;
+  // Past the build id and hashes, so the reader gets to the code.
+  size_t first = kHeader + 8 + 4 + 16 + 1 + 8 + wasm.size();
+  int refused = 0, accepted = 0;
+  for (size_t at = first; at < saved.size(); ++at) {
+    for (uint8_t x : {uint8_t{0x01}, uint8_t{0x80}, uint8_t{0xff}}) {
+      std::vector<uint8_t> bad = saved;
+      bad[at] ^= x;
+      uint64_t sum = XXH3_64bits(bad.data() + kHeader, bad.size() - kHeader);
+      std::memcpy(bad.data() + 20, &sum, 8);  // little-endian host
+      Result<Module> r = Module::Deserialize(bad);
+      if (r.ok()) {
+        ++accepted;
+      } else {
+        ++refused;
+        EXPECT_EQ(r.status().code(), Status::Code::kCorruption) << r.status().ToString();
+      }
+    }
+  }
+  // Most changes break a count, an order or an operation number.
+  EXPECT_GT(refused, 0);
+  EXPECT_GT(refused + accepted, 100);
 }
 
 }  // namespace
