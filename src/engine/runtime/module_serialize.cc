@@ -1,10 +1,10 @@
 // Module::Serialize / Deserialize: a compiled module saved as bytes (format in
 // docs/embedding.md, "Saving a compiled module"). The module's binary is kept
-// and decoded again on load (cheap, and the decoder is hardened); validation
-// and compilation are skipped, which is what the build id and the checksum
-// are for. Handler words are the only process-specific words in compiled
-// code: they are saved as operation numbers and turned back into this
-// process's handler addresses on load.
+// and its sections decoded again on load (the decoder is hardened); the body
+// scan, validation and compilation are skipped, which is what the build id
+// and the checksum are for. Handler words are the only process-specific
+// words in compiled code: they are saved as operation numbers and turned back
+// into this process's handler addresses on load.
 #include <xxhash.h>
 
 #include <cstring>
@@ -297,13 +297,18 @@ Result<Module> Module::Deserialize(std::span<const uint8_t> bytes,
   if (nans > 1 || r.rest().size() < wasm_size || !r.Bytes(wasm_size, &wasm)) {
     return Damaged("module binary cut short");
   }
-  XXH128_hash_t h = XXH3_128bits(wasm.data(), wasm.size());
-  if (h.high64 != hash_high || h.low64 != hash_low) return Damaged("module binary hash mismatch");
-  if (!expected_wasm.empty() && HashOf(expected_wasm) != Hex128(h)) {
+  // The payload's checksum already covers the binary and its hash: the hash
+  // is not computed again, and the expected binary is compared byte for byte.
+  if (!expected_wasm.empty() &&
+      (expected_wasm.size() != wasm.size() ||
+       std::memcmp(expected_wasm.data(), wasm.data(), wasm.size()) != 0)) {
     return Status::InvalidArgument("saved module was compiled from a different binary (hash " +
-                                   Hex128(h) + ", expected " + HashOf(expected_wasm) + ")");
+                                   Hex128({hash_low, hash_high}) + ", expected " +
+                                   HashOf(expected_wasm) + ")");
   }
-  Result<engine::Module> decoded = engine::DecodeModule(wasm);
+  // The binary passed the decoder's body scan and the validator when it was
+  // compiled (the hash matches): only its sections are decoded again.
+  Result<engine::Module> decoded = engine::DecodeModule(wasm, {.scan_bodies = false});
   if (!decoded.ok()) return decoded.status().WithContext("saved module's binary");
   auto compiled = std::make_shared<engine::CompiledModule>();
   compiled->module = std::move(decoded).value();
