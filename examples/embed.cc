@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "deja/deja.h"
-#include "text/wat.h"
+#include "deja/text.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 
 #include "deja/deja.h"
 #include "deja/wasi.h"
-#include "text/wat.h"
+#include "deja/text.h"
 
 namespace {
 

@@ -47,6 +47,36 @@ void BM_CompileSynthetic(benchmark::State& state) {
 }
 BENCHMARK(BM_CompileSynthetic)->Arg(1)->Arg(30)->Unit(benchmark::kMillisecond);
 
+// What a process pays instead of BM_CompileSynthetic when it loads the module
+// saved by Module::Serialize (docs/embedding.md, "Saving a compiled module").
+void BM_LoadSavedSynthetic(benchmark::State& state) {
+  std::vector<uint8_t> wasm = SyntheticModule(static_cast<size_t>(state.range(0)) << 20);
+  Result<Module> module = Module::Compile(wasm);
+  if (!module.ok()) Die("compile", module.status());
+  Result<std::vector<uint8_t>> saved = module->Serialize();
+  if (!saved.ok()) Die("serialize", saved.status());
+  for (auto _ : state) {
+    Result<Module> loaded = Module::Deserialize(*saved, wasm);
+    if (!loaded.ok()) Die("deserialize", loaded.status());
+    benchmark::DoNotOptimize(loaded);
+  }
+  state.counters["wasm_bytes"] = static_cast<double>(wasm.size());
+  state.counters["saved_bytes"] = static_cast<double>(saved->size());
+}
+BENCHMARK(BM_LoadSavedSynthetic)->Arg(1)->Arg(30)->Unit(benchmark::kMillisecond);
+
+void BM_SerializeSynthetic(benchmark::State& state) {
+  std::vector<uint8_t> wasm = SyntheticModule(static_cast<size_t>(state.range(0)) << 20);
+  Result<Module> module = Module::Compile(wasm);
+  if (!module.ok()) Die("compile", module.status());
+  for (auto _ : state) {
+    Result<std::vector<uint8_t>> saved = module->Serialize();
+    if (!saved.ok()) Die("serialize", saved.status());
+    benchmark::DoNotOptimize(saved);
+  }
+}
+BENCHMARK(BM_SerializeSynthetic)->Arg(30)->Unit(benchmark::kMillisecond);
+
 // One benchmark per kernel in ${DEJA_BENCH_DIR}/wasm.
 const int kRegistered = [] {
   std::vector<std::filesystem::path> files;

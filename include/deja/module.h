@@ -53,6 +53,22 @@ class Module {
   std::vector<ImportDesc> imports() const;
   std::vector<ExportDesc> exports() const;
   const std::string& name() const;  // from the name section; may be empty
+  // XXH3-128 of the binary the module was compiled from, as 32 hex digits.
+  std::string hash() const;
+
+  // Saving a compiled module (docs/embedding.md, "Saving a compiled module"),
+  // so a process can skip decoding, validating and compiling: Serialize
+  // writes the module and its compiled code, versioned and checksummed, tied
+  // to this deja build. Deserialize refuses bytes that are damaged
+  // (kCorruption), of another format version or written by a deja build
+  // that compiles or validates differently (kInvalidArgument: compile the
+  // .wasm again and save anew), or, when `expected_wasm` is given, compiled
+  // from other bytes than it (kInvalidArgument). The checksum guards against
+  // accidents, not forgery: load only files you wrote yourself, as you would
+  // a shared library.
+  Result<std::vector<uint8_t>> Serialize() const;
+  static Result<Module> Deserialize(std::span<const uint8_t> bytes,
+                                    std::span<const uint8_t> expected_wasm = {});
 
   const std::shared_ptr<const engine::CompiledModule>& impl() const { return impl_; }
   explicit Module(std::shared_ptr<const engine::CompiledModule> impl) : impl_(std::move(impl)) {}

@@ -2,21 +2,19 @@
 // the linker provides: report them (the default), or stand in for unknown
 // function imports with host functions that trap when called
 // (--trap-unknown-imports) or return zeros (--default-values-unknown-imports).
+// The stand-ins are the library's (deja/imports.h); this adds the CLI's words.
 #pragma once
 
-#include <memory>
-#include <string>
-#include <vector>
-
+#include "deja/imports.h"
 #include "deja/module.h"
 #include "deja/status.h"
 #include "deja/store.h"
 
 namespace deja::cli {
 
-enum class UnknownImports { kError, kTrap, kDefaultValues };
+// deja::UnknownImports (kError, kTrap, kDefaultValues) is the mode.
 
-// Owns the stand-in functions' data; must outlive every call into `store`.
+// Owns the stand-ins' data; must outlive every call into `store`.
 class UnknownImportStubs {
  public:
   // Looks up every import of `module` in `linker`. In kError mode, the first
@@ -26,14 +24,8 @@ class UnknownImportStubs {
   // Errors: kUnlinkable naming the import's module, name and type.
   Status Define(Store& store, Linker& linker, const Module& module, UnknownImports mode);
 
-  // One per stand-in: what a call reports, and how many results it zeroes.
-  struct Stub {
-    std::string trap_message;
-    size_t result_count = 0;
-  };
-
  private:
-  std::vector<std::unique_ptr<Stub>> stubs_;
+  ImportStubs stubs_;
 };
 
 }  // namespace deja::cli

@@ -19,6 +19,17 @@ TEST(WatToWasm, ReportsWhereParsingFailed) {
       << wasm.status().message();
 }
 
+// The public header (deja/text.h) promises one "file:line:col: error: ..."
+// line per parse error.
+TEST(WatToWasm, EachErrorHasLineAndColumn) {
+  auto wasm = WatToWasm("(module\n  (func (oops))\n  (func (result i32) i32.konst 7))", "two.wat");
+  ASSERT_FALSE(wasm.ok());
+  std::string_view m = wasm.status().message();
+  EXPECT_EQ(m.substr(0, m.find('\n')),
+            "two.wat:2:10: error: unexpected token \"oops\", expected an instr.");
+  EXPECT_NE(m.find("\ntwo.wat:3:22: error: "), std::string_view::npos) << m;
+}
+
 TEST(LoadModuleFile, MissingFileIsAnIoError) {
   auto wasm = LoadModuleFile("/nonexistent/x.wasm");
   ASSERT_FALSE(wasm.ok());

@@ -54,6 +54,10 @@ struct CompiledFunc {
   // op after it); most points defer nothing, so `deferred` is short.
   std::vector<ResumePoint> resume_points;
   std::vector<DeferredValue> deferred;
+  // Code offsets of every instruction's handler word, ascending: the words a
+  // saved compiled module (runtime/module_serialize.cc) must relocate, since
+  // handler addresses differ from process to process.
+  std::vector<u32> op_starts;
 
   // The module byte offset of the instruction at or before `code_offset`.
   u32 WasmOffset(u32 code_offset) const;

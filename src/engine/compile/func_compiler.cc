@@ -111,6 +111,9 @@ Result<CompiledFunc> FuncCompiler::Compile() {
     return Status::ResourceExhausted(Where(func_.body_offset) + "frame too large");
   }
   out_.frame_slots = static_cast<u32>(frame);
+  while (!out_.op_starts.empty() && out_.op_starts.back() >= out_.code.size()) {
+    out_.op_starts.pop_back();
+  }
   return std::move(out_);
 }
 

@@ -9,6 +9,9 @@ namespace deja::engine {
 
 u32 FuncCompiler::Emit(IOp op, std::initializer_list<u64> imms) {
   u32 start = static_cast<u32>(out_.code.size());
+  // Instructions dropped by truncating the code (fusion) are dropped here.
+  while (!out_.op_starts.empty() && out_.op_starts.back() >= start) out_.op_starts.pop_back();
+  out_.op_starts.push_back(start);
   out_.code.push_back(HandlerWord(op));
   out_.code.insert(out_.code.end(), imms.begin(), imms.end());
   last_dst_word_ = SIZE_MAX;

@@ -104,7 +104,7 @@ Status ReadFunction(Reader& r, DecodeState& s, Function* f) {
   DEJA_TRY(ReadLocals(body, f));
   f->body_offset = static_cast<u32>(body.pos());
   f->body_size = static_cast<u32>(body.remaining());
-  return ScanBody(r, s, *f);
+  return s.scan_bodies ? ScanBody(r, s, *f) : Status();
 }
 
 }  // namespace

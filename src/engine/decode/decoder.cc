@@ -114,7 +114,7 @@ Status CheckCounts(const Reader& r, const DecodeState& s) {
 
 }  // namespace
 
-Result<Module> DecodeModule(std::span<const u8> bytes) {
+Result<Module> DecodeModule(std::span<const u8> bytes, const DecodeOptions& options) {
   // Offsets are u32 throughout the engine.
   if (bytes.size() > std::numeric_limits<u32>::max()) {
     return Status::ResourceExhausted("module larger than 4 GiB");
@@ -124,6 +124,7 @@ Result<Module> DecodeModule(std::span<const u8> bytes) {
   DecodeState s;
   s.module = &m;
   s.module_size = m.bytes.size();
+  s.scan_bodies = options.scan_bodies;
   Reader r(m.bytes, 0, m.bytes.size(), "unexpected end");
   DEJA_TRY(CheckPreamble(r));
   DEJA_TRY(DecodeSections(r, s));

@@ -18,6 +18,13 @@ namespace deja::engine {
 // required" for a constant expression too long to store (see
 // kMaxConstExprInstrs), once the rest decoded. A malformed "name" section is
 // ignored.
-Result<Module> DecodeModule(std::span<const u8> bytes);
+struct DecodeOptions {
+  // Walk every function body to check that its instructions decode and its
+  // blocks balance. Off only for a binary that passed before: a saved
+  // compiled module (runtime/module_serialize.cc), behind its checksum and
+  // build id.
+  bool scan_bodies = true;
+};
+Result<Module> DecodeModule(std::span<const u8> bytes, const DecodeOptions& options = {});
 
 }  // namespace deja::engine

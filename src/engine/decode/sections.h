@@ -33,6 +33,7 @@ struct DecodeState {
   size_t module_size = 0;
   bool saw_code = false;
   bool saw_data = false;
+  bool scan_bodies = true;  // DecodeOptions::scan_bodies
   std::vector<u8> control;  // block kinds while scanning a body; reused
   u32 func_index = 0;       // of the body being scanned (imports counted)
   // The first memory.init or data.drop seen without a data count section.
