@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "base/hex.h"
 #include "timemachine/trace.h"
 #include "timemachine/trace_internal.h"
 #include "wasi/errno.h"
@@ -199,12 +200,6 @@ const CallSpec* FindSpec(std::string_view name) {
     if (s.name == name) return &s;
   }
   return nullptr;
-}
-
-std::string Hex(u64 v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
 }
 
 struct FlagName {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "base/hex.h"
 #include "engine/compile/code.h"
 #include "engine/exec/interp.h"
 #include "engine/exec/thread.h"
@@ -27,13 +28,6 @@ constexpr u32 kVersion = 3;
 #error "DEJA_CODE_LAYOUT is defined by CMakeLists.txt"
 #endif
 constexpr u64 kCodeLayout = DEJA_CODE_LAYOUT;
-
-std::string Hex(u64 v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = kDigits[v & 15];
-  return s;
-}
 
 template <typename T>
 void Put(std::vector<u8>* out, T v) {
@@ -153,7 +147,7 @@ Status Thread::RestoreState(std::span<const u8>* in) {
   }
   if (num_frames > 0 && layout != kCodeLayout) {
     return Status::InvalidArgument("the state's call stack was saved by a deja build that compiles code differently "
-                                   "(code layout " + Hex(layout) + ", this build " + Hex(kCodeLayout) +
+                                   "(code layout " + HexDigits(layout, 16) + ", this build " + HexDigits(kCodeLayout, 16) +
                                    "): resume it with the deja that saved it");
   }
   if (suspended > (version == 1 ? 1 : 2)) return Corrupt("bad suspend point");
