@@ -71,6 +71,9 @@ void RunRecording::Finish(tm::RunEnd end, const std::string& state_digest, const
     io.err << "deja run: cannot update the registry for " << info_.id << ": "
            << indexed.ToString() << "\n";
   }
+  // The registry does not grow without bound (docs/REGISTRY.md, "Retention").
+  Result<registry::RetentionReport> kept = registry_->ApplyRetention();
+  if (!kept.ok()) io.err << "deja run: retention: " << kept.status().ToString() << "\n";
 }
 
 void RunRecording::EndAtDeadline(RunSession& session, const CliStreams& io) {
