@@ -2,9 +2,9 @@
 // `deja pin/unpin ID...`, `deja gc [--dry-run]`.
 #include <chrono>
 #include <iomanip>
-#include <set>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -40,8 +40,8 @@ std::string PolicyText(const registry::RetentionPolicy& p) {
   auto or_unlimited = [](bool set, const std::string& text) { return set ? text : "unlimited"; };
   return "keeps at most " + or_unlimited(p.max_runs > 0, std::to_string(p.max_runs)) + " runs, " +
          or_unlimited(p.max_bytes > 0, registry::FormatLimitBytes(p.max_bytes)) + " of logs, " +
-         or_unlimited(p.max_age_seconds > 0, registry::FormatLimitAge(p.max_age_seconds)) +
-         " (" + p.origin + ")";
+         or_unlimited(p.max_age_seconds > 0, registry::FormatLimitAge(p.max_age_seconds)) + " (" +
+         p.origin + ")";
 }
 
 int RunLs(const LsArgs& args, const CliStreams& io) {
@@ -71,13 +71,14 @@ int RunLs(const LsArgs& args, const CliStreams& io) {
   }
   io.out << std::left << std::setw(14) << "ID" << std::setw(21) << "STARTED" << std::setw(10)
          << "DURATION" << std::setw(13) << "STATUS" << std::setw(10) << "CALLS" << std::setw(11)
-         << "LOG" << "COMMAND\n";
+         << "LOG"
+         << "COMMAND\n";
   for (size_t i = 0; i < count; ++i) {
     const registry::RunRow& row = (*rows)[i];
     io.out << std::setw(14) << row.id << std::setw(21) << FormatTime(row.start_unix_ns)
            << std::setw(10) << (row.status == "running" ? "-" : FormatDuration(row.duration_ns))
-           << std::setw(13) << FormatStatus(row) << std::setw(10) << row.host_calls
-           << std::setw(11) << FormatBytes(row.log_bytes)
+           << std::setw(13) << FormatStatus(row) << std::setw(10) << row.host_calls << std::setw(11)
+           << FormatBytes(row.log_bytes)
            << Cut((is_pinned(row) ? "[pinned] " : "") + ResumedMark(*reg, row) + row.command, 60)
            << "\n";
   }
@@ -228,8 +229,8 @@ int RunGc(bool dry_run, const CliStreams& io) {
     return kExitIoError;
   }
   for (const registry::RetentionRemoval& r : kept->removed) {
-    io.out << (dry_run ? "would remove " : "removed ") << r.id << "  " << std::left
-           << std::setw(11) << FormatBytes(r.log_bytes) << r.reason << "\n";
+    io.out << (dry_run ? "would remove " : "removed ") << r.id << "  " << std::left << std::setw(11)
+           << FormatBytes(r.log_bytes) << r.reason << "\n";
   }
   io.out << "retention " << PolicyText(kept->policy) << ": "
          << (dry_run ? "would remove " : "removed ") << kept->removed.size() << " runs; "
@@ -264,7 +265,8 @@ std::vector<Subcommand> AddRunsCommands(CLI::App& app, const CliStreams& io) {
   sub = app.add_subcommand("describe", "Show everything recorded about a run");
   sub->add_option("ID", describe->first, "run id, unique prefix, or \"last\"")->required();
   sub->add_flag("--json", describe->second, "as a JSON object");
-  commands.push_back({sub, [describe, io] { return RunDescribe(describe->first, describe->second, io); }});
+  commands.push_back(
+      {sub, [describe, io] { return RunDescribe(describe->first, describe->second, io); }});
 
   auto ids = std::make_shared<std::vector<std::string>>();
   sub = app.add_subcommand("rm", "Delete recorded runs (their modules go at the next gc)");
@@ -273,16 +275,17 @@ std::vector<Subcommand> AddRunsCommands(CLI::App& app, const CliStreams& io) {
 
   for (bool pin : {true, false}) {
     auto pin_ids = std::make_shared<std::vector<std::string>>();
-    sub = app.add_subcommand(pin ? "pin" : "unpin",
-                             pin ? "Keep runs whatever the retention policy says"
-                                 : "Let retention remove runs again");
+    sub = app.add_subcommand(
+        pin ? "pin" : "unpin",
+        pin ? "Keep runs whatever the retention policy says" : "Let retention remove runs again");
     sub->add_option("ID", *pin_ids, "run ids, unique prefixes, or \"last\"")->required();
     commands.push_back({sub, [pin_ids, pin, io] { return RunPin(*pin_ids, pin, io); }});
   }
 
   auto dry_run = std::make_shared<bool>(false);
   sub = app.add_subcommand(
-      "gc", "Apply the retention policy, then delete unused modules and snapshots and orphaned logs");
+      "gc",
+      "Apply the retention policy, then delete unused modules and snapshots and orphaned logs");
   sub->add_flag("--dry-run", *dry_run, "only list the runs retention would remove, and why");
   sub->footer(
       "Retention (docs/REGISTRY.md): at most max_runs runs, max_size bytes of logs,\n"

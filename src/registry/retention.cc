@@ -63,10 +63,14 @@ bool ParseScaled(std::string_view text, std::span<const Unit> units, u64* out) {
 }
 
 constexpr Unit kSizeUnits[] = {{"B", 1},
-                               {"K", u64{1} << 10}, {"KiB", u64{1} << 10},
-                               {"M", u64{1} << 20}, {"MiB", u64{1} << 20},
-                               {"G", u64{1} << 30}, {"GiB", u64{1} << 30},
-                               {"T", u64{1} << 40}, {"TiB", u64{1} << 40}};
+                               {"K", u64{1} << 10},
+                               {"KiB", u64{1} << 10},
+                               {"M", u64{1} << 20},
+                               {"MiB", u64{1} << 20},
+                               {"G", u64{1} << 30},
+                               {"GiB", u64{1} << 30},
+                               {"T", u64{1} << 40},
+                               {"TiB", u64{1} << 40}};
 constexpr Unit kAgeUnits[] = {{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 7 * 86400}};
 constexpr Unit kNoUnits[] = {{"", 1}};
 
@@ -112,7 +116,8 @@ i64 ModifiedUnixNs(const std::string& path) {
   return static_cast<i64>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-constexpr const char* kCreatePins = "CREATE TABLE IF NOT EXISTS pins (id TEXT PRIMARY KEY NOT NULL)";
+constexpr const char* kCreatePins =
+    "CREATE TABLE IF NOT EXISTS pins (id TEXT PRIMARY KEY NOT NULL)";
 
 }  // namespace
 
@@ -226,8 +231,9 @@ Status Registry::SetPinned(const std::string& id, bool pinned) {
   DEJA_ASSIGN_OR_RETURN(std::vector<RunRow> rows, SelectRuns(db, "WHERE id = ?1", id));
   if (rows.empty()) return Status::NotFound("no run " + id + " in the registry");
   DEJA_TRY(db->Exec(kCreatePins));
-  DEJA_ASSIGN_OR_RETURN(Statement st, db->Prepare(pinned ? "INSERT OR IGNORE INTO pins (id) VALUES (?1)"
-                                                         : "DELETE FROM pins WHERE id = ?1"));
+  DEJA_ASSIGN_OR_RETURN(Statement st,
+                        db->Prepare(pinned ? "INSERT OR IGNORE INTO pins (id) VALUES (?1)"
+                                           : "DELETE FROM pins WHERE id = ?1"));
   st.Bind(1, id);
   return st.Run();
 }
@@ -236,8 +242,9 @@ Result<std::set<std::string>> Registry::PinnedRuns() const {
   Database* db = db_->sql.get();
   std::set<std::string> ids;
   // The table exists once something was pinned; reading creates nothing.
-  DEJA_ASSIGN_OR_RETURN(Statement exists,
-                        db->Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pins'"));
+  DEJA_ASSIGN_OR_RETURN(
+      Statement exists,
+      db->Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pins'"));
   DEJA_ASSIGN_OR_RETURN(bool has_table, exists.Step());
   if (!has_table) return ids;
   DEJA_ASSIGN_OR_RETURN(Statement st, db->Prepare("SELECT id FROM pins"));

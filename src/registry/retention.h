@@ -52,11 +52,11 @@ struct RetentionRemoval {
 struct RetentionReport {
   RetentionPolicy policy;
   std::vector<RetentionRemoval> removed;  // or that would be, on a dry run
-  u64 kept_runs = 0;      // pinned ones included
-  u64 kept_bytes = 0;     // their logs
+  u64 kept_runs = 0;                      // pinned ones included
+  u64 kept_bytes = 0;                     // their logs
   u64 pinned_runs = 0;
   u64 modules_removed = 0;
-  u64 bytes_freed = 0;    // logs and modules
+  u64 bytes_freed = 0;  // logs and modules
 };
 
 // Runs recorded in the last `grace_seconds` are always kept: the one that

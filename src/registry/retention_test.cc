@@ -89,7 +89,8 @@ TEST(PlanRetention, PinnedRunningAndFreshRunsStay) {
   p.max_bytes = 10;
   p.max_age_seconds = kDay;
   std::vector<RetentionCandidate> runs = {Cand("fresh", 5, 500), Cand("running", 9 * kDay, 1),
-                                          Cand("pinned", 90 * kDay, 1000), Cand("old", 2 * kDay, 1)};
+                                          Cand("pinned", 90 * kDay, 1000),
+                                          Cand("old", 2 * kDay, 1)};
   runs[1].running = true;
   runs[2].pinned = true;
   RetentionReport r = PlanRetention(runs, p, kNow);
@@ -239,7 +240,8 @@ TEST_F(RetentionTest, AnImportedOldRunCountsFromItsImport) {
   clock_gettime(CLOCK_REALTIME, &ts);
   auto report = reg_->ApplyRetention(p, true, ts.tv_sec * kSec + ts.tv_nsec);
   ASSERT_TRUE(report.ok());
-  EXPECT_TRUE(report->removed.empty()) << report->removed[0].id << ": " << report->removed[0].reason;
+  EXPECT_TRUE(report->removed.empty())
+      << report->removed[0].id << ": " << report->removed[0].reason;
 }
 
 }  // namespace
