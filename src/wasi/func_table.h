@@ -226,22 +226,30 @@ constexpr std::string_view BaseFuncName(std::string_view name) {
   return name;
 }
 
-// The entry of `name` (or of its plain name for a "_v2" one); nullptr when
-// deja implements no such function.
-constexpr const FuncSpec* FindFuncSpec(std::string_view name) {
+// The index in kWasiFuncs of `name` (or of its plain name for a "_v2" one);
+// -1 when deja implements no such function.
+constexpr int FindFuncIndex(std::string_view name) {
   name = BaseFuncName(name);
-  for (const FuncSpec& f : kWasiFuncs) {
-    if (name == f.name) return &f;
+  for (size_t i = 0; i < kWasiFuncs.size(); ++i) {
+    if (name == kWasiFuncs[i].name) return static_cast<int>(i);
   }
-  return nullptr;
+  return -1;
+}
+
+// The entry of `name`; nullptr when deja implements no such function.
+inline const FuncSpec* FindFuncSpec(std::string_view name) {
+  int i = FindFuncIndex(name);
+  return i < 0 ? nullptr : &kWasiFuncs[static_cast<size_t>(i)];
 }
 
 namespace internal {
 // Not constexpr: reaching it while compiling a FuncDef fails the build.
 const FuncSpec& NoSuchWasiFunction(std::string_view name);
+// By index, not by comparing pointers: GCC's UBSan instrumentation makes a
+// pointer test against null no constant expression.
 consteval const FuncSpec& SpecOf(std::string_view name) {
-  const FuncSpec* f = FindFuncSpec(name);
-  return f != nullptr ? *f : NoSuchWasiFunction(name);
+  int i = FindFuncIndex(name);
+  return i >= 0 ? kFuncSpecs[i] : NoSuchWasiFunction(name);
 }
 }  // namespace internal
 
