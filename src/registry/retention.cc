@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <set>
+#include <unordered_map>
 
 #include "registry/files.h"
 #include "registry/registry.h"
@@ -263,6 +264,29 @@ Result<RetentionReport> Registry::ApplyRetention() {
 
 Result<RetentionReport> Registry::ApplyRetention(const RetentionPolicy& policy, bool dry_run,
                                                  i64 now_unix_ns) {
+  if (!dry_run) {
+    // The common case on the run path: the whole registry is within every
+    // limit, which one aggregate query tells without reading each row.
+    DEJA_ASSIGN_OR_RETURN(Statement totals,
+                          db_->sql->Prepare("SELECT COUNT(*), COALESCE(SUM(log_bytes), 0), "
+                                            "COALESCE(MIN(start_unix_ns), 0) FROM runs"));
+    DEJA_ASSIGN_OR_RETURN(bool has_row, totals.Step());
+    if (has_row) {
+      auto count = static_cast<u64>(totals.Int(0));
+      auto bytes = static_cast<u64>(totals.Int(1));
+      i64 oldest = totals.Int(2);
+      if ((policy.max_runs == 0 || count <= policy.max_runs) &&
+          (policy.max_bytes == 0 || bytes <= policy.max_bytes) &&
+          (policy.max_age_seconds == 0 ||
+           now_unix_ns - oldest <= policy.max_age_seconds * i64{1000000000})) {
+        RetentionReport report;
+        report.policy = policy;
+        report.kept_runs = count;
+        report.kept_bytes = bytes;
+        return report;
+      }
+    }
+  }
   DEJA_ASSIGN_OR_RETURN(std::vector<RunRow> rows, List());  // newest first, dead runs settled
   DEJA_ASSIGN_OR_RETURN(std::set<std::string> pinned, PinnedRuns());
   std::vector<RetentionCandidate> runs;
@@ -270,14 +294,35 @@ Result<RetentionReport> Registry::ApplyRetention(const RetentionPolicy& policy, 
   for (const RunRow& row : rows) {
     RetentionCandidate c;
     c.id = row.id;
-    // An imported run, or a long one that just ended, was written recently.
-    c.recorded_unix_ns = std::max(row.start_unix_ns, ModifiedUnixNs(LogPath(row.id)));
+    c.recorded_unix_ns = row.start_unix_ns;
     c.log_bytes = row.log_bytes;
     c.running = row.status == kRunning;
     c.pinned = pinned.count(row.id) != 0;
     runs.push_back(std::move(c));
   }
-  RetentionReport report = PlanRetention(runs, policy, now_unix_ns);
+  // A run is recorded at the later of its start and its log's last write (an
+  // imported run, or a long one that just ended). Only a run planned for
+  // removal needs its log looked at: a later time can only keep it, which
+  // may in turn plan another for removal, so plan again until none is new.
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < runs.size(); ++i) index.emplace(runs[i].id, i);
+  std::vector<bool> looked(runs.size(), false);
+  RetentionReport report;
+  while (true) {
+    report = PlanRetention(runs, policy, now_unix_ns);
+    bool changed = false;
+    for (const RetentionRemoval& r : report.removed) {
+      size_t i = index.at(r.id);
+      if (looked[i]) continue;
+      looked[i] = true;
+      i64 written = ModifiedUnixNs(LogPath(r.id));
+      if (written > runs[i].recorded_unix_ns) {
+        runs[i].recorded_unix_ns = written;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
   if (dry_run || report.removed.empty()) return report;
 
   std::set<std::string> hashes;

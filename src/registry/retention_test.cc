@@ -246,3 +246,28 @@ TEST_F(RetentionTest, AnImportedOldRunCountsFromItsImport) {
 
 }  // namespace
 }  // namespace deja::registry
+
+namespace deja::registry {
+namespace {
+
+// Under every limit (the run path's common case) nothing goes, and the
+// totals come from one aggregate query.
+TEST_F(RetentionTest, WithinEveryLimitNothingGoes) {
+  FinishedRun("00000000000a", 1, 100);
+  FinishedRun("00000000000b", 2, 200);
+  RetentionPolicy p;
+  auto report = reg_->ApplyRetention(p, /*dry_run=*/false, kNow);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->removed.empty());
+  EXPECT_EQ(report->kept_runs, 2u);
+  EXPECT_GT(report->kept_bytes, 0u);
+  EXPECT_EQ(Ids().size(), 2u);
+  // One over the count: the slow path removes the older one.
+  p.max_runs = 1;
+  report = reg_->ApplyRetention(p, false, kNow);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(Ids(), std::vector<std::string>{"00000000000a"});
+}
+
+}  // namespace
+}  // namespace deja::registry
