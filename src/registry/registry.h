@@ -101,8 +101,9 @@ class Registry {
   Result<std::set<std::string>> PinnedRuns() const;
   // Applies the policy in force (LoadRetentionPolicy: retention.conf, then
   // DEJA_KEEP_*): removes the runs it lets go (row and log) and the modules
-  // no run refers to any more. Cheap (one query, a stat per run): the run
-  // path calls it once a run's log is finished. Concurrent calls are safe.
+  // no run refers to any more. Cheap (one aggregate query while within every
+  // limit): the run path calls it once a run's log is finished. Concurrent
+  // calls are safe.
   Result<RetentionReport> ApplyRetention();
   // The same with a given policy and clock; a dry run removes nothing and
   // returns what would go and why (`deja gc --dry-run`).
