@@ -1,8 +1,10 @@
 // The registry's run list: `deja ls`, `deja describe ID`, `deja rm ID...`,
-// `deja gc`.
+// `deja pin/unpin ID...`, `deja gc [--dry-run]`.
+#include <chrono>
 #include <iomanip>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -33,34 +35,64 @@ std::string ResumedMark(const registry::Registry& reg, const registry::RunRow& r
   return log.ok() && !(*log)->info().resumed_from.empty() ? "[resumed] " : "";
 }
 
+// "keeps 1000 runs, 1.0 GiB of logs, 30d (defaults)": the policy in force.
+std::string PolicyText(const registry::RetentionPolicy& p) {
+  auto or_unlimited = [](bool set, const std::string& text) { return set ? text : "unlimited"; };
+  return "keeps at most " + or_unlimited(p.max_runs > 0, std::to_string(p.max_runs)) + " runs, " +
+         or_unlimited(p.max_bytes > 0, registry::FormatLimitBytes(p.max_bytes)) + " of logs, " +
+         or_unlimited(p.max_age_seconds > 0, registry::FormatLimitAge(p.max_age_seconds)) + " (" +
+         p.origin + ")";
+}
+
 int RunLs(const LsArgs& args, const CliStreams& io) {
   int exit_code = kExitOk;
   std::unique_ptr<registry::Registry> reg = OpenRegistry("deja ls: ", io, &exit_code);
   if (reg == nullptr) return exit_code;
   Result<std::vector<registry::RunRow>> rows = reg->List();
-  if (!rows.ok()) {
-    io.err << "deja ls: " << rows.status().ToString() << "\n";
+  Result<std::set<std::string>> pinned =
+      rows.ok() ? reg->PinnedRuns() : Result<std::set<std::string>>(rows.status());
+  if (!pinned.ok()) {
+    io.err << "deja ls: " << pinned.status().ToString() << "\n";
     return kExitIoError;
   }
+  auto is_pinned = [&pinned](const registry::RunRow& row) { return pinned->count(row.id) != 0; };
   size_t count = args.limit > 0 ? std::min(args.limit, rows->size()) : rows->size();
   if (args.quiet) {
     for (size_t i = 0; i < count; ++i) io.out << (*rows)[i].id << "\n";
     return kExitOk;
   }
   if (args.json) {
-    for (size_t i = 0; i < count; ++i) io.out << RowJson((*rows)[i]).dump() << "\n";
+    for (size_t i = 0; i < count; ++i) {
+      nlohmann::json j = RowJson((*rows)[i]);
+      j["pinned"] = is_pinned((*rows)[i]);
+      io.out << j.dump() << "\n";
+    }
     return kExitOk;
   }
   io.out << std::left << std::setw(14) << "ID" << std::setw(21) << "STARTED" << std::setw(10)
          << "DURATION" << std::setw(13) << "STATUS" << std::setw(10) << "CALLS" << std::setw(11)
-         << "LOG" << "COMMAND\n";
+         << "LOG"
+         << "COMMAND\n";
   for (size_t i = 0; i < count; ++i) {
     const registry::RunRow& row = (*rows)[i];
     io.out << std::setw(14) << row.id << std::setw(21) << FormatTime(row.start_unix_ns)
            << std::setw(10) << (row.status == "running" ? "-" : FormatDuration(row.duration_ns))
-           << std::setw(13) << FormatStatus(row) << std::setw(10) << row.host_calls
-           << std::setw(11) << FormatBytes(row.log_bytes)
-           << Cut(ResumedMark(*reg, row) + row.command, 60) << "\n";
+           << std::setw(13) << FormatStatus(row) << std::setw(10) << row.host_calls << std::setw(11)
+           << FormatBytes(row.log_bytes)
+           << Cut((is_pinned(row) ? "[pinned] " : "") + ResumedMark(*reg, row) + row.command, 60)
+           << "\n";
+  }
+  // Totals over every run (not only those shown), and what retention keeps.
+  u64 bytes = 0;
+  for (const registry::RunRow& row : *rows) bytes += row.log_bytes;
+  io.out << rows->size() << (rows->size() == 1 ? " run, " : " runs, ") << FormatBytes(bytes)
+         << " of logs, " << pinned->size() << " pinned";
+  Result<registry::RetentionPolicy> policy = registry::LoadRetentionPolicy(reg->home());
+  if (policy.ok()) {
+    io.out << "; retention " << PolicyText(*policy) << "\n";
+  } else {
+    io.out << "\n";
+    io.err << "deja ls: retention: " << policy.status().ToString() << "\n";
   }
   return kExitOk;
 }
@@ -158,10 +190,53 @@ int RunRm(const std::vector<std::string>& ids, const CliStreams& io) {
   return status;
 }
 
-int RunGc(const CliStreams& io) {
+int RunPin(const std::vector<std::string>& ids, bool pin, const CliStreams& io) {
+  const std::string prefix = pin ? "deja pin: " : "deja unpin: ";
+  int status = kExitOk;
+  for (const std::string& id : ids) {
+    int exit_code = kExitOk;
+    std::optional<FoundRun> run = FindRun(prefix, id, io, &exit_code);
+    if (!run) {
+      status = exit_code;
+      continue;
+    }
+    Status done = run->registry->SetPinned(run->row.id, pin);
+    if (!done.ok()) {
+      io.err << prefix << run->row.id << ": " << done.ToString() << "\n";
+      status = kExitIoError;
+      continue;
+    }
+    io.out << run->row.id << "\n";
+  }
+  return status;
+}
+
+int RunGc(bool dry_run, const CliStreams& io) {
   int exit_code = kExitOk;
   std::unique_ptr<registry::Registry> reg = OpenRegistry("deja gc: ", io, &exit_code);
   if (reg == nullptr) return exit_code;
+  Result<registry::RetentionPolicy> policy = registry::LoadRetentionPolicy(reg->home());
+  if (!policy.ok()) {
+    io.err << "deja gc: retention: " << policy.status().ToString() << "\n";
+    return kExitUsage;
+  }
+  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  Result<registry::RetentionReport> kept = reg->ApplyRetention(*policy, dry_run, now);
+  if (!kept.ok()) {
+    io.err << "deja gc: " << kept.status().ToString() << "\n";
+    return kExitIoError;
+  }
+  for (const registry::RetentionRemoval& r : kept->removed) {
+    io.out << (dry_run ? "would remove " : "removed ") << r.id << "  " << std::left << std::setw(11)
+           << FormatBytes(r.log_bytes) << r.reason << "\n";
+  }
+  io.out << "retention " << PolicyText(kept->policy) << ": "
+         << (dry_run ? "would remove " : "removed ") << kept->removed.size() << " runs; "
+         << kept->kept_runs << " kept (" << kept->pinned_runs << " pinned), "
+         << FormatBytes(kept->kept_bytes) << " of logs\n";
+  if (dry_run) return kExitOk;
   Result<registry::GcReport> report = reg->Gc();
   if (!report.ok()) {
     io.err << "deja gc: " << report.status().ToString() << "\n";
@@ -170,7 +245,7 @@ int RunGc(const CliStreams& io) {
   io.out << "removed " << report->modules_removed << " unused modules, " << report->logs_removed
          << " orphan logs, " << report->rows_removed << " runs without a log, "
          << report->snapshots_removed << " unused snapshots; freed "
-         << FormatBytes(report->bytes_freed) << "\n";
+         << FormatBytes(report->bytes_freed + kept->bytes_freed) << "\n";
   return kExitOk;
 }
 
@@ -190,15 +265,34 @@ std::vector<Subcommand> AddRunsCommands(CLI::App& app, const CliStreams& io) {
   sub = app.add_subcommand("describe", "Show everything recorded about a run");
   sub->add_option("ID", describe->first, "run id, unique prefix, or \"last\"")->required();
   sub->add_flag("--json", describe->second, "as a JSON object");
-  commands.push_back({sub, [describe, io] { return RunDescribe(describe->first, describe->second, io); }});
+  commands.push_back(
+      {sub, [describe, io] { return RunDescribe(describe->first, describe->second, io); }});
 
   auto ids = std::make_shared<std::vector<std::string>>();
   sub = app.add_subcommand("rm", "Delete recorded runs (their modules go at the next gc)");
   sub->add_option("ID", *ids, "run ids, unique prefixes, or \"last\"")->required();
   commands.push_back({sub, [ids, io] { return RunRm(*ids, io); }});
 
-  sub = app.add_subcommand("gc", "Delete unused modules and snapshots, and orphaned logs");
-  commands.push_back({sub, [io] { return RunGc(io); }});
+  for (bool pin : {true, false}) {
+    auto pin_ids = std::make_shared<std::vector<std::string>>();
+    sub = app.add_subcommand(
+        pin ? "pin" : "unpin",
+        pin ? "Keep runs whatever the retention policy says" : "Let retention remove runs again");
+    sub->add_option("ID", *pin_ids, "run ids, unique prefixes, or \"last\"")->required();
+    commands.push_back({sub, [pin_ids, pin, io] { return RunPin(*pin_ids, pin, io); }});
+  }
+
+  auto dry_run = std::make_shared<bool>(false);
+  sub = app.add_subcommand(
+      "gc",
+      "Apply the retention policy, then delete unused modules and snapshots and orphaned logs");
+  sub->add_flag("--dry-run", *dry_run, "only list the runs retention would remove, and why");
+  sub->footer(
+      "Retention (docs/REGISTRY.md): at most max_runs runs, max_size bytes of logs,\n"
+      "runs no older than max_age; pinned runs (deja pin) are always kept. Set in\n"
+      "$DEJA_HOME/retention.conf or DEJA_KEEP_RUNS, DEJA_KEEP_SIZE, DEJA_KEEP_AGE;\n"
+      "every recorded run applies it as it finishes.");
+  commands.push_back({sub, [dry_run, io] { return RunGc(*dry_run, io); }});
   return commands;
 }
 

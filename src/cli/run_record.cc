@@ -74,6 +74,9 @@ void RunRecording::Finish(tm::RunEnd end, const std::string& state_digest, const
            << indexed.ToString() << "\n";
   }
   lease_.Release();  // after the row has its end: never seen as killed
+  // The registry does not grow without bound (docs/REGISTRY.md, "Retention").
+  Result<registry::RetentionReport> kept = registry_->ApplyRetention();
+  if (!kept.ok()) io.err << "deja run: retention: " << kept.status().ToString() << "\n";
 }
 
 void RunRecording::EndAtDeadline(RunSession& session, const CliStreams& io) {

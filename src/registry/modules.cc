@@ -11,6 +11,7 @@
 
 #include <cstdio>
 
+#include "base/hex.h"
 #include "registry/files.h"
 #include "registry/registry.h"
 #include "registry/runs.h"
@@ -37,13 +38,7 @@ std::string Registry::ModuleHash(std::span<const u8> wasm) {
       SHA256_Final(digest, &ctx) != 1) {
     length = 0;
   }
-  std::string out = "sha256:";
-  char hex[3];
-  for (unsigned int i = 0; i < length; ++i) {
-    std::snprintf(hex, sizeof hex, "%02x", digest[i]);
-    out += hex;
-  }
-  return out;
+  return "sha256:" + HexBytes(std::span<const u8>(digest, length));
 }
 
 Result<std::string> Registry::PutModule(std::span<const u8> wasm) {

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 #include "base/types.h"
 #include "deja/status.h"
+#include "registry/retention.h"
 #include "timemachine/record.h"
 
 namespace deja::registry {
@@ -115,6 +117,21 @@ class Registry {
   // its row exists. Rules: docs/REGISTRY.md.
   static constexpr i64 kGcGraceSeconds = 60;
   Result<GcReport> Gc(i64 grace_seconds = kGcGraceSeconds);
+
+  // Retention (retention.h, docs/REGISTRY.md "Retention"). A pinned run is
+  // kept whatever the policy says. Errors: kNotFound for an unknown id.
+  Status SetPinned(const std::string& id, bool pinned);
+  Result<std::set<std::string>> PinnedRuns() const;
+  // Applies the policy in force (LoadRetentionPolicy: retention.conf, then
+  // DEJA_KEEP_*): removes the runs it lets go (row and log) and the modules
+  // no run refers to any more. Cheap (one aggregate query while within every
+  // limit): the run path calls it once a run's log is finished. Concurrent
+  // calls are safe.
+  Result<RetentionReport> ApplyRetention();
+  // The same with a given policy and clock; a dry run removes nothing and
+  // returns what would go and why (`deja gc --dry-run`).
+  Result<RetentionReport> ApplyRetention(const RetentionPolicy& policy, bool dry_run,
+                                         i64 now_unix_ns);
 
   // One self-contained file: module, log (and so the RunInfo/RunEnd inside
   // it). Format: docs/REGISTRY.md ("Export files").

@@ -1,7 +1,5 @@
-// Formatting one WASI call for people: a table of every function deja
-// implements (preview 1 and the WasmEdge socket extension) with its
-// parameters' witx names and kinds, and the decoding of each kind (flag
-// names, clock ids, quoted paths, iovec totals).
+// Formatting one WASI call for people: the decoding of each argument kind of
+// WASI's function table (flag names, clock ids, quoted paths, iovec totals).
 #include <array>
 #include <cinttypes>
 #include <cstdio>
@@ -9,203 +7,22 @@
 #include <string>
 #include <utility>
 
+#include "base/hex.h"
 #include "timemachine/trace.h"
 #include "timemachine/trace_internal.h"
 #include "wasi/errno.h"
+#include "wasi/func_table.h"
 #include "wasi/sock_addr.h"
 
 namespace deja::tm {
 namespace internal {
 namespace {
 
-enum class Kind : u8 {
-  kFd,      // descriptor, decimal
-  kU32,     // plain number
-  kI32,     // signed number (exit codes)
-  kU64,     // 64-bit number (sizes, timestamps, cookies)
-  kI64,     // signed 64-bit (fd_seek's offset)
-  kPtr,     // an input pointer, hex
-  kOut,     // a pointer the call writes through: "name->0x.."
-  kString,  // (ptr, len): quoted guest bytes
-  kIovs,    // (ptr, count): iovec array
-  kOflags,
-  kFdflags,
-  kLookup,
-  kRights,  // hex
-  kClock,
-  kWhence,
-  kAdvice,
-  kFstflags,
-  kRiflags,
-  kSdflags,
-  kAf,
-  kSockType,
-  kSockAddr,  // pointer to the WasmEdge {buf, buf_len} address struct
-};
+// The arguments of each function and their kinds come from WASI's own table
+// (wasi/func_table.h), the one dispatch links with.
+using Kind = wasi::ArgKind;
 
-struct ArgSpec {
-  const char* name;
-  Kind kind;
-};
-
-struct CallSpec {
-  std::string_view name;
-  std::vector<ArgSpec> args;
-};
-
-bool IsPair(Kind k) { return k == Kind::kString || k == Kind::kIovs; }
-
-// Parameter names follow wasi_snapshot_preview1.witx; the extension's follow
-// WasmEdge's wasi_socket headers. A (ptr, len) pair is one entry.
-const std::vector<CallSpec>& Specs() {
-  using K = Kind;
-  static const std::vector<CallSpec> kSpecs = {
-      {"args_get", {{"argv", K::kOut}, {"argv_buf", K::kOut}}},
-      {"args_sizes_get", {{"argc", K::kOut}, {"argv_buf_size", K::kOut}}},
-      {"environ_get", {{"environ", K::kOut}, {"environ_buf", K::kOut}}},
-      {"environ_sizes_get", {{"environc", K::kOut}, {"environ_buf_size", K::kOut}}},
-      {"clock_res_get", {{"id", K::kClock}, {"resolution", K::kOut}}},
-      {"clock_time_get", {{"id", K::kClock}, {"precision", K::kU64}, {"time", K::kOut}}},
-      {"random_get", {{"buf", K::kOut}, {"buf_len", K::kU32}}},
-      {"proc_exit", {{"rval", K::kI32}}},
-      {"proc_raise", {{"sig", K::kU32}}},
-      {"sched_yield", {}},
-      {"poll_oneoff",
-       {{"in", K::kPtr}, {"out", K::kOut}, {"nsubscriptions", K::kU32}, {"nevents", K::kOut}}},
-      {"fd_advise",
-       {{"fd", K::kFd}, {"offset", K::kU64}, {"len", K::kU64}, {"advice", K::kAdvice}}},
-      {"fd_allocate", {{"fd", K::kFd}, {"offset", K::kU64}, {"len", K::kU64}}},
-      {"fd_close", {{"fd", K::kFd}}},
-      {"fd_datasync", {{"fd", K::kFd}}},
-      {"fd_fdstat_get", {{"fd", K::kFd}, {"stat", K::kOut}}},
-      {"fd_fdstat_set_flags", {{"fd", K::kFd}, {"flags", K::kFdflags}}},
-      {"fd_fdstat_set_rights",
-       {{"fd", K::kFd}, {"fs_rights_base", K::kRights}, {"fs_rights_inheriting", K::kRights}}},
-      {"fd_filestat_get", {{"fd", K::kFd}, {"buf", K::kOut}}},
-      {"fd_filestat_set_size", {{"fd", K::kFd}, {"size", K::kU64}}},
-      {"fd_filestat_set_times",
-       {{"fd", K::kFd}, {"atim", K::kU64}, {"mtim", K::kU64}, {"fst_flags", K::kFstflags}}},
-      {"fd_pread", {{"fd", K::kFd}, {"iovs", K::kIovs}, {"offset", K::kU64}, {"nread", K::kOut}}},
-      {"fd_pwrite",
-       {{"fd", K::kFd}, {"iovs", K::kIovs}, {"offset", K::kU64}, {"nwritten", K::kOut}}},
-      {"fd_read", {{"fd", K::kFd}, {"iovs", K::kIovs}, {"nread", K::kOut}}},
-      {"fd_renumber", {{"fd", K::kFd}, {"to", K::kFd}}},
-      {"fd_seek",
-       {{"fd", K::kFd}, {"offset", K::kI64}, {"whence", K::kWhence}, {"newoffset", K::kOut}}},
-      {"fd_sync", {{"fd", K::kFd}}},
-      {"fd_tell", {{"fd", K::kFd}, {"offset", K::kOut}}},
-      {"fd_write", {{"fd", K::kFd}, {"iovs", K::kIovs}, {"nwritten", K::kOut}}},
-      {"fd_prestat_get", {{"fd", K::kFd}, {"buf", K::kOut}}},
-      {"fd_prestat_dir_name", {{"fd", K::kFd}, {"path", K::kOut}, {"path_len", K::kU32}}},
-      {"fd_readdir",
-       {{"fd", K::kFd},
-        {"buf", K::kOut},
-        {"buf_len", K::kU32},
-        {"cookie", K::kU64},
-        {"bufused", K::kOut}}},
-      {"path_create_directory", {{"fd", K::kFd}, {"path", K::kString}}},
-      {"path_filestat_get",
-       {{"fd", K::kFd}, {"flags", K::kLookup}, {"path", K::kString}, {"buf", K::kOut}}},
-      {"path_filestat_set_times",
-       {{"fd", K::kFd},
-        {"flags", K::kLookup},
-        {"path", K::kString},
-        {"atim", K::kU64},
-        {"mtim", K::kU64},
-        {"fst_flags", K::kFstflags}}},
-      {"path_link",
-       {{"old_fd", K::kFd},
-        {"old_flags", K::kLookup},
-        {"old_path", K::kString},
-        {"new_fd", K::kFd},
-        {"new_path", K::kString}}},
-      {"path_open",
-       {{"fd", K::kFd},
-        {"dirflags", K::kLookup},
-        {"path", K::kString},
-        {"oflags", K::kOflags},
-        {"rights_base", K::kRights},
-        {"rights_inheriting", K::kRights},
-        {"fdflags", K::kFdflags},
-        {"fd_out", K::kOut}}},
-      {"path_readlink",
-       {{"fd", K::kFd},
-        {"path", K::kString},
-        {"buf", K::kOut},
-        {"buf_len", K::kU32},
-        {"bufused", K::kOut}}},
-      {"path_remove_directory", {{"fd", K::kFd}, {"path", K::kString}}},
-      {"path_rename",
-       {{"fd", K::kFd}, {"old_path", K::kString}, {"new_fd", K::kFd}, {"new_path", K::kString}}},
-      {"path_symlink", {{"old_path", K::kString}, {"fd", K::kFd}, {"new_path", K::kString}}},
-      {"path_unlink_file", {{"fd", K::kFd}, {"path", K::kString}}},
-      {"sock_accept", {{"fd", K::kFd}, {"flags", K::kFdflags}, {"fd_out", K::kOut}}},
-      {"sock_recv",
-       {{"fd", K::kFd},
-        {"ri_data", K::kIovs},
-        {"ri_flags", K::kRiflags},
-        {"ro_datalen", K::kOut},
-        {"ro_flags", K::kOut}}},
-      {"sock_send",
-       {{"fd", K::kFd}, {"si_data", K::kIovs}, {"si_flags", K::kU32}, {"so_datalen", K::kOut}}},
-      {"sock_shutdown", {{"fd", K::kFd}, {"how", K::kSdflags}}},
-      {"sock_open", {{"af", K::kAf}, {"socktype", K::kSockType}, {"fd_out", K::kOut}}},
-      {"sock_bind", {{"fd", K::kFd}, {"addr", K::kSockAddr}, {"port", K::kU32}}},
-      {"sock_listen", {{"fd", K::kFd}, {"backlog", K::kU32}}},
-      {"sock_connect", {{"fd", K::kFd}, {"addr", K::kSockAddr}, {"port", K::kU32}}},
-      {"sock_recv_from",
-       {{"fd", K::kFd},
-        {"ri_data", K::kIovs},
-        {"addr", K::kOut},
-        {"ri_flags", K::kRiflags},
-        {"port", K::kOut},
-        {"ro_datalen", K::kOut},
-        {"ro_flags", K::kOut}}},
-      {"sock_send_to",
-       {{"fd", K::kFd},
-        {"si_data", K::kIovs},
-        {"addr", K::kSockAddr},
-        {"port", K::kU32},
-        {"si_flags", K::kU32},
-        {"so_datalen", K::kOut}}},
-      {"sock_getlocaladdr", {{"fd", K::kFd}, {"addr", K::kOut}, {"port", K::kOut}}},
-      {"sock_getpeeraddr", {{"fd", K::kFd}, {"addr", K::kOut}, {"port", K::kOut}}},
-      {"sock_getsockopt",
-       {{"fd", K::kFd},
-        {"level", K::kU32},
-        {"name", K::kU32},
-        {"flag", K::kOut},
-        {"flag_size", K::kPtr}}},
-      {"sock_setsockopt",
-       {{"fd", K::kFd},
-        {"level", K::kU32},
-        {"name", K::kU32},
-        {"flag", K::kPtr},
-        {"flag_size", K::kU32}}},
-      {"sock_getaddrinfo",
-       {{"node", K::kString},
-        {"service", K::kString},
-        {"hints", K::kPtr},
-        {"res", K::kPtr},
-        {"max_len", K::kU32},
-        {"res_len", K::kOut}}},
-  };
-  return kSpecs;
-}
-
-const CallSpec* FindSpec(std::string_view name) {
-  name = BaseName(name);
-  for (const CallSpec& s : Specs()) {
-    if (s.name == name) return &s;
-  }
-  return nullptr;
-}
-
-std::string Hex(u64 v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
+bool IsPair(Kind k) { return wasi::ArgSlots(k) == 2; }
 
 struct FlagName {
   u64 bit;
@@ -376,24 +193,15 @@ std::vector<FormattedArg> Generic(std::span<const u64> args) {
 
 }  // namespace
 
-std::string_view BaseName(std::string_view name) {
-  constexpr std::string_view kV2 = "_v2";
-  if (name.size() > kV2.size() && name.substr(name.size() - kV2.size()) == kV2) {
-    name.remove_suffix(kV2.size());
-  }
-  return name;
-}
+std::string_view BaseName(std::string_view name) { return wasi::BaseFuncName(name); }
 
 std::vector<FormattedArg> FormatArgs(std::string_view name, std::span<const u64> args,
                                      const MemoryLookup& memory) {
-  const CallSpec* spec = FindSpec(name);
-  if (spec == nullptr) return Generic(args);
-  size_t slots = 0;
-  for (const ArgSpec& a : spec->args) slots += IsPair(a.kind) ? 2 : 1;
-  if (slots != args.size()) return Generic(args);
+  const wasi::FuncSpec* spec = wasi::FindFuncSpec(name);
+  if (spec == nullptr || std::strlen(spec->params) != args.size()) return Generic(args);
   std::vector<FormattedArg> out;
   size_t i = 0;
-  for (const ArgSpec& a : spec->args) {
+  for (const wasi::ArgSpec& a : spec->arg_list()) {
     FormattedArg f{a.name, a.kind == Kind::kOut ? "->" : "=", "", args[i], {}};
     if (IsPair(a.kind)) {
       auto ptr = static_cast<u32>(args[i]), len = static_cast<u32>(args[i + 1]);

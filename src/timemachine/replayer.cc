@@ -11,18 +11,13 @@
 #include <cstring>
 #include <map>
 
+#include "base/hex.h"
 #include "timemachine/trace.h"
 #include "wasi/dispatch.h"
 #include "wasi/registry.h"
 
 namespace deja::tm {
 namespace {
-
-std::string Hex(u64 v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // Writes all of `bytes` to `fd` (-1: nowhere). Replay output is best effort:
 // a closed pipe must not change how the guest replays.

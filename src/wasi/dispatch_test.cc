@@ -3,10 +3,9 @@
 #include "wasi/dispatch.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <set>
@@ -44,11 +43,34 @@ TEST(DispatchTest, FunctionNamesAreUniqueAndTyped) {
   EXPECT_TRUE(names.count("proc_exit"));
 }
 
-TEST(DispatchTest, FuncTypeOfMapsLettersToValueTypes) {
-  FuncDef def{"x", "ili", "i", nullptr};
-  FuncType type = FuncTypeOf(def);
+// The type comes from the function table: clock_time_get(id: clockid,
+// precision: timestamp, time: out) -> errno is (i32 i64 i32) -> i32.
+TEST(DispatchTest, FuncTypeOfComesFromTheFunctionTable) {
+  const FuncDef* clock = nullptr;
+  const FuncDef* exit = nullptr;
+  for (const FuncDef* def : AllFuncs()) {
+    if (std::string_view(def->name) == "clock_time_get") clock = def;
+    if (std::string_view(def->name) == "proc_exit") exit = def;
+  }
+  ASSERT_NE(clock, nullptr);
+  ASSERT_NE(exit, nullptr);
+  FuncType type = FuncTypeOf(*clock);
   EXPECT_EQ(type.params, (std::vector<ValType>{ValType::kI32, ValType::kI64, ValType::kI32}));
   EXPECT_EQ(type.results, std::vector<ValType>{ValType::kI32});
+  EXPECT_EQ(clock->spec, FindFuncSpec("clock_time_get"));
+  EXPECT_EQ(FuncTypeOf(*exit).results.size(), 0u);
+}
+
+// Every function of the table has a handler in some area, under its plain
+// name; a "_v2" name shares its plain name's entry.
+TEST(DispatchTest, EveryTableEntryIsImplemented) {
+  std::set<std::string> linked;
+  for (const FuncDef* def : AllFuncs()) linked.insert(def->name);
+  for (const FuncSpec& spec : kWasiFuncs) EXPECT_TRUE(linked.count(spec.name)) << spec.name;
+  EXPECT_EQ(FindFuncSpec("sock_open_v2"), FindFuncSpec("sock_open"));
+  EXPECT_EQ(FindFuncSpec("no_such_call"), nullptr);
+  EXPECT_STREQ(FindFuncSpec("path_open")->params, "iiiiillii");
+  EXPECT_EQ(FindFuncSpec("path_open")->arg_count, 8);  // the path is one (ptr, len) argument
 }
 
 // Instantiates `wat` with WASI linked and runs its export "run".

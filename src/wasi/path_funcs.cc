@@ -274,19 +274,19 @@ Errno PathOpen(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
 
 std::span<const FuncDef> PathFuncs() {
   static constexpr std::array<FuncDef, 13> kFuncs = {{
-      {"fd_prestat_get", "ii", "i", FdPrestatGet},
-      {"fd_prestat_dir_name", "iii", "i", FdPrestatDirName},
-      {"fd_readdir", "iiili", "i", FdReaddir},
-      {"path_create_directory", "iii", "i", PathCreateDirectory},
-      {"path_filestat_get", "iiiii", "i", PathFilestatGet},
-      {"path_filestat_set_times", "iiiilli", "i", PathFilestatSetTimes},
-      {"path_link", "iiiiiii", "i", PathLink},
-      {"path_open", "iiiiillii", "i", PathOpen},
-      {"path_readlink", "iiiiii", "i", PathReadlink},
-      {"path_remove_directory", "iii", "i", PathRemoveDirectory},
-      {"path_rename", "iiiiii", "i", PathRename},
-      {"path_symlink", "iiiii", "i", PathSymlink},
-      {"path_unlink_file", "iii", "i", PathUnlinkFile},
+      {"fd_prestat_get", FdPrestatGet},
+      {"fd_prestat_dir_name", FdPrestatDirName},
+      {"fd_readdir", FdReaddir},
+      {"path_create_directory", PathCreateDirectory},
+      {"path_filestat_get", PathFilestatGet},
+      {"path_filestat_set_times", PathFilestatSetTimes},
+      {"path_link", PathLink},
+      {"path_open", PathOpen},
+      {"path_readlink", PathReadlink},
+      {"path_remove_directory", PathRemoveDirectory},
+      {"path_rename", PathRename},
+      {"path_symlink", PathSymlink},
+      {"path_unlink_file", PathUnlinkFile},
   }};
   return kFuncs;
 }

@@ -292,17 +292,17 @@ Errno PollOneoff(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
 }
 
 constexpr FuncDef kProcFuncs[] = {
-    {"args_get", "ii", "i", ArgsGet},
-    {"args_sizes_get", "ii", "i", ArgsSizesGet},
-    {"environ_get", "ii", "i", EnvironGet},
-    {"environ_sizes_get", "ii", "i", EnvironSizesGet},
-    {"clock_res_get", "ii", "i", ClockResGet},
-    {"clock_time_get", "ili", "i", ClockTimeGet},
-    {"random_get", "ii", "i", RandomGet},
-    {"proc_exit", "i", "", ProcExit},
-    {"proc_raise", "i", "i", ProcRaise},
-    {"sched_yield", "", "i", SchedYield},
-    {"poll_oneoff", "iiii", "i", PollOneoff},
+    {"args_get", ArgsGet},
+    {"args_sizes_get", ArgsSizesGet},
+    {"environ_get", EnvironGet},
+    {"environ_sizes_get", EnvironSizesGet},
+    {"clock_res_get", ClockResGet},
+    {"clock_time_get", ClockTimeGet},
+    {"random_get", RandomGet},
+    {"proc_exit", ProcExit},
+    {"proc_raise", ProcRaise},
+    {"sched_yield", SchedYield},
+    {"poll_oneoff", PollOneoff},
 };
 
 }  // namespace

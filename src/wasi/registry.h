@@ -4,11 +4,13 @@
 #pragma once
 
 #include <span>
+#include <string_view>
 
 #include "base/types.h"
 #include "deja/status.h"
 #include "wasi/ctx.h"
 #include "wasi/errno.h"
+#include "wasi/func_table.h"
 #include "wasi/guest_memory.h"
 
 namespace deja::wasi {
@@ -17,11 +19,22 @@ namespace deja::wasi {
 // errno that becomes the function's i32 result.
 using Handler = Errno (*)(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> args);
 
+// One function of an area's table: its name and handler. Everything else
+// comes from its entry in func_table.h, found when the table is compiled (an
+// unknown name does not build).
 struct FuncDef {
-  const char* name;     // import name in module "wasi_snapshot_preview1"
-  const char* params;   // 'i' = i32, 'l' = i64, e.g. "iiii"
-  const char* results;  // "i" (errno) or "" (proc_exit)
+  const char* name;      // import name in module "wasi_snapshot_preview1"
+  const FuncSpec* spec;  // its arguments; spec->params: 'i' = i32, 'l' = i64
+  const char* params;    // spec->params, e.g. "iiii"
+  const char* results;   // "i" (errno) or "" (proc_exit)
   Handler fn;
+
+  consteval FuncDef(const char* import_name, Handler handler)
+      : name(import_name),
+        spec(&internal::SpecOf(import_name)),
+        params(spec->params),
+        results(spec->results()),
+        fn(handler) {}
 };
 
 std::span<const FuncDef> ProcFuncs();    // args, environ, clock, random, proc, sched, poll_oneoff

@@ -41,17 +41,55 @@ cat r.out r2.out >r.all
 same full.out r.all "request + resume differs"
 
 note "SIGUSR1 through deja hibernate"
-expect_exit 0 lfull run --no-record "$W" 200
-"$DEJA" run --snapshot-to l.snap "$W" 200 >l.out 2>l.err &
+# No race with the guest: it echoes stdin read from a FIFO the test feeds, so
+# it runs only as far as the test lets it. Once it waits in its first read (a
+# thread of deja asleep in a pipe read: the run and the sigwait thread that
+# takes SIGUSR1 have started), deja hibernate signals it, and the test feeds
+# one line at a time until the run has exited: the guest suspends as the read
+# it waits in returns. Lines it did not read stay in the FIFO for the resumed
+# run, so run + resume must echo exactly the lines fed, however many.
+mkfifo l.fifo
+exec 7<>l.fifo  # held open: the FIFO keeps unread bytes between the two runs
+"$DEJA" run --snapshot-to l.snap "$G/stdio_echo.wasm" <l.fifo >l.out 2>l.err 7>&- &
 pid=$!
-for _ in $(seq 200); do [[ -s l.out ]] && break; sleep 0.02; done
-expect_exit 0 h hibernate --wait "$pid"
+waiting=0
+for _ in $(seq 1000); do
+  if cat /proc/$pid/task/*/wchan 2>/dev/null | grep -q -E 'pipe_(read|wait)'; then
+    waiting=1
+    break
+  fi
+  sleep 0.01
+done
+((waiting)) || fail "deja run never waited in a read of its stdin"
+"$DEJA" hibernate --wait "$pid" >h.out 2>h.err 7>&- &
+hpid=$!
+: >l.in
+lines=0
+alive() { [[ -e /proc/$1 && $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+while alive "$pid" && ((lines < 500)); do
+  lines=$((lines + 1))
+  printf 'line %d\n' "$lines" | tee -a l.in >&7
+  sleep 0.02
+done
 code=0
 wait "$pid" || code=$?
-[[ $code == 75 ]] || fail "hibernated run exited $code, expected 75"
-expect_exit 0 l2 resume l.snap
+[[ $code == 75 ]] || fail "hibernated run exited $code, expected 75 (after $lines lines)"
+code=0
+wait "$hpid" || code=$?
+[[ $code == 0 ]] || fail "deja hibernate --wait exited $code"
+printf 'after the resume\n' | tee -a l.in >&7
+exec 8<l.fifo  # opened here, so that closing 7 next cannot race the open
+exec 7>&-      # the last writer: the resumed run reads what is left, then EOF
+code=0
+"$DEJA" resume l.snap <&8 >l2.out 2>l2.err 8<&- || code=$?
+exec 8<&-
+[[ $code == 3 ]] || fail "the resumed run exited $code, expected stdio_echo's 3"
+code=0
+"$DEJA" run --no-record "$G/stdio_echo.wasm" <l.in >lfull.out 2>lfull.err || code=$?
+[[ $code == 3 ]] || fail "stdio_echo exited $code, expected 3"
 cat l.out l2.out >l.all
 same lfull.out l.all "hibernate + resume differs"
+grep -q "^echoed $(stat -c %s l.in) bytes$" l2.err || fail "the resumed run did not count every byte fed"
 expect_exit 1 h2 hibernate 999999999
 
 note "open files and their offsets survive (re-granted --dir)"

@@ -34,6 +34,25 @@ diverge() {
 diverge b "$W/calls_b.wat" 3 fd_write           # same call, other guest bytes
 diverge c "$W/calls_c.wat" 4 clock_time_get random_get  # another function
 diverge d "$W/calls_d.wat" 4                     # the replay makes fewer calls
+# backtrace NAME FRAMES...: the lines after "replayed:" are exactly these
+# frames, innermost first ("  at FRAME (offset 0x..)").
+backtrace() {
+  local name=$1
+  shift
+  local want got
+  want=$(printf '%s\n' "$@")
+  got=$(sed -n '/^  replayed: /,$p' "$name.err" | sed -n '2,$p' |
+    sed -E 's/^  at (.*) \(offset 0x[0-9a-f]+\)$/\1/')
+  [[ $got == "$want" ]] ||
+    fail_with "$name" "backtrace frames are \"$(tr '\n' ' ' <<<"$got")\", expected \"$*\""
+  sed -n '/^  replayed: /,$p' "$name.err" | sed -n '2,$p' |
+    grep -q -v -E '^  at .* \(offset 0x[0-9a-f]+\)$' &&
+    fail_with "$name" "a backtrace line lacks \"(offset 0x..)\""
+  return 0
+}
+backtrace b say 'func[4]'  # fd_write called from $say, called from _start
+backtrace c 'func[4]'      # random_get called from _start itself
+backtrace d                # the replay ended: no stack to show
 # Output up to the divergence is reproduced.
 grep -q -F "step one" b.out || fail_with b "the output before the divergence is missing"
 
@@ -41,6 +60,11 @@ note "replay --until 2 stops after host call 2, exit 0, with a backtrace"
 dj until replay "$id" --until 2
 expect_code until 0
 [[ $(cat until.out) == "step one" ]] || fail_with until "stdout is not just the first line"
+# The backtrace: the guest's call stack at the stop, innermost frame first,
+# one "  at func[N] ..." line per frame right after the stop line.
+grep -A1 -F "deja replay: stopped after host call 2 (--until)" until.err |
+  grep -q -E '^  at func\[[0-9]+\]( <[^>]+>)? \(offset 0x[0-9a-f]+\)$' ||
+  fail_with until "no backtrace line (\"  at func[N] (offset 0x..)\") after the stop line"
 
 note "a log with a flipped byte in the middle"
 dj big run --dir "$WORK/data::/data" "$G/tm_calls.wasm" /data 20000

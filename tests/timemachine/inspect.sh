@@ -122,7 +122,7 @@ dj lsq2 ls -q
 [[ $(cat lsq2.out) == "$id3" ]] || fail_with lsq2 "after rm, ls -q is not just $id3"
 [[ ! -e $DEJA_HOME/runs/$id1.log ]] || fail "rm left $DEJA_HOME/runs/$id1.log"
 dj gone describe "$id1"
-((code != 0)) || fail_with gone "describe of a removed run succeeded"
+refused gone 3 "deja describe: no run $id1 (registry: $DEJA_HOME; see \`deja ls\`)"
 # gc spares files younger than its grace period (a run starting meanwhile):
 # age them.
 find "$DEJA_HOME" -type f \( -name '*.wasm' -o -name '*.log' \) -exec touch -d '2 hours ago' {} +

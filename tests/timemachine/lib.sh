@@ -42,20 +42,42 @@ fail_with() {
 
 # dj PREFIX ARGS...: runs `deja ARGS...` with stdin from $DJ_STDIN (default
 # /dev/null), stdout into PREFIX.out, stderr into PREFIX.err; sets $code and
-# $secs (wall time). A crash (status >= 128 from a signal) always fails.
+# $secs (wall time). A crash always fails: death by any signal (SIGABRT
+# included, although its shell status 134 is also deja's "the guest trapped"),
+# or a sanitizer report. The shell folds both into one status, so perl (part
+# of every Debian base system) reports how the process really ended: into
+# PREFIX.sig, the signal number if it was killed.
 dj() {
   local p=$1
   shift
   local t0=$EPOCHREALTIME
+  rm -f "$p.sig"
   set +e
-  "$DEJA" "$@" <"${DJ_STDIN:-/dev/null}" >"$p.out" 2>"$p.err"
+  perl -e '
+    my $sig = shift; system { $ARGV[0] } @ARGV;
+    if ($? == -1) { exit 127 }
+    if ($? & 127) { open(my $f, ">", $sig) or die; print $f ($? & 127), "\n"; exit 128 + ($? & 127) }
+    exit $? >> 8' "$p.sig" "$DEJA" "$@" <"${DJ_STDIN:-/dev/null}" >"$p.out" 2>"$p.err"
   code=$?
   set -e
   secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')
   echo "$*" >"$p.cmd"
-  if ((code > 128 && code != 134)); then
-    fail_with "$p" "deja $* died with status $code (a signal?)"
+  if [[ -s $p.sig ]]; then
+    fail_with "$p" "deja $* was killed by signal $(cat "$p.sig") (status $code): a crash"
   fi
+  if grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$p.err"; then
+    fail_with "$p" "deja $* printed a sanitizer report (status $code)"
+  fi
+  if ((code > 128 && code != 134)); then
+    fail_with "$p" "deja $* exited with $code, a status no deja command uses (a crash?)"
+  fi
+}
+
+# refused PREFIX CODE MESSAGE: the last dj refused with exit status CODE and
+# stderr holding MESSAGE (not merely "non-zero": an abort is no refusal).
+refused() {
+  expect_code "$1" "$2"
+  has "$1" err "$3"
 }
 
 # expect_code PREFIX WANT: the last dj's status must be WANT.

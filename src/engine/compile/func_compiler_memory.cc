@@ -5,6 +5,7 @@
 
 #include "engine/compile/func_compiler.h"
 #include "engine/exec/interp.h"
+#include "engine/memory_access.h"
 
 namespace deja::engine {
 
@@ -59,45 +60,6 @@ bool FuncCompiler::DeferAddend(Opcode op) {
   Push(sum);
   return true;
 }
-
-namespace {
-
-// Bytes a load or store moves (0 for other operators).
-u32 AccessBytes(Opcode op) {
-  switch (op) {
-    case Opcode::kI32Load8S:
-    case Opcode::kI32Load8U:
-    case Opcode::kI64Load8S:
-    case Opcode::kI64Load8U:
-    case Opcode::kI32Store8:
-    case Opcode::kI64Store8:
-      return 1;
-    case Opcode::kI32Load16S:
-    case Opcode::kI32Load16U:
-    case Opcode::kI64Load16S:
-    case Opcode::kI64Load16U:
-    case Opcode::kI32Store16:
-    case Opcode::kI64Store16:
-      return 2;
-    case Opcode::kI32Load:
-    case Opcode::kF32Load:
-    case Opcode::kI64Load32S:
-    case Opcode::kI64Load32U:
-    case Opcode::kI32Store:
-    case Opcode::kF32Store:
-    case Opcode::kI64Store32:
-      return 4;
-    case Opcode::kI64Load:
-    case Opcode::kF64Load:
-    case Opcode::kI64Store:
-    case Opcode::kF64Store:
-      return 8;
-    default:
-      return 0;
-  }
-}
-
-}  // namespace
 
 // `load; store` where the store's value is the load's fresh result (not
 // kept anywhere else) and both move the same number of bytes: one Move op

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "base/hex.h"
 #include "engine/compile/code.h"
 #include "engine/exec/interp.h"
 #include "engine/exec/thread_bytes.h"
@@ -21,13 +22,6 @@ namespace {
 #error "DEJA_CODE_LAYOUT is defined by CMakeLists.txt"
 #endif
 constexpr u64 kCodeLayout = DEJA_CODE_LAYOUT;
-
-std::string Hex(u64 v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = kDigits[v & 15];
-  return s;
-}
 
 // A saved pc is always a return address: just after a call instruction. Its
 // argument base says where the next frame (or the host call's slots) starts.
@@ -82,7 +76,7 @@ Status RestoreLegacyState(u32 version, std::span<const u8>* in, ThreadState* out
   if (num_frames > 0 && (version < 3 || layout != kCodeLayout)) {
     std::string which = version < 3
                             ? "no code layout recorded"
-                            : "code layout " + Hex(layout) + ", this build " + Hex(kCodeLayout);
+                            : "code layout " + HexDigits(layout, 16) + ", this build " + HexDigits(kCodeLayout, 16);
     return Status::InvalidArgument(
         "the state's call stack was saved by a deja build before portable call stacks (thread "
         "state version " +

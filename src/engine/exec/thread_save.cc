@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "base/hex.h"
 #include "engine/compile/code.h"
 #include "engine/exec/thread.h"
 #include "engine/exec/thread_bytes.h"
@@ -58,12 +59,6 @@ void ForEachLocal(const FuncView& v, F f) {
   for (const LocalRun& run : v.fn->locals) {
     for (u64 k = 0; k < run.count; ++k) f(j++, run.type);
   }
-}
-
-std::string HexOffset(u32 v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%x", v);
-  return buf;
 }
 
 // Operand stack types at resume points, computed by re-running validation
@@ -231,7 +226,7 @@ Status TakeValue(std::span<const u8>* in, ValType expected, const StoreImpl& sto
       return Status::Unsupported("thread state: " + what() +
                                  ": v128 values are not supported by this build");
     default:
-      return Corrupt(what() + ": unknown value type 0x" + HexOffset(tag).substr(2));
+      return Corrupt(what() + ": unknown value type 0x" + Hex(tag).substr(2));
   }
   if (t != expected) {
     return Corrupt(what() + ": a " + ValTypeName(t) + " where the code has a " +
@@ -268,7 +263,7 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
       std::string w = "frame " + std::to_string(i);
       if (v.fi != nullptr) {
         w += " (function " + std::to_string(v.fi->func_index) + " at Wasm offset " +
-             HexOffset(offset) + ")";
+             Hex(offset) + ")";
       }
       return w;
     };

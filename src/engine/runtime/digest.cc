@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "base/hex.h"
 #include "deja/store.h"
 #include "engine/runtime/objects.h"
 #include "engine/runtime/store_impl.h"
@@ -32,13 +33,7 @@ class Hasher {
   std::string Hex() {
     XXH128_canonical_t c;
     XXH128_canonicalFromHash(&c, XXH3_128bits_digest(state_));
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    for (u8 b : c.digest) {
-      out.push_back(kDigits[b >> 4]);
-      out.push_back(kDigits[b & 15]);
-    }
-    return out;
+    return HexBytes(c.digest);
   }
 
  private:

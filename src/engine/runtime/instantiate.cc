@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "base/hex.h"
 #include "deja/store.h"
 #include "engine/compile/code.h"
 #include "engine/exec/thread.h"
@@ -20,12 +21,6 @@ using engine::ConstExpr;
 using engine::Import;
 using engine::InstanceInst;
 using engine::StoreImpl;
-
-std::string Hex(u32 v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%x", v);
-  return buf;
-}
 
 std::string LimitsText(const Limits& l) {
   std::string s = "{min " + std::to_string(l.min);

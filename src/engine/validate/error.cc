@@ -1,14 +1,10 @@
 #include "engine/validate/error.h"
 
-#include <cstdio>
+#include "base/hex.h"
 
 namespace deja::engine {
 
-std::string HexOffset(u32 offset) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "0x%x", offset);
-  return buf;
-}
+std::string HexOffset(u32 offset) { return Hex(offset); }
 
 Status InvalidAt(u32 offset, std::string_view reason) {
   std::string message = "offset " + HexOffset(offset) + ": ";

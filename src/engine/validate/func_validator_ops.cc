@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/memory_access.h"
 #include "engine/validate/error.h"
 #include "engine/validate/func_validator.h"
 
@@ -13,36 +14,6 @@ namespace {
 bool IsNumeric(ValType t) {
   return t == ValType::kI32 || t == ValType::kI64 || t == ValType::kF32 || t == ValType::kF64 ||
          t == static_cast<ValType>(0);
-}
-
-// log2 of the bytes a load or store accesses: its natural alignment.
-u32 NaturalAlignment(Opcode op) {
-  switch (op) {
-    case Opcode::kI32Load8S:
-    case Opcode::kI32Load8U:
-    case Opcode::kI64Load8S:
-    case Opcode::kI64Load8U:
-    case Opcode::kI32Store8:
-    case Opcode::kI64Store8:
-      return 0;
-    case Opcode::kI32Load16S:
-    case Opcode::kI32Load16U:
-    case Opcode::kI64Load16S:
-    case Opcode::kI64Load16U:
-    case Opcode::kI32Store16:
-    case Opcode::kI64Store16:
-      return 1;
-    case Opcode::kI32Load:
-    case Opcode::kF32Load:
-    case Opcode::kI64Load32S:
-    case Opcode::kI64Load32U:
-    case Opcode::kI32Store:
-    case Opcode::kF32Store:
-    case Opcode::kI64Store32:
-      return 2;
-    default:  // i64 and f64 loads and stores
-      return 3;
-  }
 }
 
 // Type of a value type character in an opcodes.def signature ('i' 'l' 'f' 'd').
