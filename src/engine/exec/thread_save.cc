@@ -7,7 +7,6 @@
 // runs the same module, whatever its compiler emits. Restoring checks every
 // value against its type and the store, and every position against the code.
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <string>
 #include <utility>
