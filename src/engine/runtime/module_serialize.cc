@@ -25,6 +25,8 @@
 namespace deja {
 namespace {
 
+using engine::DeferredValue;
+using engine::ResumePoint;
 using engine::CompiledFunc;
 using engine::StateReader;
 using engine::StateWriter;
