@@ -12,7 +12,7 @@
 #include "deja/status.h"
 #include "deja/store.h"
 
-namespace deja::cli {
+namespace deja::session {
 
 enum class UnknownImports { kError, kTrap, kDefaultValues };
 
@@ -36,4 +36,4 @@ class UnknownImportStubs {
   std::vector<std::unique_ptr<Stub>> stubs_;
 };
 
-}  // namespace deja::cli
+}  // namespace deja::session

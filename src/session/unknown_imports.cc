@@ -1,6 +1,6 @@
-#include "cli/run_imports.h"
+#include "session/unknown_imports.h"
 
-namespace deja::cli {
+namespace deja::session {
 namespace {
 
 using Stub = UnknownImportStubs::Stub;
@@ -51,4 +51,4 @@ Status UnknownImportStubs::Define(Store& store, Linker& linker, const Module& mo
   return Status();
 }
 
-}  // namespace deja::cli
+}  // namespace deja::session

@@ -1,0 +1,53 @@
+// Taking a snapshot of a session (docs/snapshots.md): what goes into the
+// file besides the engine state, where it goes when the requested path
+// fails, and SIGUSR1 as a request to hibernate (a process-wide seam for the
+// CLI; a per-store request API replaces it for many sessions per process).
+#pragma once
+
+#include <atomic>
+#include <span>
+#include <string>
+#include <thread>
+
+#include "deja/deja.h"
+#include "deja/wasi.h"
+#include "session/guest_run.h"
+#include "snapshot/snapshot.h"
+
+namespace deja::session {
+
+// Whether a snapshot can be written to `path`: its directory exists and is
+// writable, and `path` is not a directory. Checked before a run starts, so a
+// guest is never suspended into a file that cannot be written.
+// Errors: kInvalidArgument / kIoError naming the path and why.
+Status CheckSnapshotTarget(const std::string& path);
+
+// Where a snapshot that could not be written to its path is kept instead:
+// <home>/snapshots/recovered/<name>.snap.
+std::string RecoveryPath(const std::string& home, const std::string& name);
+
+// Saves the suspended store of `run` (and WASI's state) to `path`; says where
+// it went and returns kStatusSuspended. If `path` cannot be written, the
+// state is written to RecoveryPath(recovery_home, ...) instead (when
+// recovery_home is not empty), the message says where, and the status is
+// kStatusIoError. `result.snapshot_path` names the file written, if any.
+int WriteSnapshot(const GuestRun& run, const Wasi& wasi, snapshot::Metadata meta,
+                  std::span<const u8> wasm, const std::string& path,
+                  const std::string& recovery_home, RunResult& result, Messages& messages);
+
+// While alive, SIGUSR1 asks `store` to suspend at its next safe point. The
+// signal is blocked in every thread (BlockHibernateSignal before starting
+// any) and taken by a sigwait thread: nothing runs in a signal handler.
+class HibernateOnSignal {
+ public:
+  explicit HibernateOnSignal(Store& store);
+  ~HibernateOnSignal();
+  HibernateOnSignal(const HibernateOnSignal&) = delete;
+  HibernateOnSignal& operator=(const HibernateOnSignal&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace deja::session
