@@ -15,7 +15,7 @@
 #include "cli/run_options.h"
 #include "cli/session_io.h"
 #include "base/types.h"
-#include "session/session.h"
+#include "deja/session.h"
 
 namespace deja::cli {
 namespace {

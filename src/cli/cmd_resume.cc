@@ -13,7 +13,7 @@
 #include "cli/exit_codes.h"
 #include "cli/run_options.h"
 #include "cli/session_io.h"
-#include "session/session.h"
+#include "deja/session.h"
 
 namespace deja::cli {
 namespace {

@@ -13,7 +13,7 @@
 #include "cli/run_options.h"
 #include "cli/session_io.h"
 #include "deja/wasi.h"
-#include "session/session.h"
+#include "deja/session.h"
 
 extern char** environ;
 

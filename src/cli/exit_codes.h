@@ -2,7 +2,7 @@
 // documents them (kExitCodesHelp).
 #pragma once
 
-#include "session/exit_status.h"
+#include "deja/session.h"
 
 namespace deja::cli {
 
@@ -17,7 +17,7 @@ inline constexpr int kExitInternal = 70;  // a bug in deja (an unexpected except
 // when _start returns), so the outcomes it decides itself once the guest has
 // started use codes that programs rarely return. Before the guest starts,
 // failures use the codes above (1, 2, 3).
-// The session layer decides them (they are recorded): session/exit_status.h.
+// The session layer decides them (they are recorded): deja/session.h.
 inline constexpr int kExitGuestLimit = session::kStatusGuestLimit;  // fuel, --timeout or --max-memory
 inline constexpr int kExitGuestTrap = session::kStatusGuestTrap;    // the guest trapped
 // --snapshot-to: the guest was suspended and its snapshot written; the run

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "session/session.h"
+#include "deja/session.h"
 
 namespace deja::cli {
 

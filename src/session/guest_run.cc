@@ -3,6 +3,7 @@
 #include "engine/runtime/store_impl.h"
 #include "session/exit_deadline.h"
 #include "session/invoke_args.h"
+#include "session/unknown_imports.h"
 
 namespace deja::session {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "deja/deja.h"
 #include "deja/wasi.h"
-#include "session/session.h"
+#include "deja/session.h"
 #include "snapshot/snapshot.h"
 #include "text/watchdog.h"
 

@@ -11,7 +11,7 @@
 #include "deja/status.h"
 #include "registry/registry.h"
 #include "session/guest_run.h"
-#include "session/session.h"
+#include "deja/session.h"
 #include "timemachine/log.h"
 #include "timemachine/recorder.h"
 #include "wasi/system.h"

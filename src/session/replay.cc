@@ -8,7 +8,7 @@
 
 #include "registry/registry.h"
 #include "session/guest_run.h"
-#include "session/session.h"
+#include "deja/session.h"
 #include "session/spec.h"
 #include "snapshot/snapshot.h"
 #include "text/wat.h"

@@ -2,7 +2,7 @@
 // wrong is checked before the recording starts (so a refused start leaves no
 // row in the registry); from the recording's start on, every end is
 // recorded, the same way for both sources.
-#include "session/session.h"
+#include "deja/session.h"
 
 #include <chrono>
 #include <memory>

@@ -1,7 +1,7 @@
 // The session layer through its library API: run, record, suspend to a
 // snapshot, resume, replay, and starts that fail (refused before recording,
 // or failed once recorded: the same for a module and a snapshot).
-#include "session/session.h"
+#include "deja/session.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

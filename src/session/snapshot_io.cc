@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "session/session.h"
+#include "deja/session.h"
 
 namespace deja::session {
 namespace {

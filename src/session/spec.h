@@ -10,7 +10,7 @@
 #include "base/types.h"
 #include "deja/status.h"
 #include "deja/wasi.h"
-#include "session/session.h"
+#include "deja/session.h"
 #include "snapshot/snapshot.h"
 #include "timemachine/record.h"
 

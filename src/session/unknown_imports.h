@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "deja/module.h"
+#include "deja/session.h"
 #include "deja/status.h"
 #include "deja/store.h"
 
 namespace deja::session {
 
-enum class UnknownImports { kError, kTrap, kDefaultValues };
 
 // Owns the stand-in functions' data; must outlive every call into `store`.
 class UnknownImportStubs {

@@ -1,4 +1,5 @@
-// The session layer: running a guest end to end, from a module or from a
+// Sessions (embedding API; implemented by src/session, CMake target
+// deja_session): running a guest end to end, from a module or from a
 // snapshot, recorded or not, and replaying a recording. Everything the
 // command line's `deja run`, `deja resume`, `deja run SNAPSHOT` and
 // `deja replay` do besides parsing flags and printing lives here, so that a
@@ -19,10 +20,28 @@
 
 #include "deja/store.h"
 #include "deja/wasi.h"
-#include "session/exit_status.h"
-#include "session/unknown_imports.h"
 
 namespace deja::session {
+
+// What to do with imports that neither WASI nor deja provides: refuse to
+// start (the default), or stand in for unknown functions with ones that trap
+// when called, or that return zeros.
+enum class UnknownImports { kError, kTrap, kDefaultValues };
+
+// The exit statuses a session ends with (RunResult::exit_status, what
+// `deja run` returns). Part of a recording: replay reproduces them.
+inline constexpr int kStatusOk = 0;
+inline constexpr int kStatusFailed = 1;        // invalid module or snapshot, cannot link or instantiate
+inline constexpr int kStatusUsage = 2;         // a spec that cannot run: bad values, unknown export
+inline constexpr int kStatusIoError = 3;       // a file, directory, address or the registry
+inline constexpr int kStatusInternal = 70;     // a bug in deja
+inline constexpr int kStatusGuestLimit = 124;  // fuel, time or memory limit (as timeout(1))
+inline constexpr int kStatusGuestTrap = 134;   // the guest trapped (128 + SIGABRT, as wasmtime)
+inline constexpr int kStatusSuspended = 75;    // suspended, snapshot written (EX_TEMPFAIL)
+// Replay only.
+inline constexpr int kStatusDiverged = 65;    // the replay does not match the recording
+inline constexpr int kStatusIncomplete = 66;  // the recording ends before the run did
+inline constexpr int kStatusDamaged = 67;     // the log is damaged
 
 // Where a run starts.
 enum class Source {
