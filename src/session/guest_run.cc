@@ -255,7 +255,13 @@ int GuestRun::FinishTrap() {
   if (trap.kind == TrapKind::kOutOfFuel && stop_at_fuel_) {
     // A replay of a run that stopped here.
     if (stop_at_fuel_->second == RunOutcome::kTimedOut) {
-      messages_.Say("time limit (--timeout " + spec_.timeout_text + ") reached");
+      // A log from before suspensions were recorded as such says "timed
+      // out" for one, with no --timeout to name.
+      messages_.Say(spec_.timeout_text.empty()
+                        ? std::string("stopped where the recorded run stopped (recorded as timed "
+                                      "out, without a --timeout: a suspension recorded by an "
+                                      "older deja)")
+                        : "time limit (--timeout " + spec_.timeout_text + ") reached");
       messages_.Say("trap: interrupted" + trap.ToString().substr(trap.message.size()));
       return End(RunOutcome::kTimedOut, kStatusGuestLimit);
     }
