@@ -6,6 +6,32 @@
 #include "cli/exit_codes.h"
 
 namespace deja::cli {
+namespace {
+
+// CLI11's messages, in deja's form: "deja run: ..." naming the command (the
+// docs promise every message starts so), or "deja: ..." before one is known.
+void ReportParseError(CLI::App& app, std::span<const std::string> args, const CLI::ParseError& e,
+                      std::ostream& err) {
+  std::string command = args.size() > 1 ? args[1] : std::string();
+  std::string names;
+  bool known = false;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+    known = known || sub->get_name() == command;
+  }
+  if (known) {
+    err << "deja " << command << ": " << e.what() << " (see `deja " << command << " --help`)\n";
+  } else if (command.empty()) {
+    err << "deja: a command is required: one of " << names << " (see `deja --help`)\n";
+  } else if (command[0] != '-') {
+    err << "deja: unknown command \"" << command << "\": the commands are " << names
+        << " (see `deja --help`)\n";
+  } else {
+    err << "deja: " << e.what() << " (see `deja --help`)\n";
+  }
+}
+
+}  // namespace
 
 int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
   CLI::App app("deja: a WebAssembly runtime", "deja");
@@ -33,8 +59,12 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
     app.parse(reversed);
   } catch (const CLI::ParseError& e) {
     // --help and --version end parsing with exit code 0 and print to `out`.
-    int code = app.exit(e, out, err);
-    return code == 0 ? kExitOk : kExitUsage;
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      app.exit(e, out, err);
+      return kExitOk;
+    }
+    ReportParseError(app, args, e, err);
+    return kExitUsage;
   }
   for (const Subcommand& command : commands) {
     if (command.app->parsed()) return command.run();

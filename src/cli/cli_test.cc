@@ -176,3 +176,64 @@ TEST_F(CliTest, WastCountsAndExitsByFailures) {
 
 }  // namespace
 }  // namespace deja::cli
+
+namespace deja::cli {
+namespace {
+
+// Issue 13 item 11: counts are read strictly, and every parse error names
+// the command it belongs to.
+TEST_F(CliTest, CountsAreCheckedAndParseErrorsNameTheCommand) {
+  std::string m = Module();
+  struct Case {
+    std::vector<std::string> args;
+    std::string err;
+  };
+  const Case cases[] = {
+      {{"run", "--fuel", "-5", m}, "deja run: --fuel: \"-5\" is not a whole number"},
+      {{"run", "--fuel", "12345678901234567890123", m}, "deja run: --fuel: \"12345678901234567890123\" is too large"},
+      {{"run", "--fuel", "abc", m}, "deja run: --fuel: \"abc\" is not"},
+      {{"run", "--max-fds", "-1", m}, "deja run: --max-fds: \"-1\" is not"},
+      {{"run", "--max-fds", "4294967296", m}, "deja run: --max-fds: \"4294967296\" is too large"},
+      {{"run", "--suspend-after-fuel", "-1", "--snapshot-to", "x", m},
+       "deja run: --suspend-after-fuel: \"-1\" is not"},
+      {{"resume", "--fuel", "-5", "x.snap"}, "deja resume: --fuel: \"-5\" is not"},
+      {{"replay", "--until", "-1", "last"}, "deja replay: --until: \"-1\" is not"},
+      {{"run", "--bogus", m}, "deja run: The following argument was not expected: --bogus"},
+      {{"replay"}, "deja replay: ID is required"},
+      {{"bogus"}, "deja: unknown command \"bogus\""},
+      {{}, "deja: a command is required"},
+  };
+  for (const Case& c : cases) {
+    CliRun r = Deja(c.args);
+    std::string joined;
+    for (const std::string& a : c.args) joined += a + " ";
+    EXPECT_EQ(r.code, kExitUsage) << joined;
+    EXPECT_EQ(r.err.rfind(c.err, 0), 0u) << joined << "\n" << r.err;
+  }
+}
+
+// Usage errors are found before the run is recorded: no "failed" rows.
+TEST_F(CliTest, UsageErrorsLeaveNoRowInTheRegistry) {
+  std::string home = (dir_ / "home").string();
+  setenv("DEJA_HOME", home.c_str(), 1);
+  std::string m = Module();
+  EXPECT_EQ(Deja({"run", "--max-fds", "0", "--invoke", "add", m, "1", "2"}).code, kExitUsage);
+  CliRun dir = Deja({"run", "--dir", (dir_ / "nonexistent").string(), "--invoke", "add", m, "1", "2"});
+  EXPECT_EQ(dir.code, kExitIoError);
+  EXPECT_NE(dir.err.find("nonexistent"), std::string::npos) << dir.err;
+  CliRun nope = Deja({"run", "--invoke", "nope", m});
+  EXPECT_EQ(nope.code, kExitUsage);
+  EXPECT_NE(nope.err.find("deja run: " + m + " exports no function \"nope\""), std::string::npos)
+      << nope.err;
+  EXPECT_EQ(Deja({"run", m}).code, kExitUsage);  // no _start
+  CliRun ls = Deja({"ls", "--json"});
+  EXPECT_EQ(ls.out, "") << ls.out;
+  CliRun ok = Deja({"run", "--invoke", "add", m, "1", "2"});
+  EXPECT_EQ(ok.code, kExitOk) << ok.err;
+  EXPECT_EQ(ok.out, "3\n");
+  EXPECT_NE(Deja({"ls", "--json"}).out, "");
+  unsetenv("DEJA_HOME");
+}
+
+}  // namespace
+}  // namespace deja::cli

@@ -15,7 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
-#include "cli/run_snapshot.h"
+#include "deja/session.h"
 #include "registry/control.h"
 #include "registry/registry.h"
 
@@ -109,7 +109,7 @@ int RunHibernate(const HibernateArgs& args, const CliStreams& io) {
   bool fresh = stat(path.c_str(), &st) == 0 &&
                std::chrono::system_clock::from_time_t(st.st_mtime) + std::chrono::seconds(1) >=
                    asked &&
-               IsSnapshotFile(path);
+               session::IsSnapshotFile(path);
   if (!fresh) {
     io.err << kPrefix << "process " << pid << " ended without writing its snapshot to " << path
            << " (the guest may have finished first; see its own messages)\n";

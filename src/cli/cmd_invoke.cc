@@ -8,12 +8,17 @@
 #include "cli/commands.h"
 #include "cli/duration.h"
 #include "cli/exit_codes.h"
-#include "cli/invoke_args.h"
+#include "session/invoke_args.h"
 #include "deja/deja.h"
 #include "text/wat.h"
 #include "text/watchdog.h"
 
 namespace deja::cli {
+
+using session::ExportedFunctions;
+using session::FormatValueText;
+using session::ParseArgs;
+using session::ParseValue;
 namespace {
 
 struct InvokeArgs {

@@ -11,14 +11,9 @@
 #include "cli/duration.h"
 #include "cli/exit_codes.h"
 #include "cli/run_options.h"
-#include "cli/run_record.h"
-#include "cli/run_session.h"
-#include "cli/run_snapshot.h"
-#include "deja/deja.h"
+#include "cli/session_io.h"
 #include "deja/wasi.h"
-#include "registry/registry.h"
-#include "text/wat.h"
-#include "wasi/system.h"
+#include "deja/session.h"
 
 extern char** environ;
 
@@ -35,14 +30,14 @@ struct RunArgs {
   std::vector<std::string> allow_connect;
   std::string max_memory;
   std::string timeout;
-  uint64_t fuel = 0;
-  uint32_t max_fds = 1024;
+  std::string fuel;  // counts as text: ParseCount refuses signs and overflow
+  std::string max_fds;
   std::string invoke;
   bool trap_unknown = false;
   bool default_unknown = false;
   bool no_record = false;
   std::string snapshot_to;
-  uint64_t suspend_after_fuel = 0;
+  std::string suspend_after_fuel;
   CLI::Option* suspend_after_fuel_option = nullptr;
   CLI::Option* fuel_option = nullptr;  // count() > 0: the flag was given
   CLI::Option* invoke_option = nullptr;
@@ -62,7 +57,7 @@ std::vector<std::string> HostEnvironment() {
 
 // The preopens in command-line order, --dir and --dir-ro interleaved: guest
 // descriptors 3, 4, ... follow the flags, as under wasmtime.
-Status AddPreopens(const RunArgs& args, WasiConfig* config) {
+Status AddPreopens(const RunArgs& args, std::vector<WasiPreopen>* preopens) {
   size_t next_rw = 0;
   size_t next_ro = 0;
   for (const CLI::Option* option : args.app->parse_order()) {
@@ -73,82 +68,13 @@ Status AddPreopens(const RunArgs& args, WasiConfig* config) {
     if (next >= specs.size()) continue;  // one entry per occurrence; never more
     Result<WasiPreopen> preopen = ParseDirSpec(specs[next++], read_only);
     if (!preopen.ok()) return preopen.status().WithContext(read_only ? "--dir-ro" : "--dir");
-    config->preopens.push_back(*preopen);
+    preopens->push_back(*preopen);
   }
   return Status();
 }
 
-// Checks every flag before anything runs. Errors: kInvalidArgument naming the flag.
-Result<RunPlan> MakePlan(const RunArgs& args) {
-  RunPlan plan;
-  plan.module_file = args.module_file;
-  if (args.trap_unknown && args.default_unknown) {
-    return Status::InvalidArgument(
-        "--trap-unknown-imports and --default-values-unknown-imports exclude each other");
-  }
-  plan.unknown_imports = args.trap_unknown      ? UnknownImports::kTrap
-                         : args.default_unknown ? UnknownImports::kDefaultValues
-                                                : UnknownImports::kError;
-  if (!args.max_memory.empty()) {
-    Result<uint64_t> pages = MaxMemoryPages(args.max_memory);
-    if (!pages.ok()) return pages.status().WithContext("--max-memory");
-    plan.limits.max_memory_pages = *pages;
-    plan.max_memory = args.max_memory;
-  }
-  if (!args.timeout.empty()) {
-    Result<std::chrono::nanoseconds> timeout = ParseDuration(args.timeout);
-    if (!timeout.ok()) return timeout.status().WithContext("--timeout");
-    plan.timeout = *timeout;
-    plan.timeout_text = args.timeout;
-  }
-  if (args.fuel_option->count() > 0) plan.fuel = args.fuel;
-  if (args.suspend_after_fuel_option->count() > 0) {
-    if (args.snapshot_to.empty()) {
-      return Status::InvalidArgument("--suspend-after-fuel needs --snapshot-to FILE");
-    }
-    if (plan.fuel) return Status::InvalidArgument("--suspend-after-fuel and --fuel exclude each other");
-  }
-  if (args.invoke_option->count() > 0) {
-    plan.invoke = args.invoke;
-    plan.invoke_args = args.args;
-  }
-  WasiConfig& config = plan.config;
-  config.args.push_back(args.module_file);
-  if (!plan.invoke) config.args.insert(config.args.end(), args.args.begin(), args.args.end());
-  Result<std::vector<std::string>> env = BuildGuestEnv(args.env, HostEnvironment());
-  if (!env.ok()) return env.status().WithContext("--env");
-  config.env = std::move(env).value();
-  if (Status s = AddPreopens(args, &config); !s.ok()) return s;
-  config.listen = args.listen;
-  config.allow_connect = args.allow_connect;
-  config.max_fds = args.max_fds;
-  return plan;
-}
-
-// Reads and compiles the module (its binary goes to `wasm`); on failure
-// prints why and sets the exit code.
-std::optional<Module> LoadModule(const std::string& file, const CliStreams& io,
-                                 std::vector<u8>* wasm, int* exit_code) {
-  Result<std::vector<u8>> bytes = text::LoadModuleFile(file);
-  if (!bytes.ok()) {
-    io.err << "deja run: " << file << ": " << bytes.status().ToString() << "\n";
-    *exit_code = bytes.status().code() == Status::Code::kIoError ? kExitIoError : kExitFailed;
-    return std::nullopt;
-  }
-  *wasm = std::move(bytes).value();
-  Result<Module> module = Module::Compile(*wasm);
-  if (!module.ok()) {
-    io.err << "deja run: " << file << ": " << module.status().ToString() << "\n";
-    *exit_code = kExitFailed;
-    return std::nullopt;
-  }
-  return std::move(module).value();
-}
-
-// `deja run SNAPSHOT`: starts from the snapshot as `deja resume` does. Flags
-// whose value the snapshot fixes (memory and descriptor limits, environment source, import mode,
-// argv) are refused rather than silently ignored.
-int RunFromSnapshot(const RunArgs& args, const CliStreams& io) {
+// Flags whose value a snapshot fixes: refused rather than silently ignored.
+Status CheckSnapshotFlags(const RunArgs& args) {
   const std::pair<bool, const char*> fixed[] = {
       {args.max_memory_option->count() > 0, "--max-memory"},
       {args.max_fds_option->count() > 0, "--max-fds"},
@@ -158,112 +84,96 @@ int RunFromSnapshot(const RunArgs& args, const CliStreams& io) {
   };
   for (const auto& [given, flag] : fixed) {
     if (!given) continue;
-    io.err << "deja run: " << flag << " does not apply to a snapshot (" << args.module_file
-           << "): its memory and descriptor limits and its imports are those it was taken with\n";
-    return kExitUsage;
+    return Status::InvalidArgument(
+        std::string(flag) + " does not apply to a snapshot (" + args.module_file +
+        "): its memory and descriptor limits and its imports are those it was taken with");
   }
-  ResumeRequest req;
-  if (args.invoke_option->count() > 0) {
-    req.invoke = args.invoke;
-    req.invoke_args = args.args;
-  } else if (!args.args.empty()) {
-    io.err << "deja run: arguments after a snapshot (" << args.module_file
-           << "): the guest's argv comes from the snapshot (use --env to add variables)\n";
-    return kExitUsage;
+  if (args.invoke_option->count() == 0 && !args.args.empty()) {
+    return Status::InvalidArgument("arguments after a snapshot (" + args.module_file +
+                                   "): the guest's argv comes from the snapshot (use --env to "
+                                   "add variables)");
+  }
+  return Status();
+}
+
+// Checks every flag before anything runs. Errors: kInvalidArgument naming the flag.
+Result<session::RunSpec> MakeSpec(const RunArgs& args, bool snapshot) {
+  session::RunSpec spec;
+  spec.source = snapshot ? session::Source::kSnapshot : session::Source::kModule;
+  spec.file = args.module_file;
+  if (snapshot) DEJA_TRY(CheckSnapshotFlags(args));
+  if (args.trap_unknown && args.default_unknown) {
+    return Status::InvalidArgument(
+        "--trap-unknown-imports and --default-values-unknown-imports exclude each other");
+  }
+  spec.unknown_imports = args.trap_unknown      ? session::UnknownImports::kTrap
+                         : args.default_unknown ? session::UnknownImports::kDefaultValues
+                                                : session::UnknownImports::kError;
+  if (!args.max_memory.empty()) {
+    Result<uint64_t> pages = MaxMemoryPages(args.max_memory);
+    if (!pages.ok()) return pages.status().WithContext("--max-memory");
+    spec.limits.max_memory_pages = *pages;
+    spec.max_memory_text = args.max_memory;
+  }
+  if (!args.timeout.empty()) {
+    Result<std::chrono::nanoseconds> timeout = ParseDuration(args.timeout);
+    if (!timeout.ok()) return timeout.status().WithContext("--timeout");
+    spec.timeout = *timeout;
+    spec.timeout_text = args.timeout;
+  }
+  if (args.fuel_option->count() > 0) {
+    Result<uint64_t> fuel = ParseCount(args.fuel);
+    if (!fuel.ok()) return fuel.status().WithContext("--fuel");
+    spec.fuel = *fuel;
+  }
+  if (args.max_fds_option->count() > 0) {
+    Result<uint64_t> max_fds = ParseCount(args.max_fds, UINT32_MAX);
+    if (!max_fds.ok()) return max_fds.status().WithContext("--max-fds");
+    spec.max_fds = static_cast<uint32_t>(*max_fds);
   }
   if (args.suspend_after_fuel_option->count() > 0) {
-    if (args.snapshot_to.empty()) {
-      io.err << "deja run: --suspend-after-fuel needs --snapshot-to FILE\n";
-      return kExitUsage;
-    }
-    req.suspend_after_fuel = args.suspend_after_fuel;
+    Result<uint64_t> fuel = ParseCount(args.suspend_after_fuel);
+    if (!fuel.ok()) return fuel.status().WithContext("--suspend-after-fuel");
+    spec.suspend_after_fuel = *fuel;
   }
-  if (args.fuel_option->count() > 0) req.fuel = args.fuel;
-  req.timeout = args.timeout;
-  req.file = args.module_file;
-  req.dirs = args.dirs;
-  req.dirs_ro = args.dirs_ro;
-  req.env = args.env.settings;
-  req.listen = args.listen;
-  req.allow_connect = args.allow_connect;
-  req.snapshot_to = args.snapshot_to;
-  req.no_record = args.no_record;
-  return ResumeSnapshot(req, "deja run: ", io);
+  if (args.invoke_option->count() > 0) {
+    spec.invoke = args.invoke;
+    spec.invoke_args = args.args;
+  } else {
+    spec.args = args.args;
+  }
+  if (snapshot) {
+    // Added to (or replacing in) the snapshot's environment.
+    Result<std::vector<std::string>> env = BuildGuestEnv({false, args.env.settings}, {});
+    if (!env.ok()) return env.status().WithContext("--env");
+    spec.env = std::move(env).value();
+  } else {
+    Result<std::vector<std::string>> env = BuildGuestEnv(args.env, HostEnvironment());
+    if (!env.ok()) return env.status().WithContext("--env");
+    spec.env = std::move(env).value();
+  }
+  if (Status s = AddPreopens(args, &spec.preopens); !s.ok()) return s;
+  spec.listen = args.listen;
+  spec.allow_connect = args.allow_connect;
+  spec.record = !args.no_record;
+  spec.snapshot_to = args.snapshot_to;
+  spec.hibernate_on_sigusr1 = !args.snapshot_to.empty();
+  spec.exit_process_at_deadline = true;
+  spec.message_prefix = "deja run: ";
+  return spec;
 }
 
 int RunRun(const RunArgs& args, const CliStreams& io) {
   // Told by its magic, not its name: any file deja snapshot or --snapshot-to wrote.
-  if (IsSnapshotFile(args.module_file)) return RunFromSnapshot(args, io);
-  Result<RunPlan> plan = MakePlan(args);
-  if (!plan.ok()) {
-    io.err << "deja run: " << plan.status().message() << "\n";
+  bool snapshot = session::IsSnapshotFile(args.module_file);
+  Result<session::RunSpec> spec = MakeSpec(args, snapshot);
+  if (!spec.ok()) {
+    io.err << "deja run: " << spec.status().message() << "\n";
     return kExitUsage;
   }
-  bool snapshots = !args.snapshot_to.empty();
   // Before any thread starts, so that only the sigwait thread takes SIGUSR1.
-  if (snapshots) BlockHibernateSignal();
-  int exit_code = kExitOk;
-  std::vector<u8> wasm;
-  std::optional<Module> module = LoadModule(args.module_file, io, &wasm, &exit_code);
-  if (!module) return exit_code;
-  std::unique_ptr<RunRecording> recording;
-  std::shared_ptr<wasi::System> system = wasi::MakePosixSystem();
-  if (!args.no_record) {
-    std::string home = registry::Registry::DefaultHome();
-    Result<std::unique_ptr<RunRecording>> started = RunRecording::Start(home, *plan, wasm);
-    if (!started.ok()) {
-      io.err << "deja run: cannot record this run in " << home << ": "
-             << started.status().ToString()
-             << " (set DEJA_HOME to a writable directory, or run with --no-record)\n";
-      return kExitIoError;
-    }
-    recording = std::move(started).value();
-    // Before the guest starts, so that a killed run can be found too.
-    io.err << "deja run: recording " << recording->id() << "\n";
-    io.err.flush();
-    system = recording->WrapSystem(std::move(system));
-  }
-  RunSession session(*plan, io);
-  WasiOptions wasi_options;
-  wasi_options.system = system;
-  if (recording) wasi_options.interceptor = &recording->recorder();
-  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(plan->config, wasi_options);
-  if (!wasi.ok()) {
-    io.err << "deja run: cannot set up WASI: " << wasi.status().ToString() << "\n";
-    // Bad flag values (and a --max-fds too small for the preopens) are usage
-    // errors; a directory or address the host refuses is an I/O error.
-    Status::Code code = wasi.status().code();
-    bool usage = code == Status::Code::kInvalidArgument || code == Status::Code::kResourceExhausted;
-    int status = usage ? kExitUsage : kExitIoError;
-    if (recording) {
-      tm::RunEnd end;
-      end.kind = tm::RunEnd::Kind::kFailed;
-      end.exit_status = status;
-      end.message = "cannot set up WASI: " + wasi.status().ToString();
-      recording->Finish(std::move(end), session.store().StateDigest(), io);
-    }
-    return status;
-  }
-  if (recording) recording->EndAtDeadline(session, io);
-  std::optional<HibernateOnSignal> hibernate;
-  if (snapshots) {
-    hibernate.emplace(session.mutable_store(), recording ? recording->id() : std::string(),
-                      args.snapshot_to, "deja run: ", io);
-    if (args.suspend_after_fuel_option->count() > 0) {
-      session.SuspendAfterFuel(args.suspend_after_fuel);
-    }
-    snapshot::Metadata meta = SnapshotMetadata(*plan, wasm);
-    if (recording) meta.run_id = recording->id();
-    Wasi& guest_wasi = **wasi;
-    session.set_suspend_handler([&session, &guest_wasi, &args, &io, &wasm, meta] {
-      return WriteRunSnapshot(session, guest_wasi, meta, wasm, args.snapshot_to, "deja run: ",
-                              io);
-    });
-  }
-  int code = session.Run(**wasi, *module);
-  hibernate.reset();
-  if (recording) recording->Finish(session.end(), session.store().StateDigest(), io);
-  return code;
+  if (spec->hibernate_on_sigusr1) session::BlockHibernateSignal();
+  return session::Run(*spec, PrintingIo("deja run: ", io)).exit_status;
 }
 
 constexpr const char* kRunFooter =

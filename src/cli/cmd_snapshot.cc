@@ -10,8 +10,10 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
-#include "cli/run_session.h"
-#include "cli/run_snapshot.h"
+#include "cli/session_io.h"
+#include "session/guest_run.h"
+#include "session/snapshot_io.h"
+#include "session/spec.h"
 #include "deja/deja.h"
 #include "deja/wasi.h"
 #include "snapshot/emit_wasm.h"
@@ -33,7 +35,7 @@ struct SnapshotArgs {
 };
 
 // The instance's initialised state as a plain module at `path`.
-int EmitWasm(RunSession& session, std::span<const u8> wasm, const std::string& path,
+int EmitWasm(session::GuestRun& session, std::span<const u8> wasm, const std::string& path,
              const CliStreams& io) {
   Result<std::vector<u8>> baked =
       snapshot::EmitInitializedWasm(wasm, session.mutable_store(), *session.instance());
@@ -79,24 +81,29 @@ int RunSnapshot(const SnapshotArgs& args, const CliStreams& io) {
            << "hold\n";
     return kExitUsage;
   }
-  RunPlan plan;
-  plan.module_file = args.module_file;
-  plan.config.args = {args.module_file};
+  session::RunSpec spec;
+  spec.file = args.module_file;
+  spec.record = false;
   // A reactor is resumed into --invoke later; a command into _start.
-  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(plan.config, wasi::MakePosixSystem());
+  Result<std::unique_ptr<Wasi>> wasi =
+      Wasi::Create(session::GuestConfig(spec), wasi::MakePosixSystem());
   if (!wasi.ok()) {
     io.err << kPrefix << "cannot set up WASI: " << wasi.status().ToString() << "\n";
     return kExitInternal;
   }
-  RunSession session(plan, io, kPrefix);
+  session::SessionIo sio = PrintingIo(kPrefix, io);
+  session::RunResult result;
+  session::Messages messages(sio, &result.messages);
+  session::GuestRun session(spec, result, messages);
   session.InitOnly(entry);
-  snapshot::Metadata meta = SnapshotMetadata(plan, *wasm);
+  snapshot::Metadata meta = session::SnapshotMetadata(spec, *wasm);
   meta.entry = entry;
   Wasi& guest_wasi = **wasi;
   bool written = false;
   session.set_suspend_handler([&] {
     written = true;
-    int code = WriteRunSnapshot(session, guest_wasi, meta, *wasm, args.out, kPrefix, io);
+    int code = session::WriteSnapshot(session, guest_wasi, meta, *wasm, args.out, "", result,
+                                      messages);
     if (code != kExitSuspended || args.emit_wasm.empty()) return code;
     int emitted = EmitWasm(session, *wasm, args.emit_wasm, io);
     return emitted == kExitOk ? code : emitted;

@@ -2,6 +2,8 @@
 // documents them (kExitCodesHelp).
 #pragma once
 
+#include "deja/session.h"
+
 namespace deja::cli {
 
 inline constexpr int kExitOk = 0;
@@ -15,11 +17,14 @@ inline constexpr int kExitInternal = 70;  // a bug in deja (an unexpected except
 // when _start returns), so the outcomes it decides itself once the guest has
 // started use codes that programs rarely return. Before the guest starts,
 // failures use the codes above (1, 2, 3).
-inline constexpr int kExitGuestLimit = 124;  // fuel, --timeout or --max-memory stopped the guest (as timeout(1))
-inline constexpr int kExitGuestTrap = 134;   // the guest trapped (128 + SIGABRT, as wasmtime)
+// The session layer decides them (they are recorded): deja/session.h.
+inline constexpr int kExitGuestLimit = session::kStatusGuestLimit;  // fuel, --timeout or --max-memory
+inline constexpr int kExitGuestTrap = session::kStatusGuestTrap;    // the guest trapped
 // --snapshot-to: the guest was suspended and its snapshot written; the run
 // is not over (EX_TEMPFAIL), `deja resume FILE` continues it.
-inline constexpr int kExitSuspended = 75;
+inline constexpr int kExitSuspended = session::kStatusSuspended;
+static_assert(kExitFailed == session::kStatusFailed && kExitUsage == session::kStatusUsage &&
+              kExitIoError == session::kStatusIoError && kExitInternal == session::kStatusInternal);
 
 inline constexpr const char* kExitCodesHelp =
     "Exit codes:\n"

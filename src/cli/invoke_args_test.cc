@@ -1,10 +1,15 @@
-#include "cli/invoke_args.h"
+#include "session/invoke_args.h"
 
 #include <gtest/gtest.h>
 
 #include "cli/duration.h"
 
 namespace deja::cli {
+
+using session::ExportedFunctions;
+using session::FormatValueText;
+using session::ParseArgs;
+using session::ParseValue;
 namespace {
 
 Value Parse(ValType type, std::string_view text) {

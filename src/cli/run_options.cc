@@ -46,6 +46,20 @@ uint64_t UnitScale(std::string_view unit) {
 
 }  // namespace
 
+Result<uint64_t> ParseCount(std::string_view text, uint64_t max) {
+  std::string range = "a whole number from 0 to " + std::to_string(max);
+  bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= '0' && c <= '9';
+  });
+  if (!digits) return Status::InvalidArgument("\"" + std::string(text) + "\" is not " + range);
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value > max) {
+    return Status::InvalidArgument("\"" + std::string(text) + "\" is too large: " + range);
+  }
+  return value;
+}
+
 Result<uint64_t> ParseSize(std::string_view text) {
   uint64_t amount = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), amount);

@@ -18,6 +18,10 @@ namespace deja::cli {
 // 1000). Errors: kInvalidArgument for anything else or above 2^48 bytes.
 Result<uint64_t> ParseSize(std::string_view text);
 
+// A count (--fuel, --max-fds, --until ...): decimal digits only, no sign, at
+// most `max`. Errors: kInvalidArgument saying what is wrong with `text`.
+Result<uint64_t> ParseCount(std::string_view text, uint64_t max = UINT64_MAX);
+
 // --max-memory as a page count for StoreLimits: the size rounded down to
 // whole 64 KiB pages. Errors: kInvalidArgument if not a size or above 4 GiB
 // (the most a 32-bit memory can address).

@@ -253,7 +253,7 @@ Status DecodeRunEnd(std::span<const u8> in, RunEnd* end) {
   *end = RunEnd{};
   u8 kind;
   i64 exit_status, guest_exit_code;
-  bool ok = r.U8(&kind) && kind <= static_cast<u8>(RunEnd::Kind::kInterruptedInHostCall) &&
+  bool ok = r.U8(&kind) && kind <= static_cast<u8>(RunEnd::Kind::kSuspended) &&
             r.Zigzag(&exit_status) && r.Zigzag(&guest_exit_code) && r.String(&end->message) &&
             r.Strings(&end->results) && r.Varint(&end->fuel_consumed) &&
             r.Varint(&end->host_calls) && r.Varint(&end->duration_ns) &&

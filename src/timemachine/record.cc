@@ -13,6 +13,7 @@ const char* RunEndKindName(RunEnd::Kind kind) {
     case RunEnd::Kind::kInterrupted: return "timed-out";
     case RunEnd::Kind::kFailed: return "failed";
     case RunEnd::Kind::kInterruptedInHostCall: return "timed-out-in-call";
+    case RunEnd::Kind::kSuspended: return "suspended";
   }
   return "unknown";
 }

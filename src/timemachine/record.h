@@ -57,6 +57,10 @@ struct RunEnd {
     // --timeout ended the process while the guest was blocked in host call
     // number host_calls (sleeping, reading, accepting); replay stops there.
     kInterruptedInHostCall = 6,
+    // Suspended to a snapshot (--snapshot-to): at the guest's "deja"
+    // "snapshot" call, or at a safe point (--suspend-after-fuel, hibernate)
+    // after fuel_consumed; replay stops at the same point.
+    kSuspended = 7,
   };
   Kind kind = Kind::kReturned;
   i32 exit_status = 0;        // what `deja run` returned to its parent

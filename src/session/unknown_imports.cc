@@ -1,6 +1,6 @@
-#include "cli/run_imports.h"
+#include "session/unknown_imports.h"
 
-namespace deja::cli {
+namespace deja::session {
 
 Status UnknownImportStubs::Define(Store& store, Linker& linker, const Module& module,
                                   UnknownImports mode) {
@@ -13,4 +13,4 @@ Status UnknownImportStubs::Define(Store& store, Linker& linker, const Module& mo
   return stubs_.Define(store, linker, module, options);
 }
 
-}  // namespace deja::cli
+}  // namespace deja::session

@@ -7,10 +7,11 @@
 
 #include "deja/imports.h"
 #include "deja/module.h"
+#include "deja/session.h"
 #include "deja/status.h"
 #include "deja/store.h"
 
-namespace deja::cli {
+namespace deja::session {
 
 // deja::UnknownImports (kError, kTrap, kDefaultValues) is the mode.
 
@@ -28,4 +29,4 @@ class UnknownImportStubs {
   ImportStubs stubs_;
 };
 
-}  // namespace deja::cli
+}  // namespace deja::session

@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-namespace deja::cli {
+namespace deja::session {
 
 class ExitDeadline {
  public:
@@ -41,4 +41,4 @@ class ExitDeadline {
   std::thread thread_;      // last: starts once the fields above exist
 };
 
-}  // namespace deja::cli
+}  // namespace deja::session

@@ -1,40 +1,48 @@
-#include "cli/run_record.h"
+#include "session/recording.h"
 
 #include <unistd.h>
 
 #include <chrono>
 
-namespace deja::cli {
+#include "session/spec.h"
 
-tm::RunInfo DescribePlan(const RunPlan& plan) {
-  tm::RunInfo info;
-  info.deja_version = DEJA_VERSION;
-  info.module_name = plan.module_file;
-  info.args = plan.config.args;
-  info.env = plan.config.env;
-  for (const WasiPreopen& p : plan.config.preopens) {
-    info.dirs.push_back(p.host_path + "::" + p.guest_path + (p.read_only ? ":ro" : ""));
+namespace deja::session {
+
+tm::RunEnd RecordedEnd(const RunResult& result) {
+  using Kind = tm::RunEnd::Kind;
+  tm::RunEnd end;
+  switch (result.outcome) {
+    case RunOutcome::kReturned: end.kind = Kind::kReturned; break;
+    case RunOutcome::kExited: end.kind = Kind::kExited; break;
+    case RunOutcome::kTrapped: end.kind = Kind::kTrapped; break;
+    case RunOutcome::kOutOfFuel: end.kind = Kind::kOutOfFuel; break;
+    case RunOutcome::kTimedOut: end.kind = Kind::kInterrupted; break;
+    case RunOutcome::kSuspended: end.kind = Kind::kSuspended; break;
+    case RunOutcome::kNotStarted: end.kind = Kind::kFailed; break;
   }
-  info.listen = plan.config.listen;
-  info.allow_connect = plan.config.allow_connect;
-  info.invoke = plan.invoke;
-  info.invoke_args = plan.invoke_args;
-  info.max_memory_pages = plan.limits.max_memory_pages;
-  info.fuel = plan.fuel;
-  info.timeout = plan.timeout_text;
-  info.max_fds = plan.config.max_fds;
-  info.unknown_imports = static_cast<u8>(plan.unknown_imports);
-  info.call_names = tm::WasiCallNames();
-  return info;
+  end.exit_status = result.exit_status;
+  end.guest_exit_code = result.guest_exit_code.value_or(0);
+  if (result.outcome == RunOutcome::kSuspended) {
+    end.message = result.snapshot_path ? "suspended to " + *result.snapshot_path
+                                       : "suspended; the snapshot was not written";
+  } else if (!result.trap.empty()) {
+    end.message = result.trap;
+  } else if (result.outcome == RunOutcome::kNotStarted && !result.messages.empty()) {
+    end.message = result.messages.back();
+  }
+  end.results = result.results;
+  end.fuel_consumed = result.fuel_consumed;
+  return end;
 }
 
 Result<std::unique_ptr<RunRecording>> RunRecording::Start(const std::string& home,
-                                                          const RunPlan& plan,
+                                                          const RunSpec& spec,
                                                           std::span<const u8> wasm,
                                                           std::span<const u8> snapshot) {
   std::unique_ptr<RunRecording> rec(new RunRecording());
+  rec->home_ = home;
   DEJA_ASSIGN_OR_RETURN(rec->registry_, registry::Registry::Open(home));
-  rec->info_ = DescribePlan(plan);
+  rec->info_ = DescribeRun(spec);
   DEJA_ASSIGN_OR_RETURN(rec->info_.module_hash, rec->registry_->PutModule(wasm));
   if (!snapshot.empty()) {
     DEJA_ASSIGN_OR_RETURN(rec->info_.resumed_from, rec->registry_->PutSnapshot(snapshot));
@@ -55,38 +63,42 @@ Result<std::unique_ptr<RunRecording>> RunRecording::Start(const std::string& hom
 
 RunRecording::~RunRecording() = default;
 
-void RunRecording::Finish(tm::RunEnd end, const std::string& state_digest, const CliStreams& io) {
+void RunRecording::Finish(RunResult& result, const std::string& state_digest, Messages& messages) {
+  result.host_calls = recorder_->calls();
+  tm::RunEnd end = RecordedEnd(result);
+  end.state_digest = state_digest;
+  Close(std::move(end), messages);
+}
+
+void RunRecording::Close(tm::RunEnd end, Messages& messages) {
   if (finished_) return;
   finished_ = true;
-  end.state_digest = state_digest;
   end.host_calls = recorder_->calls();
   end.duration_ns = static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                          std::chrono::steady_clock::now() - recorder_->start())
                                          .count());
   Status written = writer_->Finish(end);
   if (!written.ok()) {
-    io.err << "deja run: recording " << info_.id << " is incomplete: " << written.ToString()
-           << "\n";
+    messages.Say("recording " + info_.id + " is incomplete: " + written.ToString());
   }
   Status indexed = registry_->FinishRun(info_.id, end, writer_->bytes_written());
   if (!indexed.ok()) {
-    io.err << "deja run: cannot update the registry for " << info_.id << ": "
-           << indexed.ToString() << "\n";
+    messages.Say("cannot update the registry for " + info_.id + ": " + indexed.ToString());
   }
   lease_.Release();  // after the row has its end: never seen as killed
   // The registry does not grow without bound (docs/REGISTRY.md, "Retention").
   Result<registry::RetentionReport> kept = registry_->ApplyRetention();
-  if (!kept.ok()) io.err << "deja run: retention: " << kept.status().ToString() << "\n";
+  if (!kept.ok()) messages.Say("retention: " + kept.status().ToString());
 }
 
-void RunRecording::EndAtDeadline(RunSession& session, const CliStreams& io) {
-  session.set_deadline_handler([this, &io](int status, const std::string& message) {
+void RunRecording::EndAtDeadline(GuestRun& run, Messages& messages) {
+  run.set_deadline_handler([this, &messages](int status, const std::string& message) {
     tm::RunEnd end;
     end.kind = tm::RunEnd::Kind::kInterruptedInHostCall;
     end.exit_status = status;
-    end.message = message.substr(0, message.find('\n'));
-    Finish(std::move(end), "", io);
+    end.message = message;
+    Close(std::move(end), messages);
   });
 }
 
-}  // namespace deja::cli
+}  // namespace deja::session

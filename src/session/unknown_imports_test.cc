@@ -1,4 +1,4 @@
-#include "cli/run_imports.h"
+#include "session/unknown_imports.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include "text/wat.h"
 
-namespace deja::cli {
+namespace deja::session {
 namespace {
 
 Module Compile(std::string_view wat) {
@@ -99,4 +99,4 @@ TEST(UnknownImportsTest, NoStandInsForMemoriesTablesOrGlobals) {
 }
 
 }  // namespace
-}  // namespace deja::cli
+}  // namespace deja::session

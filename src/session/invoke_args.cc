@@ -1,4 +1,4 @@
-#include "cli/invoke_args.h"
+#include "session/invoke_args.h"
 
 #include <charconv>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include "base/types.h"
 
-namespace deja::cli {
+namespace deja::session {
 namespace {
 
 Status BadValue(ValType type, std::string_view text) {
@@ -172,4 +172,4 @@ Result<std::vector<Value>> ParseArgs(const std::string& name, const FuncType& ty
   return values;
 }
 
-}  // namespace deja::cli
+}  // namespace deja::session

@@ -1,10 +1,10 @@
-#include "cli/run_deadline.h"
+#include "session/exit_deadline.h"
 
 #include <unistd.h>
 
 #include <cstdlib>
 
-namespace deja::cli {
+namespace deja::session {
 
 ExitDeadline::ExitDeadline(std::chrono::nanoseconds after, std::string message, int exit_code,
                            std::function<void()> before_exit)
@@ -38,4 +38,4 @@ void ExitDeadline::Wait(std::chrono::steady_clock::time_point deadline) {
   std::_Exit(exit_code_);
 }
 
-}  // namespace deja::cli
+}  // namespace deja::session

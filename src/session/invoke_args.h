@@ -11,7 +11,7 @@
 #include "deja/store.h"
 #include "deja/types.h"
 
-namespace deja::cli {
+namespace deja::session {
 
 // Parses `text` as a value of type `type`:
 //   i32, i64: decimal (signed or unsigned, e.g. -1 or 4294967295) or 0x hex;
@@ -35,4 +35,4 @@ Result<std::vector<Value>> ParseArgs(const std::string& name, const FuncType& ty
 // "unknown export" messages).
 std::string ExportedFunctions(const Store& store, InstanceId instance);
 
-}  // namespace deja::cli
+}  // namespace deja::session

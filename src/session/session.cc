@@ -1,0 +1,309 @@
+// Run: one path for a module and a snapshot. Everything a spec can get
+// wrong is checked before the recording starts (so a refused start leaves no
+// row in the registry); from the recording's start on, every end is
+// recorded, the same way for both sources.
+#include "deja/session.h"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "registry/registry.h"
+#include "session/guest_run.h"
+#include "session/recording.h"
+#include "session/snapshot_io.h"
+#include "session/spec.h"
+#include "text/wat.h"
+#include "wasi/system.h"
+
+namespace deja::session {
+
+const char* RunOutcomeName(RunOutcome outcome) {
+  switch (outcome) {
+    case RunOutcome::kReturned: return "returned";
+    case RunOutcome::kExited: return "exited";
+    case RunOutcome::kTrapped: return "trapped";
+    case RunOutcome::kOutOfFuel: return "out-of-fuel";
+    case RunOutcome::kTimedOut: return "timed-out";
+    case RunOutcome::kSuspended: return "suspended";
+    case RunOutcome::kNotStarted: return "not-started";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// What a session loaded before it runs anything.
+struct Loaded {
+  RunSpec spec;                         // effective (for a snapshot: ResumeSpec)
+  std::vector<u8> wasm;
+  std::optional<Module> module;
+  std::vector<u8> snapshot_bytes;       // the snapshot file, for the registry
+  std::optional<snapshot::Snapshot> snapshot;
+};
+
+// A start refused before the guest ran.
+struct Refusal {
+  StartError error;
+  int status;
+  std::string message;
+};
+
+Refusal Refuse(StartError error, std::string message) {
+  int status = error == StartError::kUsage  ? kStatusUsage
+               : error == StartError::kIo   ? kStatusIoError
+               : error == StartError::kInternal ? kStatusInternal
+                                                : kStatusFailed;
+  return {error, status, std::move(message)};
+}
+
+std::string ExportedFunctions(const Module& module) {
+  std::string names;
+  for (const ExportDesc& e : module.exports()) {
+    if (e.kind != ExternKind::kFunc) continue;
+    names += (names.empty() ? "" : ", ") + ("\"" + e.name + "\"");
+  }
+  return names.empty() ? "none" : names;
+}
+
+bool ExportsFunc(const Module& module, const std::string& name) {
+  for (const ExportDesc& e : module.exports()) {
+    if (e.name == name && e.kind == ExternKind::kFunc) return true;
+  }
+  return false;
+}
+
+// The flags that go together, whatever the source.
+std::optional<Refusal> CheckSpec(const RunSpec& spec) {
+  if (spec.suspend_after_fuel && spec.snapshot_to.empty()) {
+    return Refuse(StartError::kUsage, "--suspend-after-fuel needs --snapshot-to FILE");
+  }
+  if (spec.suspend_after_fuel && spec.fuel) {
+    return Refuse(StartError::kUsage, "--suspend-after-fuel and --fuel exclude each other");
+  }
+  if (spec.hibernate_on_sigusr1 && spec.snapshot_to.empty()) {
+    return Refuse(StartError::kUsage, "hibernation needs a snapshot target (--snapshot-to FILE)");
+  }
+  if (!spec.snapshot_to.empty()) {
+    if (Status s = CheckSnapshotTarget(spec.snapshot_to); !s.ok()) {
+      return Refuse(StartError::kIo, std::string(s.message()));
+    }
+  }
+  return std::nullopt;
+}
+
+// The module the snapshot was taken of: inside it, or in the registry.
+Result<std::vector<u8>> SnapshotModule(const snapshot::Snapshot& snap, const std::string& home) {
+  if (snap.module.empty()) {
+    DEJA_ASSIGN_OR_RETURN(auto registry, registry::Registry::Open(home));
+    return registry->GetModule(snap.meta.module_hash);
+  }
+  if (registry::Registry::ModuleHash(snap.module) != snap.meta.module_hash) {
+    return Status::Corruption("the module inside the snapshot does not match its hash " +
+                              snap.meta.module_hash);
+  }
+  return snap.module;
+}
+
+std::optional<Refusal> LoadModule(const RunSpec& spec, Loaded* out) {
+  Result<std::vector<u8>> bytes = text::LoadModuleFile(spec.file);
+  if (!bytes.ok()) {
+    return Refuse(bytes.status().code() == Status::Code::kIoError ? StartError::kIo
+                                                                  : StartError::kInvalid,
+                  spec.file + ": " + bytes.status().ToString());
+  }
+  out->spec = spec;
+  out->wasm = std::move(bytes).value();
+  return std::nullopt;
+}
+
+std::optional<Refusal> LoadSnapshot(const RunSpec& spec, const std::string& home, Loaded* out) {
+  Result<std::vector<u8>> bytes = snapshot::ReadFile(spec.file);
+  if (!bytes.ok()) return Refuse(StartError::kIo, bytes.status().ToString());
+  Result<snapshot::Snapshot> snap = snapshot::Decode(*bytes);
+  if (!snap.ok()) {
+    return Refuse(StartError::kInvalid, snap.status().WithContext(spec.file).ToString());
+  }
+  Result<RunSpec> resumed = ResumeSpec(spec, snap->meta);
+  if (!resumed.ok()) return Refuse(StartError::kUsage, std::string(resumed.status().message()));
+  Result<std::vector<u8>> wasm = SnapshotModule(*snap, home);
+  if (!wasm.ok()) return Refuse(StartError::kInvalid, spec.file + ": " + wasm.status().ToString());
+  out->spec = std::move(resumed).value();
+  out->wasm = std::move(wasm).value();
+  out->snapshot_bytes = std::move(bytes).value();
+  out->snapshot = std::move(snap).value();
+  return std::nullopt;
+}
+
+// What can be checked without running: the entry point exists, and WASI
+// accepts the capabilities (directories open, descriptors fit).
+std::optional<Refusal> CheckRunnable(const Loaded& loaded) {
+  const RunSpec& spec = loaded.spec;
+  const Module& module = *loaded.module;
+  bool continues_call =
+      loaded.snapshot && loaded.snapshot->meta.suspend_point != "none";
+  if (!continues_call) {
+    if (spec.invoke && !ExportsFunc(module, *spec.invoke)) {
+      return Refuse(StartError::kUsage, spec.file + " exports no function \"" + *spec.invoke +
+                                            "\" (exported functions: " +
+                                            ExportedFunctions(module) + ")");
+    }
+    bool reactor = ExportsFunc(module, "_initialize");
+    if (!spec.invoke && !ExportsFunc(module, "_start") && !loaded.snapshot) {
+      return Refuse(StartError::kUsage,
+                    spec.file + " exports no \"_start\" function" +
+                        (reactor ? " (it is a reactor: it exports \"_initialize\")"
+                                 : " and no \"_initialize\"") +
+                        "; call one of its exports with --invoke NAME (exported functions: " +
+                        ExportedFunctions(module) + ")");
+    }
+  }
+  // A trial WASI: directories and the descriptor cap are checked by opening
+  // them. Listening sockets are left to the real one (binding twice could
+  // race another process for the port), so they do not count here.
+  WasiConfig trial = GuestConfig(spec);
+  uint32_t sockets = static_cast<uint32_t>(trial.listen.size());
+  trial.listen.clear();
+  trial.max_fds = trial.max_fds > sockets ? trial.max_fds - sockets : 0;
+  WasiOptions trial_options;
+  trial_options.system = wasi::MakePosixSystem();
+  Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(trial, trial_options);
+  if (!wasi.ok()) {
+    Status::Code code = wasi.status().code();
+    bool usage = code == Status::Code::kInvalidArgument || code == Status::Code::kResourceExhausted;
+    return Refuse(usage ? StartError::kUsage : StartError::kIo,
+                  "cannot set up WASI: " + wasi.status().ToString());
+  }
+  return std::nullopt;
+}
+
+class Session {
+ public:
+  Session(const RunSpec& spec, const SessionIo& io)
+      : requested_(spec), messages_(io, &result_.messages) {}
+
+  RunResult Go() {
+    auto start = std::chrono::steady_clock::now();
+    Start();
+    result_.duration = std::chrono::steady_clock::now() - start;
+    return std::move(result_);
+  }
+
+ private:
+  void Refused(const Refusal& r) {
+    messages_.Say(r.message);
+    result_.outcome = RunOutcome::kNotStarted;
+    result_.error = r.error;
+    result_.exit_status = r.status;
+  }
+
+  void Start() {
+    home_ = requested_.home.empty() ? registry::Registry::DefaultHome() : requested_.home;
+    bool from_snapshot = requested_.source == Source::kSnapshot ||
+                         (requested_.source == Source::kAuto && IsSnapshotFile(requested_.file));
+    std::optional<Refusal> refused = CheckSpec(requested_);
+    if (!refused) {
+      refused = from_snapshot ? LoadSnapshot(requested_, home_, &loaded_)
+                              : LoadModule(requested_, &loaded_);
+    }
+    if (!refused) {
+      Result<Module> module = Module::Compile(loaded_.wasm);
+      if (module.ok()) {
+        loaded_.module = std::move(module).value();
+      } else {
+        std::string name = from_snapshot ? requested_.file : loaded_.spec.file;
+        refused = Refuse(StartError::kInvalid, name + ": " + module.status().ToString());
+      }
+    }
+    if (!refused) refused = CheckRunnable(loaded_);
+    if (refused) return Refused(*refused);
+    if (loaded_.spec.hibernate_on_sigusr1) BlockHibernateSignal();
+    Execute();
+  }
+
+  void Execute() {
+    const RunSpec& spec = loaded_.spec;
+    std::shared_ptr<wasi::System> system = wasi::MakePosixSystem();
+    if (spec.record) {
+      Result<std::unique_ptr<RunRecording>> started =
+          RunRecording::Start(home_, spec, loaded_.wasm, loaded_.snapshot_bytes);
+      if (!started.ok()) {
+        return Refused(Refuse(StartError::kIo, "cannot record this run in " + home_ + ": " +
+                                                   started.status().ToString() +
+                                                   " (set DEJA_HOME to a writable directory, "
+                                                   "or run with --no-record)"));
+      }
+      recording_ = std::move(started).value();
+      result_.run_id = recording_->id();
+      // Before the guest starts, so that a killed run can be found too.
+      messages_.Say("recording " + recording_->id());
+      system = recording_->WrapSystem(std::move(system));
+    }
+    GuestRun run(spec, result_, messages_);
+    WasiOptions wasi_options;
+    wasi_options.system = system;
+    if (recording_) wasi_options.interceptor = &recording_->recorder();
+    Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(GuestConfig(spec), wasi_options);
+    if (!wasi.ok()) {
+      // Checked before, so the host changed in between (or a socket).
+      Status::Code code = wasi.status().code();
+      bool usage = code == Status::Code::kInvalidArgument || code == Status::Code::kResourceExhausted;
+      return FailStarted(run, Refuse(usage ? StartError::kUsage : StartError::kIo,
+                                     "cannot set up WASI: " + wasi.status().ToString()));
+    }
+    if (loaded_.snapshot && !loaded_.snapshot->wasi_state.empty()) {
+      // Descriptors reopen beneath the directories granted now, by guest path.
+      if (Status s = (*wasi)->RestoreState(loaded_.snapshot->wasi_state); !s.ok()) {
+        return FailStarted(run, Refuse(StartError::kInvalid,
+                                       "cannot restore the guest's WASI state: " + s.ToString()));
+      }
+    }
+    if (recording_ && spec.exit_process_at_deadline) recording_->EndAtDeadline(run, messages_);
+    std::optional<HibernateOnSignal> hibernate;
+    if (!spec.snapshot_to.empty()) {
+      if (spec.hibernate_on_sigusr1) {
+        hibernate.emplace(run.mutable_store(), result_.run_id, spec.snapshot_to, home_, messages_);
+      }
+      if (spec.suspend_after_fuel) run.SuspendAfterFuel(*spec.suspend_after_fuel);
+      snapshot::Metadata meta =
+          loaded_.snapshot ? loaded_.snapshot->meta : SnapshotMetadata(spec, loaded_.wasm);
+      if (loaded_.snapshot && spec.invoke) {
+        // A reactor's export, called now: a later resume continues it.
+        meta.invoke = spec.invoke;
+        meta.invoke_args = spec.invoke_args;
+      }
+      meta.run_id = result_.run_id;
+      Wasi& guest_wasi = **wasi;
+      run.set_suspend_handler([this, &run, &guest_wasi, meta] {
+        return WriteSnapshot(run, guest_wasi, meta, loaded_.wasm, loaded_.spec.snapshot_to, home_,
+                             result_, messages_);
+      });
+    }
+    if (loaded_.snapshot) {
+      run.Resume(**wasi, *loaded_.module, *loaded_.snapshot);
+    } else {
+      run.Run(**wasi, *loaded_.module);
+    }
+    hibernate.reset();
+    if (recording_) recording_->Finish(result_, run.store().StateDigest(), messages_);
+  }
+
+  // A start that failed once recorded: the log and the row say "failed".
+  void FailStarted(GuestRun& run, const Refusal& r) {
+    Refused(r);
+    if (recording_) recording_->Finish(result_, run.store().StateDigest(), messages_);
+  }
+
+  const RunSpec& requested_;
+  RunResult result_;
+  Messages messages_;
+  std::string home_;
+  Loaded loaded_;
+  std::unique_ptr<RunRecording> recording_;
+};
+
+}  // namespace
+
+RunResult Run(const RunSpec& spec, const SessionIo& io) { return Session(spec, io).Go(); }
+
+}  // namespace deja::session
