@@ -103,7 +103,7 @@ class GuestRun {
   std::optional<std::string> init_only_;
   bool skip_initialize_ = false;
   Store store_;
-  text::Watchdog watchdog_;  // a seam: one shared deadline timer replaces it
+  text::Watchdog watchdog_;  // a client of the one process-wide DeadlineTimer
   std::optional<bool> timed_out_;
   std::optional<Extern> memory_;
   std::optional<InstanceId> instance_;
