@@ -69,11 +69,13 @@ struct RunSpec {
   std::vector<std::string> listen;
   std::vector<std::string> allow_connect;
   uint32_t max_fds = 1024;
-  // Host descriptors for the guest's 0, 1, 2 (-1: none). A seam: buffers and
-  // pipes come with WasiConfig's stdio choice.
+  // The guest's 0, 1, 2: host descriptors (-1: none) by default; per stream
+  // an in-memory buffer or a pipe instead (WasiStream, deja/wasi.h). A
+  // buffered stdout/stderr comes back in RunResult::stdout_output/stderr_output.
   int stdin_fd = 0;
   int stdout_fd = 1;
   int stderr_fd = 2;
+  WasiStream stdin_stream, stdout_stream, stderr_stream;
 
   // Limits. max_memory_text/timeout_text are the values as the user wrote
   // them, for messages.
@@ -89,8 +91,11 @@ struct RunSpec {
   UnknownImports unknown_imports = UnknownImports::kError;
 
   // Recording into the registry at `home` (empty: Registry::DefaultHome()).
+  // A log that would grow past max_log_bytes stops recording (the run goes
+  // on and is marked unreplayable; docs/RECORDING.md, "Size limit").
   bool record = true;
   std::string home;
+  uint64_t max_log_bytes = uint64_t{2} << 30;
 
   // Snapshots: where a suspended guest goes (empty: the guest's
   // "deja" "snapshot" call answers ENOTSUP and nothing suspends it), and a
@@ -142,6 +147,9 @@ struct RunResult {
   std::chrono::nanoseconds duration{0};
   std::optional<std::string> snapshot_path;  // where the suspended guest was written
   std::vector<std::string> messages;  // what the session said, in order (also given to on_message)
+  // What the guest wrote to a buffered stdout/stderr (RunSpec::stdout_stream).
+  std::string stdout_output;
+  std::string stderr_output;
 };
 
 // Where a session's output goes besides the guest's own descriptors.

@@ -1,6 +1,7 @@
 // `deja run [OPTIONS] MODULE [ARGS...]`: runs a WASI program (its _start) or
 // calls an export of a WASI reactor (--invoke), granting only what the flags
 // name and stopping it at the limits they set. Exit codes: kRunFooter below.
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -32,6 +33,8 @@ struct RunArgs {
   std::string timeout;
   std::string fuel;  // counts as text: ParseCount refuses signs and overflow
   std::string max_fds;
+  std::string max_table_elements;
+  std::string max_log_size;
   std::string invoke;
   bool trap_unknown = false;
   bool default_unknown = false;
@@ -44,6 +47,7 @@ struct RunArgs {
   CLI::Option* max_memory_option = nullptr;
   CLI::Option* timeout_option = nullptr;
   CLI::Option* max_fds_option = nullptr;
+  CLI::Option* max_table_elements_option = nullptr;
   CLI::Option* dir_option = nullptr;  // to interleave --dir and --dir-ro
   CLI::Option* dir_ro_option = nullptr;
   CLI::App* app = nullptr;
@@ -78,6 +82,7 @@ Status CheckSnapshotFlags(const RunArgs& args) {
   const std::pair<bool, const char*> fixed[] = {
       {args.max_memory_option->count() > 0, "--max-memory"},
       {args.max_fds_option->count() > 0, "--max-fds"},
+      {args.max_table_elements_option->count() > 0, "--max-table-elements"},
       {args.env.inherit, "--inherit-env"},
       {args.trap_unknown, "--trap-unknown-imports"},
       {args.default_unknown, "--default-values-unknown-imports"},
@@ -130,6 +135,19 @@ Result<session::RunSpec> MakeSpec(const RunArgs& args, bool snapshot) {
     Result<uint64_t> max_fds = ParseCount(args.max_fds, UINT32_MAX);
     if (!max_fds.ok()) return max_fds.status().WithContext("--max-fds");
     spec.max_fds = static_cast<uint32_t>(*max_fds);
+  }
+  if (args.max_table_elements_option->count() > 0) {
+    Result<uint64_t> n = ParseCount(args.max_table_elements, UINT32_MAX);
+    if (!n.ok()) return n.status().WithContext("--max-table-elements");
+    spec.limits.max_table_elements = *n;
+    // One table may use the whole budget; the total keeps its default unless smaller.
+    spec.limits.max_total_table_elements =
+        std::max<uint64_t>(spec.limits.max_total_table_elements, *n);
+  }
+  if (!args.max_log_size.empty()) {
+    Result<uint64_t> bytes = ParseSize(args.max_log_size);
+    if (!bytes.ok()) return bytes.status().WithContext("--max-log-size");
+    spec.max_log_bytes = *bytes;
   }
   if (args.suspend_after_fuel_option->count() > 0) {
     Result<uint64_t> fuel = ParseCount(args.suspend_after_fuel);
@@ -266,6 +284,15 @@ Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
   args->max_fds_option =
       sub->add_option("--max-fds", args->max_fds, "cap on the guest's open descriptors (1024)")
           ->type_name("N");
+  args->max_table_elements_option =
+      sub->add_option("--max-table-elements", args->max_table_elements,
+                      "cap on each table's elements (1000000); a module\n"
+                      "declaring more is refused, table.grow past it fails")
+          ->type_name("N");
+  sub->add_option("--max-log-size", args->max_log_size,
+                  "cap on the run's recording (2GiB): past it recording\n"
+                  "stops, the run goes on and is marked unreplayable")
+      ->type_name("SIZE");
   args->invoke_option = sub->add_option("--invoke", args->invoke,
                                         "call export NAME (after _initialize, if exported)\n"
                                         "instead of _start")

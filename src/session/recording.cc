@@ -35,6 +35,16 @@ tm::RunEnd RecordedEnd(const RunResult& result) {
   return end;
 }
 
+namespace {
+
+tm::LogWriter::Options LogOptions(const RunSpec& spec) {
+  tm::LogWriter::Options options;
+  options.max_bytes = spec.max_log_bytes;
+  return options;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<RunRecording>> RunRecording::Start(const std::string& home,
                                                           const RunSpec& spec,
                                                           std::span<const u8> wasm,
@@ -56,7 +66,8 @@ Result<std::unique_ptr<RunRecording>> RunRecording::Start(const std::string& hom
   DEJA_ASSIGN_OR_RETURN(rec->lease_,
                         rec->registry_->BeginRun(rec->info_, static_cast<int>(getpid())));
   DEJA_ASSIGN_OR_RETURN(rec->writer_,
-                        tm::LogWriter::Create(rec->registry_->LogPath(rec->info_.id), rec->info_));
+                        tm::LogWriter::Create(rec->registry_->LogPath(rec->info_.id), rec->info_,
+                                              LogOptions(spec)));
   rec->recorder_ = std::make_unique<tm::Recorder>(*rec->writer_);
   return rec;
 }

@@ -285,6 +285,8 @@ class Session {
       run.Run(**wasi, *loaded_.module);
     }
     hibernate.reset();
+    if (spec.stdout_stream.kind == StdioKind::kBuffer) result_.stdout_output = (*wasi)->StdioOutput(1);
+    if (spec.stderr_stream.kind == StdioKind::kBuffer) result_.stderr_output = (*wasi)->StdioOutput(2);
     if (recording_) recording_->Finish(result_, run.store().StateDigest(), messages_);
   }
 

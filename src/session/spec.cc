@@ -18,6 +18,9 @@ WasiConfig GuestConfig(const RunSpec& spec) {
   config.stdin_fd = spec.stdin_fd;
   config.stdout_fd = spec.stdout_fd;
   config.stderr_fd = spec.stderr_fd;
+  config.stdin_stream = spec.stdin_stream;
+  config.stdout_stream = spec.stdout_stream;
+  config.stderr_stream = spec.stderr_stream;
   return config;
 }
 
