@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Damaged snapshots fail with a clear message and exit 1, never a crash.
-source "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/lib.sh"
 W=$G/snap_cli_loop.wasm
 expect_exit 75 a run --no-record --snapshot-to a.snap --suspend-after-fuel 3000000 "$W" 4
 size=$(stat -c %s a.snap)
@@ -31,7 +32,7 @@ expect_exit 3 m resume --no-record missing.snap
 # Forged references with valid checksums (issue 13, item 1): a table element
 # or a funcref global past the store's functions used to reach call_indirect
 # unchecked (SIGSEGV). forge_state.py reseals every checksum.
-FORGE="python3 $(dirname "$0")/forge_state.py"
+FORGE="python3 $HERE/forge_state.py"
 cat >refs.wat <<'WAT'
 (module
   (type $v (func (result i32)))
