@@ -11,8 +11,11 @@ ctest, build = sys.argv[1], sys.argv[2]
 out = subprocess.run([ctest, "--show-only=json-v1"], cwd=build, capture_output=True,
                      text=True, check=True).stdout
 tests = json.loads(out)["tests"]
+# "<binary>_NOT_BUILT" stands for a gtest binary not built yet (a partial
+# build); running it fails by itself, so it needs no TIMEOUT.
 missing = [t["name"] for t in tests
-           if not any(p["name"] == "TIMEOUT" for p in t.get("properties", []))]
+           if not t["name"].endswith("_NOT_BUILT")
+           and not any(p["name"] == "TIMEOUT" for p in t.get("properties", []))]
 if not tests:
     sys.exit("timeouts: ctest listed no tests in " + build)
 if missing:
