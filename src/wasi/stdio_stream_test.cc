@@ -151,5 +151,25 @@ TEST(StdioStreamTest, UntakenPipeEndsAreClosedWithTheWasi) {
   close(again);
 }
 
+// A snapshot matches stdio by the descriptors Create set up, so buffered
+// streams are saved as stdio and come back as the resuming Wasi's streams.
+TEST(StdioStreamTest, SnapshotKeepsBufferedStdioAsStdio) {
+  auto saved = Wasi::Create(BufferConfig("in"));
+  ASSERT_TRUE(saved.ok());
+  auto bytes = (*saved)->SaveState();
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto resumed = Wasi::Create(BufferConfig("again"));
+  ASSERT_TRUE(resumed.ok());
+  ASSERT_TRUE((*resumed)->RestoreState(*bytes).ok());
+  for (u32 fd = 0; fd < 3; ++fd) {
+    const FdEntry* e = (*resumed)->ctx().fds.Get(fd);
+    ASSERT_NE(e, nullptr) << fd;
+    EXPECT_EQ(e->host_fd, (*resumed)->ctx().stdio_host_fd[fd]) << fd;
+  }
+  Ran ran = RunIn("stdio_echo", **resumed);
+  EXPECT_EQ(ran.exit_code, 3);
+  EXPECT_EQ((*resumed)->StdioOutput(1), "AGAIN");
+}
+
 }  // namespace
 }  // namespace deja::wasi
