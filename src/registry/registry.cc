@@ -112,6 +112,13 @@ Result<std::string> Registry::Resolve(std::string_view id_or_prefix) const {
 
 Status Registry::Remove(const std::string& id) {
   if (!IsValidRunId(id)) return Status::NotFound("no run " + id + " in the registry");
+  // A run still being recorded keeps writing its log: removing it would only
+  // unlink the file under it (its space held until it ends) and make its end
+  // fail to reach the index. Settled rows (a dead process) may go.
+  if (auto row = Get(id); row.ok() && row->status == kRunning && ProcessAlive(row->pid)) {
+    return Status::InvalidArgument("run " + id + " is still being recorded (pid " +
+                                   std::to_string(row->pid) + "); stop it first");
+  }
   DEJA_ASSIGN_OR_RETURN(bool deleted, DeleteRun(db_->sql.get(), id));
   std::string log = LogPath(id);
   bool had_log = ::unlink(log.c_str()) == 0;

@@ -107,7 +107,8 @@ class Registry {
   // ambiguous: a, b, ...".
   Result<std::string> Resolve(std::string_view id_or_prefix) const;
   Result<RunRow> Get(const std::string& id) const;
-  // Deletes the run's row and log (its module stays until Gc).
+  // Deletes the run's row and log (its module stays until Gc). Refuses a
+  // run still being recorded (kInvalidArgument "... is still being recorded").
   Status Remove(const std::string& id);
   // Deletes modules no run refers to, logs without a row, rows without a
   // log and stored snapshots no kept run's log names (RunInfo::resumed_from). A "running" row whose lease is held is kept; one whose

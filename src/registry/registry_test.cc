@@ -313,6 +313,25 @@ TEST(RegistryRuns, StoppedRecordingIsUnreplayable) {
   EXPECT_EQ(row->exit_status, 0);
 }
 
+// `deja rm` racing a live run: refused while its process records; once the
+// process is gone (the row settles as killed) it may go.
+TEST(RegistryRuns, RemoveRefusesARunStillBeingRecorded) {
+  TempDir dir;
+  auto reg = OpenOrDie(dir.home());
+  ASSERT_NE(reg, nullptr);
+  ASSERT_TRUE(reg->BeginRun(MakeInfo("00000000000a", 200, Hash('a')), getpid()).ok());
+  WriteFile(reg->LogPath("00000000000a"), Bytes("log so far"));
+  Status s = reg->Remove("00000000000a");
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("still being recorded"), std::string_view::npos);
+  EXPECT_TRUE(reg->Get("00000000000a").ok());
+  EXPECT_TRUE(std::filesystem::exists(reg->LogPath("00000000000a")));
+
+  ASSERT_TRUE(reg->BeginRun(MakeInfo("00000000000b", 300, Hash('a')), DeadPid()).ok());
+  EXPECT_TRUE(reg->Remove("00000000000b").ok());
+  EXPECT_FALSE(reg->Get("00000000000b").ok());
+}
+
 TEST(RegistryRuns, BeginFinishAndListNewestFirst) {
   TempDir dir;
   auto reg = OpenOrDie(dir.home());

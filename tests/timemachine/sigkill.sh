@@ -15,6 +15,14 @@ for _ in $(seq 250); do
 done
 sleep 0.5
 kill -0 "$busy" 2>/dev/null || { show busy.out busy.err; fail "tm_busy ended by itself"; }
+# deja rm racing the live run: refused, the log stays under the writer.
+live_id=$(head -n 1 busy.err | sed -n 's/^deja run: recording \([0-9a-f]\{12\}\)$/\1/p')
+[[ -n $live_id ]] || { show busy.err; fail "no run id on the live run's stderr"; }
+dj rm_live rm "$live_id"
+((code != 0)) || fail_with rm_live "deja rm of a run still being recorded succeeded"
+has rm_live err "still being recorded"
+[[ -f "$DEJA_HOME/runs/$live_id.log" ]] || fail "deja rm removed the live run's log"
+kill -0 "$busy" 2>/dev/null || { show busy.out busy.err; fail "tm_busy ended by itself"; }
 kill -9 "$busy"
 set +e
 wait "$busy"
