@@ -114,8 +114,8 @@ Status Registry::Remove(const std::string& id) {
   if (!IsValidRunId(id)) return Status::NotFound("no run " + id + " in the registry");
   // A run still being recorded keeps writing its log: removing it would only
   // unlink the file under it (its space held until it ends) and make its end
-  // fail to reach the index. Settled rows (a dead process) may go.
-  if (auto row = Get(id); row.ok() && row->status == kRunning && ProcessAlive(row->pid)) {
+  // fail to reach the index. Settled rows (no one holds the lease) may go.
+  if (auto row = Get(id); row.ok() && row->status == kRunning && LeaseHeld(home_, id)) {
     return Status::InvalidArgument("run " + id + " is still being recorded (pid " +
                                    std::to_string(row->pid) + "); stop it first");
   }

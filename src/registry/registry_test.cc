@@ -313,13 +313,15 @@ TEST(RegistryRuns, StoppedRecordingIsUnreplayable) {
   EXPECT_EQ(row->exit_status, 0);
 }
 
-// `deja rm` racing a live run: refused while its process records; once the
-// process is gone (the row settles as killed) it may go.
+// `deja rm` racing a live run: refused while it holds its lease; once the
+// lease is gone (the row settles as killed) it may go.
 TEST(RegistryRuns, RemoveRefusesARunStillBeingRecorded) {
   TempDir dir;
   auto reg = OpenOrDie(dir.home());
   ASSERT_NE(reg, nullptr);
-  ASSERT_TRUE(reg->BeginRun(MakeInfo("00000000000a", 200, Hash('a')), getpid()).ok());
+  // Held for the whole test: the run is being recorded.
+  auto lease = reg->BeginRun(MakeInfo("00000000000a", 200, Hash('a')), getpid());
+  ASSERT_TRUE(lease.ok());
   WriteFile(reg->LogPath("00000000000a"), Bytes("log so far"));
   Status s = reg->Remove("00000000000a");
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
@@ -327,6 +329,7 @@ TEST(RegistryRuns, RemoveRefusesARunStillBeingRecorded) {
   EXPECT_TRUE(reg->Get("00000000000a").ok());
   EXPECT_TRUE(std::filesystem::exists(reg->LogPath("00000000000a")));
 
+  // Its lease dropped at once, as the kernel drops a killed run's.
   ASSERT_TRUE(reg->BeginRun(MakeInfo("00000000000b", 300, Hash('a')), DeadPid()).ok());
   EXPECT_TRUE(reg->Remove("00000000000b").ok());
   EXPECT_FALSE(reg->Get("00000000000b").ok());

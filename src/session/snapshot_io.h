@@ -12,6 +12,7 @@
 
 #include "deja/deja.h"
 #include "deja/wasi.h"
+#include "registry/control.h"
 #include "session/guest_run.h"
 #include "snapshot/snapshot.h"
 
