@@ -49,4 +49,11 @@ printf 'X' | dd of="$mod" bs=1 seek=200 conv=notrunc 2>/dev/null
 { sed -n 1p "$work/common"
   echo "error: $mod: corruption: saved module is damaged: checksum mismatch"; } >"$work/want_damaged"
 expect_run 1 "$work/want_damaged" load "$mod"
-echo "PASS: installed package: built, ran, saved and loaded a compiled module, refused a damaged one"
+# Sessions: record, replay, suspend, resume and replay again; the program
+# checks every step and says "session example: ok" last.
+"$work/build/installed_session" "$src/../ticks.wat" >"$work/session.out" 2>&1
+status=$?
+[ "$status" -eq 0 ] || { cat "$work/session.out"; fail "installed_session exited $status"; }
+tail -n 1 "$work/session.out" | grep -qx "session example: ok" ||
+  { cat "$work/session.out"; fail "installed_session did not end with its ok line"; }
+echo "PASS: installed package: built, ran, saved and loaded a compiled module, refused a damaged one; recorded, replayed, suspended and resumed a session"
