@@ -147,6 +147,10 @@ Result<session::RunSpec> MakeSpec(const RunArgs& args, bool snapshot) {
   if (!args.max_log_size.empty()) {
     Result<uint64_t> bytes = ParseSize(args.max_log_size);
     if (!bytes.ok()) return bytes.status().WithContext("--max-log-size");
+    if (*bytes < (uint64_t{64} << 10)) {
+      return Status::InvalidArgument("--max-log-size: " + args.max_log_size +
+                                     " is below the smallest log (64KiB)");
+    }
     spec.max_log_bytes = *bytes;
   }
   if (args.suspend_after_fuel_option->count() > 0) {
