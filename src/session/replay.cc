@@ -208,6 +208,16 @@ class ReplaySession {
         Verdict(ReplayVerdict::kMatched, end->exit_status);
         return end->exit_status;
       }
+      if (d->expected.empty() && end && !end->recording_stopped.empty()) {
+        // The recorded run went on past its log's size limit (or a full
+        // disk): everything recorded was reproduced, the rest was never kept.
+        messages_.Say("the recording stopped after " + std::to_string(replayer.calls()) +
+                      " host calls while the run went on (" + end->recording_stopped +
+                      "): everything recorded was reproduced\n  next call: " + d->actual +
+                      Backtrace(trap));
+        Verdict(ReplayVerdict::kIncomplete, kStatusIncomplete);
+        return kStatusIncomplete;
+      }
       if (d->expected.empty() && log_->damaged()) {
         messages_.Say("the recording is damaged after " + std::to_string(replayer.calls()) +
                       " host calls (everything before was reproduced): " +

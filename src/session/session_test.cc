@@ -279,3 +279,32 @@ TEST_F(SessionTest, ASnapshotThatCannotBeWrittenIsKeptInTheHome) {
 
 }  // namespace
 }  // namespace deja::session
+
+namespace deja::session {
+namespace {
+
+// A log past RunSpec::max_log_bytes (deja run --max-log-size): the run goes
+// on to its own end, its row says unreplayable, and replay reproduces what
+// was recorded and stops there as incomplete (66), never as a clean match.
+TEST_F(SessionTest, ARecordingPastItsSizeLimitReplaysAsIncomplete) {
+  RunSpec spec = Spec(Guest("tm_output.wasm"), "out");
+  spec.args = {"8"};  // 8 blocks of 64 KiB: twice the limit below
+  spec.stdout_stream.kind = StdioKind::kBuffer;
+  spec.stdout_stream.capacity = 1 << 20;
+  spec.max_log_bytes = 256 << 10;
+  RunResult run = session::Run(spec, io_);
+  ASSERT_EQ(run.exit_status, 0);
+  EXPECT_GT(run.stdout_output.size(), size_t{7} << 16);  // the guest was not cut short
+  std::vector<registry::RunRow> rows = Rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, "unreplayable");
+  ReplayResult replayed = ReplayRun(run.run_id);
+  EXPECT_EQ(replayed.verdict, ReplayVerdict::kIncomplete);
+  EXPECT_EQ(replayed.run.exit_status, kStatusIncomplete);
+  std::string said;
+  for (const std::string& m : replayed.run.messages) said += m + "\n";
+  EXPECT_NE(said.find("the recording stopped after"), std::string::npos) << said;
+}
+
+}  // namespace
+}  // namespace deja::session
