@@ -81,6 +81,11 @@ const ErrorCase kModuleErrors[] = {
      "malformed: offset 0x12: function and code section have inconsistent lengths"},
     {"code without function", Wasm({VoidTypeSection(), CodeSection({0x00, 0x0b})}),
      "malformed: offset 0x10: function and code section have inconsistent lengths"},
+    {"tag section", Wasm({Section(13, {0x01, 0x00, 0x00})}),
+     "unsupported: offset 0x8: unsupported feature: exceptions (tag section)"},
+    {"id 13 that is no tag section", Wasm({Section(13, {0x01, 0x01, 0x00})}),
+     "malformed: offset 0x8: malformed section id"},
+    {"empty id 13", Wasm({Section(13, {})}), "malformed: offset 0x8: malformed section id"},
     {"data count without data", Wasm({Section(12, {0x01})}),
      "malformed: offset 0xb: data count and data section have inconsistent lengths"},
     {"data count mismatch", Wasm({Section(12, {0x01}), Section(11, {0x00})}),
@@ -100,8 +105,15 @@ const ErrorCase kFunctionErrors[] = {
      "malformed: func 0 offset 0x19: END opcode expected"},
     {"second else", CodeSection({0x00, 0x41, 0x00, 0x04, 0x40, 0x05, 0x05, 0x0b, 0x0b}),
      "malformed: func 0 offset 0x1c: END opcode expected"},
-    {"illegal opcode", CodeSection({0x00, 0x06, 0x0b}),
+    {"illegal opcode", CodeSection({0x00, 0x27, 0x0b}),
      "malformed: func 0 offset 0x17: illegal opcode"},
+    {"try block", CodeSection({0x00, 0x06, 0x40, 0x0b, 0x0b}),
+     "unsupported: func 0 offset 0x17: unsupported feature: exceptions (try)"},
+    {"return_call", CodeSection({0x00, 0x12, 0x00, 0x0b}),
+     "unsupported: func 0 offset 0x17: unsupported feature: tail-call (return_call)"},
+    {"atomic", CodeSection({0x00, 0xfe, 0x03, 0x00, 0x0b}),
+     "unsupported: func 0 offset 0x17: unsupported feature: threads (0xfe-prefixed atomic "
+     "instruction)"},
     {"simd opcode", CodeSection({0x00, 0xfd, 0x0c, 0x0b}),
      "unsupported: func 0 offset 0x17: unsupported feature: simd"},
     {"memory.size reserved byte", CodeSection({0x00, 0x3f, 0x01, 0x1a, 0x0b}),
@@ -175,7 +187,7 @@ TEST(DecoderTest, OverlongConstantExpressionIsInvalidButNotStored) {
 TEST(DecoderTest, FunctionIndexInMessagesCountsImports) {
   Bytes import = Section(2, Cat({{0x01}, Name("m"), Name("f"), {0x00, 0x00}}));
   Result<Module> r = DecodeModule(
-      Wasm({VoidTypeSection(), import, OneFuncSection(), CodeSection({0x00, 0x06, 0x0b})}));
+      Wasm({VoidTypeSection(), import, OneFuncSection(), CodeSection({0x00, 0x27, 0x0b})}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().ToString().substr(0, 19), "malformed: func 1 o");
 }

@@ -28,6 +28,20 @@ Status MalformedAt(size_t offset, std::string_view reason) {
   return Status::Malformed(std::move(m));
 }
 
+Status UnsupportedAt(size_t offset, std::string_view feature, std::string_view what) {
+  char prefix[32];
+  std::snprintf(prefix, sizeof prefix, "offset 0x%zx: ", offset);
+  std::string m(prefix);
+  m += "unsupported feature: ";
+  m += feature;
+  if (!what.empty()) {
+    m += " (";
+    m += what;
+    m += ")";
+  }
+  return Status::Unsupported(std::move(m));
+}
+
 Status SimdAt(size_t offset) {
   char m[64];
   std::snprintf(m, sizeof m, "offset 0x%zx: unsupported feature: simd", offset);
