@@ -58,7 +58,16 @@ const ErrorCase kModuleErrors[] = {
     {"value type", Wasm({Section(1, {0x01, 0x60, 0x01, 0x40, 0x00})}),
      "malformed: offset 0xd: malformed value type"},
     {"simd param", Wasm({Section(1, {0x01, 0x60, 0x01, 0x7b, 0x00})}),
-     "unsupported: offset 0xd: unsupported feature: simd"},
+     "unsupported: type 0 offset 0xd: unsupported feature: simd"},
+    {"exnref result in type 1", Wasm({Section(1, {0x02, 0x60, 0x00, 0x00, 0x60, 0x00, 0x01, 0x69})}),
+     "unsupported: type 1 offset 0x11: unsupported feature: exceptions (exnref value type)"},
+    {"typed reference param",
+     Wasm({Section(1, {0x01, 0x60, 0x01, 0x64, 0x00, 0x00})}),
+     "unsupported: type 0 offset 0xd: unsupported feature: function-references (typed "
+     "reference value type)"},
+    {"gc struct type", Wasm({Section(1, {0x01, 0x5f, 0x00})}),
+     "unsupported: type 0 offset 0xb: unsupported feature: gc (struct, array or subtype "
+     "definition)"},
     {"import name utf8", Wasm({Section(2, {0x01, 0x01, 0xff})}),
      "malformed: offset 0xc: malformed UTF-8 encoding"},
     {"import kind", Wasm({Section(2, Cat({{0x01}, Name("m"), Name("f"), {0x04, 0x00}}))}),

@@ -80,7 +80,7 @@ struct Cursor {
     u8 b{};
     DEJA_TRY(Byte(&b));
     if (DecodeValType(b, out)) return Status();
-    if (b == kV128Byte) return SimdAt(base + pos - 1);
+    DEJA_TRY(ProposalValTypeAt(base + pos - 1, b));
     return Fail(pos - 1, "malformed value type");
   }
   Status BlockTypeImm(BlockType* out) {
@@ -96,7 +96,7 @@ struct Cursor {
       out->kind = BlockType::Kind::kValue;
       return Status();
     }
-    if (b == kV128Byte) return SimdAt(base + pos);
+    DEJA_TRY(ProposalValTypeAt(base + pos, b));
     size_t at = pos;
     i64 index{};
     DEJA_TRY(Signed<33>(&index));

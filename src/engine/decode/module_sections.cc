@@ -2,6 +2,9 @@
 // (type, import, function, table, memory, global, export, start).
 #include "engine/decode/sections.h"
 
+#include <cstdio>
+#include <string>
+
 namespace deja::engine {
 namespace {
 
@@ -70,6 +73,15 @@ Status ReadImport(Reader& r, Module& m, Import* imp) {
   }
 }
 
+// Unsupported features are named with the type index they were found in;
+// malformed input keeps the spec's wording.
+Status InType(u32 type_index, const Status& st) {
+  if (st.code() != Status::Code::kUnsupported) return st;
+  char prefix[24];
+  std::snprintf(prefix, sizeof prefix, "type %u ", type_index);
+  return Status(st.code(), prefix + std::string(st.message()));
+}
+
 }  // namespace
 
 Status DecodeTypeSection(Reader& r, DecodeState& s) {
@@ -82,10 +94,16 @@ Status DecodeTypeSection(Reader& r, DecodeState& s) {
     DEJA_TRY(r.ReadByte(&form));
     // The form is a one-byte signed LEB128 (0x60 is -0x20).
     if (form & 0x80) return r.Fail(at, "integer representation too long");
-    if (form != kFuncTypeForm) return r.Fail(at, "malformed function type");
+    if (form != kFuncTypeForm) {
+      // struct, array, rec, sub and sub final: the GC proposal's type forms.
+      if (form == 0x5f || form == 0x5e || form == 0x4e || form == 0x50 || form == 0x4f) {
+        return InType(i, UnsupportedAt(at, "gc", "struct, array or subtype definition"));
+      }
+      return r.Fail(at, "malformed function type");
+    }
     FuncType type;
-    DEJA_TRY(ReadValTypes(r, &type.params));
-    DEJA_TRY(ReadValTypes(r, &type.results));
+    if (Status st = ReadValTypes(r, &type.params); !st.ok()) return InType(i, st);
+    if (Status st = ReadValTypes(r, &type.results); !st.ok()) return InType(i, st);
     s.module->types.push_back(std::move(type));
   }
   return Status();

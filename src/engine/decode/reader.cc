@@ -48,6 +48,20 @@ Status SimdAt(size_t offset) {
   return Status::Unsupported(m);
 }
 
+Status ProposalValTypeAt(size_t offset, u8 b) {
+  switch (b) {
+    case kV128Byte:
+      return SimdAt(offset);
+    case 0x69:
+      return UnsupportedAt(offset, "exceptions", "exnref value type");
+    case 0x64:
+    case 0x63:
+      return UnsupportedAt(offset, "function-references", "typed reference value type");
+    default:
+      return Status();
+  }
+}
+
 bool IsValidUtf8(std::span<const u8> s) {
   size_t i = 0;
   while (i < s.size()) {
@@ -150,7 +164,7 @@ Status Reader::ReadValType(ValType* out) {
   u8 b{};
   DEJA_TRY(ReadByte(&b));
   if (DecodeValType(b, out)) return Status();
-  if (b == kV128Byte) return SimdAt(at);
+  DEJA_TRY(ProposalValTypeAt(at, b));
   return Fail(at, (b & 0x80) ? "integer representation too long" : "malformed value type");
 }
 

@@ -94,4 +94,8 @@ inline bool DecodeValType(u8 b, ValType* out) {
 
 inline constexpr u8 kV128Byte = 0x7b;
 
+// The refusal for a value type byte that a later proposal defines (v128,
+// exnref, typed references), or an ok Status if `b` is none of them.
+Status ProposalValTypeAt(size_t offset, u8 b);
+
 }  // namespace deja::engine
