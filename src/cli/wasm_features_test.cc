@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -79,8 +80,22 @@ TEST_F(WasmFeaturesTest, WastCompilesEveryModuleWithTheFeatures) {
   EXPECT_NE(off.out.find("sign-extension"), std::string::npos) << off.out;
 }
 
+TEST_F(WasmFeaturesTest, RunRefusesAModuleUsingAFeatureTurnedOff) {
+  std::string start = (dir_ / "start.wat").string();
+  std::ofstream(start) << "(module (memory (export \"memory\") 1)\n"
+                          "  (func (export \"_start\") i32.const 1 i32.extend8_s drop))";
+  std::string home = (dir_ / "home").string();
+  setenv("DEJA_HOME", home.c_str(), 1);
+  Out off = Deja({"run", "--wasm", "sign-extension=n", start});
+  EXPECT_EQ(off.code, kExitFailed) << off.err;
+  EXPECT_NE(off.err.find("feature turned off: sign-extension"), std::string::npos) << off.err;
+  Out on = Deja({"run", start});
+  EXPECT_EQ(on.code, kExitOk) << on.err;
+  unsetenv("DEJA_HOME");
+}
+
 TEST_F(WasmFeaturesTest, BadValuesAreUsageErrorsNamingTheProblem) {
-  for (const char* cmd : {"validate", "wast"}) {
+  for (const char* cmd : {"validate", "wast", "run"}) {
     Out unknown = Deja({cmd, "--wasm", "simd128=n", module_});
     EXPECT_EQ(unknown.code, kExitUsage) << cmd;
     EXPECT_NE(unknown.err.find("unknown feature \"simd128\""), std::string::npos) << unknown.err;
