@@ -27,6 +27,23 @@ Status ReadTableType(Reader& r, TableType* out) {
   return r.ReadLimits(&out->limits);
 }
 
+// A memory's limits. Flags that a later proposal makes valid are refused by
+// name: 3 (shared, with maximum: threads), 4, 5 and 7 (64-bit: memory64).
+// 2 and 6 (shared without a maximum) are invalid under threads too, so they
+// stay "integer too large" as in 2.0 (the spec suite tests 2), as do tables.
+Status ReadMemoryLimits(Reader& r, Limits* out) {
+  size_t at = r.pos();
+  std::span<const u8> bytes = r.bounded();
+  if (at < bytes.size()) {
+    u8 flags = bytes[at];
+    if (flags == 0x04 || flags == 0x05 || flags == 0x07) {
+      return UnsupportedAt(at, "memory64", "64-bit memory limits");
+    }
+    if (flags == 0x03) return UnsupportedAt(at, "threads", "shared memory");
+  }
+  return r.ReadLimits(out);
+}
+
 Status ReadGlobalType(Reader& r, GlobalType* out) {
   DEJA_TRY(r.ReadValType(&out->type));
   size_t at = r.pos();
@@ -58,7 +75,7 @@ Status ReadImport(Reader& r, Module& m, Import* imp) {
       return Status();
     case 2:
       imp->kind = ExternKind::kMemory;
-      DEJA_TRY(r.ReadLimits(&imp->memory.limits));
+      DEJA_TRY(ReadMemoryLimits(r, &imp->memory.limits));
       m.memories.push_back(imp->memory);
       ++m.num_imported_memories;
       return Status();
@@ -151,7 +168,7 @@ Status DecodeMemorySection(Reader& r, DecodeState& s) {
   ReserveAtMost(s.module->memories, count, r);
   for (u32 i = 0; i < count; ++i) {
     MemoryType t;
-    DEJA_TRY(r.ReadLimits(&t.limits));
+    DEJA_TRY(ReadMemoryLimits(r, &t.limits));
     s.module->memories.push_back(t);
   }
   return Status();
