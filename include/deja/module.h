@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "deja/features.h"
 #include "deja/status.h"
 #include "deja/types.h"
 
@@ -26,6 +27,9 @@ struct CompileOptions {
   // (a no-op jump before every instruction, no deferred operands), so that a
   // test can check that a saved call stack resumes under another layout.
   uint8_t test_layout_variant = 0;
+  // Which WebAssembly features a module may use: a module using one that is
+  // off is refused as kUnsupported naming the feature. See deja/features.h.
+  Features features{};
 };
 
 struct ImportDesc {

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "deja/features.h"
 #include "deja/imports.h"
 #include "deja/store.h"
 #include "deja/wasi.h"
@@ -69,6 +70,8 @@ struct RunSpec {
   std::vector<std::string> listen;
   std::vector<std::string> allow_connect;
   uint32_t max_fds = 1024;
+  // The WebAssembly features the module is compiled with (`--wasm`).
+  Features features{};
   // The guest's 0, 1, 2: host descriptors (-1: none) by default; per stream
   // an in-memory buffer or a pipe instead (WasiStream, deja/wasi.h). A
   // buffered stdout/stderr comes back in RunResult::stdout_output/stderr_output.

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/duration.h"
 #include "cli/exit_codes.h"
+#include "cli/wasm_features.h"
 #include "cli/run_options.h"
 #include "cli/session_io.h"
 #include "deja/wasi.h"
@@ -29,6 +30,7 @@ struct RunArgs {
   EnvFlags env;
   std::vector<std::string> listen;
   std::vector<std::string> allow_connect;
+  std::vector<std::string> wasm_features;
   std::string max_memory;
   std::string timeout;
   std::string fuel;  // counts as text: ParseCount refuses signs and overflow
@@ -114,6 +116,7 @@ Result<session::RunSpec> MakeSpec(const RunArgs& args, bool snapshot) {
   spec.unknown_imports = args.trap_unknown      ? session::UnknownImports::kTrap
                          : args.default_unknown ? session::UnknownImports::kDefaultValues
                                                 : session::UnknownImports::kError;
+  DEJA_ASSIGN_OR_RETURN(spec.features, ParseWasmFeatures(args.wasm_features));
   if (!args.max_memory.empty()) {
     Result<uint64_t> pages = MaxMemoryPages(args.max_memory);
     if (!pages.ok()) return pages.status().WithContext("--max-memory");
@@ -293,6 +296,7 @@ Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
                       "cap on each table's elements (1000000); a module\n"
                       "declaring more is refused, table.grow past it fails")
           ->type_name("N");
+  AddWasmFeaturesOption(sub, &args->wasm_features);
   sub->add_option("--max-log-size", args->max_log_size,
                   "cap on the run's recording (2GiB): past it recording\n"
                   "stops, the run goes on and is marked unreplayable")

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/duration.h"
 #include "cli/exit_codes.h"
+#include "cli/wasm_features.h"
 #include "text/wast.h"
 
 namespace deja::cli {
@@ -17,12 +18,19 @@ struct WastArgs {
   bool verbose = false;
   size_t max_failures = 50;
   std::string timeout;
+  std::vector<std::string> wasm_features;
 };
 
 int RunWast(const WastArgs& args, const CliStreams& io) {
   text::WastOptions options;
   options.verbose = args.verbose;
   options.max_failures_shown = args.max_failures;
+  Result<Features> features = ParseWasmFeatures(args.wasm_features);
+  if (!features.ok()) {
+    io.err << "deja wast: " << features.status().message() << "\n";
+    return kExitUsage;
+  }
+  options.features = *features;
   if (!args.timeout.empty()) {
     Result<std::chrono::nanoseconds> timeout = ParseDuration(args.timeout);
     if (!timeout.ok()) {
@@ -61,6 +69,7 @@ Subcommand AddWastCommand(CLI::App& app, const CliStreams& io) {
                   "limit each action and instantiation to DURATION (e.g. 10s); past it\n"
                   "the command fails with an \"interrupted\" trap")
       ->type_name("DURATION");
+  AddWasmFeaturesOption(sub, &args->wasm_features);
   sub->footer(std::string("Prints \"<file>: N passed, N failed\" per file, each failure with\n"
                           "file:line, and a last line \"N passed, N failed\" for all files.\n"
                           "Files named simd_*.wast are skipped (SIMD is not supported).\n\n") +

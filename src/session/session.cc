@@ -207,7 +207,9 @@ class Session {
                               : LoadModule(requested_, &loaded_);
     }
     if (!refused) {
-      Result<Module> module = Module::Compile(loaded_.wasm);
+      CompileOptions options;
+      options.features = requested_.features;
+      Result<Module> module = Module::Compile(loaded_.wasm, options);
       if (module.ok()) {
         loaded_.module = std::move(module).value();
       } else {

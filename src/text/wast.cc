@@ -183,6 +183,7 @@ WastCounts RunWastScript(std::string_view text, std::string_view filename,
     return counts;
   }
   WastRunner runner(options.verbose ? &out : nullptr, options.timeout);
+  runner.set_features(options.features);
   if (Status s = runner.Init(); !s.ok()) {
     out << name << ": cannot create the spectest module: " << s.ToString() << "\n";
     counts.failed = 1;

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "deja/features.h"
+
 namespace deja::text {
 
 struct WastOptions {
@@ -18,6 +20,8 @@ struct WastOptions {
   // Limit for each action and each module instantiation (its start function);
   // past it the call traps with "interrupted". Zero: no limit.
   std::chrono::nanoseconds timeout{0};
+  // Features every module in the script is compiled with (`--wasm`).
+  Features features{};
 };
 
 struct WastCounts {

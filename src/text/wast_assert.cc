@@ -45,9 +45,9 @@ std::string Quote(const std::string& text) { return "\"" + text + "\""; }
 
 // Judges a module that must be rejected with `expected` when compiled.
 CommandResult ExpectRejected(const Result<std::vector<u8>>& wasm, Status::Code expected,
-                             const std::string& text) {
+                             const std::string& text, const CompileOptions& options) {
   std::string want = "expected " + std::string(CodeName(expected)) + " (" + Quote(text) + ")";
-  Result<Module> module = Module::Compile(*wasm);
+  Result<Module> module = Module::Compile(*wasm, options);
   if (module.ok()) return {false, want + ", got a valid module"};
   const Status& status = module.status();
   if (status.code() != expected) return {false, want + ", got " + status.ToString()};
@@ -98,13 +98,13 @@ CommandResult WastRunner::AssertMalformed(const wabt::ScriptModule& module,
   Result<std::vector<u8>> wasm = EncodeScriptModule(module);
   // Text that libwabt refuses is malformed text: the text format is libwabt's job.
   if (!wasm.ok()) return {true, "rejected by the text parser"};
-  return ExpectRejected(wasm, Status::Code::kMalformed, text);
+  return ExpectRejected(wasm, Status::Code::kMalformed, text, compile_options_);
 }
 
 CommandResult WastRunner::AssertInvalid(const wabt::ScriptModule& module, const std::string& text) {
   Result<std::vector<u8>> wasm = EncodeScriptModule(module);
   if (!wasm.ok()) return {true, "libwabt cannot encode it: " + wasm.status().ToString()};
-  return ExpectRejected(wasm, Status::Code::kInvalid, text);
+  return ExpectRejected(wasm, Status::Code::kInvalid, text, compile_options_);
 }
 
 CommandResult WastRunner::AssertNotInstantiable(const wabt::ScriptModule& module,

@@ -168,7 +168,7 @@ CommandResult WastRunner::RunAction(const wabt::Action& action) {
 }
 
 Result<InstanceId> WastRunner::Instantiate(std::span<const u8> wasm) {
-  DEJA_ASSIGN_OR_RETURN(Module module, Module::Compile(wasm));
+  DEJA_ASSIGN_OR_RETURN(Module module, Module::Compile(wasm, compile_options_));
   if (watchdog_) watchdog_->Arm(timeout_);
   Result<InstanceId> instance = linker_.Instantiate(store_, module);
   if (watchdog_ && watchdog_->Disarm() && !instance.ok()) {

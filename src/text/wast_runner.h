@@ -40,6 +40,9 @@ class WastRunner {
   // null). A non-zero `timeout` limits each call (see WastOptions::timeout).
   WastRunner(std::ostream* print_to, std::chrono::nanoseconds timeout);
 
+  // Modules are compiled with these features (default: all implemented).
+  void set_features(const Features& features) { compile_options_.features = features; }
+
   // Defines the spectest module. Must succeed before Run.
   Status Init();
 
@@ -68,6 +71,7 @@ class WastRunner {
 
   Store store_;
   Linker linker_;
+  CompileOptions compile_options_;
   std::ostream* print_to_;
   std::chrono::nanoseconds timeout_;
   std::unique_ptr<Watchdog> watchdog_;  // when timeout_ is set; declared after store_

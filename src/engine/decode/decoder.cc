@@ -65,16 +65,41 @@ Status DecodeSection(u8 id, Reader& r, DecodeState& s) {
   return r.Fail(r.pos(), "malformed section id");
 }
 
+constexpr u8 kTagSectionId = 13;
+
+// True if `r` holds a well-formed tag section of the exception-handling
+// proposal: a vector of (attribute 0, type index). Only then is id 13 refused
+// as an unsupported feature; anything else stays a malformed section id, as
+// WebAssembly 2.0 (and its spec suite) has it.
+bool LooksLikeTagSection(Reader r) {
+  u32 count{};
+  if (!r.ReadU32(&count).ok()) return false;
+  for (u32 i = 0; i < count; ++i) {
+    u8 attribute{};
+    u32 type_index{};
+    if (!r.ReadByte(&attribute).ok() || attribute != 0) return false;
+    if (!r.ReadU32(&type_index).ok()) return false;
+  }
+  return r.AtEnd();
+}
+
 Status DecodeSections(Reader& r, DecodeState& s) {
   u8 last_rank = 0;
   while (!r.AtEnd()) {
     size_t id_at = r.pos();
     u8 id{};
     DEJA_TRY(r.ReadByte(&id));
-    if (id > kMaxSectionId) return r.Fail(id_at, "malformed section id");
+    if (id > kMaxSectionId && id != kTagSectionId) return r.Fail(id_at, "malformed section id");
     size_t size_at = r.pos();
     u32 size{};
     DEJA_TRY(r.ReadU32(&size));
+    if (id == kTagSectionId) {
+      if (size <= r.remaining() && LooksLikeTagSection(Reader(r.bounded(), r.pos(),
+                                                              r.pos() + size, "unexpected end"))) {
+        return UnsupportedAt(id_at, "exceptions", "tag section");
+      }
+      return r.Fail(id_at, "malformed section id");
+    }
     if (size > r.remaining()) return r.Fail(size_at, "length out of bounds");
     if (id != 0) {
       if (SectionRank(id) <= last_rank) {

@@ -58,7 +58,16 @@ const ErrorCase kModuleErrors[] = {
     {"value type", Wasm({Section(1, {0x01, 0x60, 0x01, 0x40, 0x00})}),
      "malformed: offset 0xd: malformed value type"},
     {"simd param", Wasm({Section(1, {0x01, 0x60, 0x01, 0x7b, 0x00})}),
-     "unsupported: offset 0xd: unsupported feature: simd"},
+     "unsupported: type 0 offset 0xd: unsupported feature: simd"},
+    {"exnref result in type 1", Wasm({Section(1, {0x02, 0x60, 0x00, 0x00, 0x60, 0x00, 0x01, 0x69})}),
+     "unsupported: type 1 offset 0x11: unsupported feature: exceptions (exnref value type)"},
+    {"typed reference param",
+     Wasm({Section(1, {0x01, 0x60, 0x01, 0x64, 0x00, 0x00})}),
+     "unsupported: type 0 offset 0xd: unsupported feature: function-references (typed "
+     "reference value type)"},
+    {"gc struct type", Wasm({Section(1, {0x01, 0x5f, 0x00})}),
+     "unsupported: type 0 offset 0xb: unsupported feature: gc (struct, array or subtype "
+     "definition)"},
     {"import name utf8", Wasm({Section(2, {0x01, 0x01, 0xff})}),
      "malformed: offset 0xc: malformed UTF-8 encoding"},
     {"import kind", Wasm({Section(2, Cat({{0x01}, Name("m"), Name("f"), {0x04, 0x00}}))}),
@@ -69,8 +78,19 @@ const ErrorCase kModuleErrors[] = {
      "malformed: offset 0xd: malformed export kind"},
     {"table reftype", Wasm({Section(4, {0x01, 0x7f, 0x00, 0x00})}),
      "malformed: offset 0xb: malformed reference type"},
-    {"limits flags", Wasm({Section(5, {0x01, 0x02, 0x00})}),
+    {"table limits flags", Wasm({Section(4, {0x01, 0x70, 0x02, 0x00})}),
+     "malformed: offset 0xc: integer too large"},
+    {"memory limits flags", Wasm({Section(5, {0x01, 0x08, 0x00})}),
      "malformed: offset 0xb: integer too large"},
+    {"shared memory without maximum", Wasm({Section(5, {0x01, 0x02, 0x00})}),
+     "malformed: offset 0xb: integer too large"},
+    {"shared memory", Wasm({Section(5, {0x01, 0x03, 0x01, 0x01})}),
+     "unsupported: offset 0xb: unsupported feature: threads (shared memory)"},
+    {"memory64", Wasm({Section(5, {0x01, 0x04, 0x00})}),
+     "unsupported: offset 0xb: unsupported feature: memory64 (64-bit memory limits)"},
+    {"imported shared memory",
+     Wasm({Section(2, Cat({{0x01}, Name("m"), Name("mem"), {0x02, 0x03, 0x01, 0x01}}))}),
+     "unsupported: offset 0x12: unsupported feature: threads (shared memory)"},
     {"limits flags as long leb", Wasm({Section(5, {0x01, 0x81, 0x00, 0x00})}),
      "malformed: offset 0xb: integer representation too long"},
     {"mutability", Wasm({Section(6, {0x01, 0x7f, 0x02, 0x41, 0x00, 0x0b})}),
@@ -81,6 +101,11 @@ const ErrorCase kModuleErrors[] = {
      "malformed: offset 0x12: function and code section have inconsistent lengths"},
     {"code without function", Wasm({VoidTypeSection(), CodeSection({0x00, 0x0b})}),
      "malformed: offset 0x10: function and code section have inconsistent lengths"},
+    {"tag section", Wasm({Section(13, {0x01, 0x00, 0x00})}),
+     "unsupported: offset 0x8: unsupported feature: exceptions (tag section)"},
+    {"id 13 that is no tag section", Wasm({Section(13, {0x01, 0x01, 0x00})}),
+     "malformed: offset 0x8: malformed section id"},
+    {"empty id 13", Wasm({Section(13, {})}), "malformed: offset 0x8: malformed section id"},
     {"data count without data", Wasm({Section(12, {0x01})}),
      "malformed: offset 0xb: data count and data section have inconsistent lengths"},
     {"data count mismatch", Wasm({Section(12, {0x01}), Section(11, {0x00})}),
@@ -100,8 +125,15 @@ const ErrorCase kFunctionErrors[] = {
      "malformed: func 0 offset 0x19: END opcode expected"},
     {"second else", CodeSection({0x00, 0x41, 0x00, 0x04, 0x40, 0x05, 0x05, 0x0b, 0x0b}),
      "malformed: func 0 offset 0x1c: END opcode expected"},
-    {"illegal opcode", CodeSection({0x00, 0x06, 0x0b}),
+    {"illegal opcode", CodeSection({0x00, 0x27, 0x0b}),
      "malformed: func 0 offset 0x17: illegal opcode"},
+    {"try block", CodeSection({0x00, 0x06, 0x40, 0x0b, 0x0b}),
+     "unsupported: func 0 offset 0x17: unsupported feature: exceptions (try)"},
+    {"return_call", CodeSection({0x00, 0x12, 0x00, 0x0b}),
+     "unsupported: func 0 offset 0x17: unsupported feature: tail-call (return_call)"},
+    {"atomic", CodeSection({0x00, 0xfe, 0x03, 0x00, 0x0b}),
+     "unsupported: func 0 offset 0x17: unsupported feature: threads (0xfe-prefixed atomic "
+     "instruction)"},
     {"simd opcode", CodeSection({0x00, 0xfd, 0x0c, 0x0b}),
      "unsupported: func 0 offset 0x17: unsupported feature: simd"},
     {"memory.size reserved byte", CodeSection({0x00, 0x3f, 0x01, 0x1a, 0x0b}),
@@ -175,7 +207,7 @@ TEST(DecoderTest, OverlongConstantExpressionIsInvalidButNotStored) {
 TEST(DecoderTest, FunctionIndexInMessagesCountsImports) {
   Bytes import = Section(2, Cat({{0x01}, Name("m"), Name("f"), {0x00, 0x00}}));
   Result<Module> r = DecodeModule(
-      Wasm({VoidTypeSection(), import, OneFuncSection(), CodeSection({0x00, 0x06, 0x0b})}));
+      Wasm({VoidTypeSection(), import, OneFuncSection(), CodeSection({0x00, 0x27, 0x0b})}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().ToString().substr(0, 19), "malformed: func 1 o");
 }

@@ -145,7 +145,7 @@ TEST(InstrReaderTest, Errors) {
     const char* error;
   };
   const Case cases[] = {
-      {{0x06}, "malformed: offset 0x100: illegal opcode"},
+      {{0x27}, "malformed: offset 0x100: illegal opcode"},
       {{0xff}, "malformed: offset 0x100: illegal opcode"},
       {{0xfc, 0x12}, "malformed: offset 0x100: illegal opcode"},
       {{0xfc, 0x80, 0x02}, "malformed: offset 0x100: illegal opcode"},  // 256: not a byte
@@ -160,6 +160,39 @@ TEST(InstrReaderTest, Errors) {
       {{0xfc, 0x0b, 0x01}, "malformed: offset 0x102: zero byte expected"},
       {{0xfc, 0x08, 0x00, 0x01}, "malformed: offset 0x103: zero byte expected"},
       {{0xfc, 0x0a, 0x00, 0x01}, "malformed: offset 0x103: zero byte expected"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(DecodeError(c.bytes), c.error);
+}
+
+// Opcodes of later proposals are refused by feature and instruction name, not
+// as illegal: the user learns what the module needs.
+TEST(InstrReaderTest, ProposalOpcodesNameTheirFeature) {
+  struct Case {
+    std::vector<u8> bytes;
+    const char* error;
+  };
+  const Case cases[] = {
+      {{0x06, 0x40}, "unsupported: offset 0x100: unsupported feature: exceptions (try)"},
+      {{0x07, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (catch)"},
+      {{0x08, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (thr" "ow)"},
+      {{0x09, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (rethrow)"},
+      {{0x18, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (delegate)"},
+      {{0x19}, "unsupported: offset 0x100: unsupported feature: exceptions (catch_all)"},
+      {{0x12, 0x00}, "unsupported: offset 0x100: unsupported feature: tail-call (return_call)"},
+      {{0x13, 0x00, 0x00},
+       "unsupported: offset 0x100: unsupported feature: tail-call (return_call_indirect)"},
+      {{0x14, 0x00},
+       "unsupported: offset 0x100: unsupported feature: function-references (call_ref)"},
+      {{0xd4},
+       "unsupported: offset 0x100: unsupported feature: function-references (ref.as_non_null)"},
+      {{0xd5, 0x00},
+       "unsupported: offset 0x100: unsupported feature: function-references (br_on_null)"},
+      {{0xd3}, "unsupported: offset 0x100: unsupported feature: gc (ref.eq)"},
+      {{0xfb, 0x00},
+       "unsupported: offset 0x100: unsupported feature: gc (0xfb-prefixed instruction)"},
+      {{0xfe, 0x10, 0x02, 0x00},
+       "unsupported: offset 0x100: unsupported feature: threads (0xfe-prefixed atomic "
+       "instruction)"},
   };
   for (const Case& c : cases) EXPECT_EQ(DecodeError(c.bytes), c.error);
 }

@@ -28,10 +28,38 @@ Status MalformedAt(size_t offset, std::string_view reason) {
   return Status::Malformed(std::move(m));
 }
 
+Status UnsupportedAt(size_t offset, std::string_view feature, std::string_view what) {
+  char prefix[32];
+  std::snprintf(prefix, sizeof prefix, "offset 0x%zx: ", offset);
+  std::string m(prefix);
+  m += "unsupported feature: ";
+  m += feature;
+  if (!what.empty()) {
+    m += " (";
+    m += what;
+    m += ")";
+  }
+  return Status::Unsupported(std::move(m));
+}
+
 Status SimdAt(size_t offset) {
   char m[64];
   std::snprintf(m, sizeof m, "offset 0x%zx: unsupported feature: simd", offset);
   return Status::Unsupported(m);
+}
+
+Status ProposalValTypeAt(size_t offset, u8 b) {
+  switch (b) {
+    case kV128Byte:
+      return SimdAt(offset);
+    case 0x69:
+      return UnsupportedAt(offset, "exceptions", "exnref value type");
+    case 0x64:
+    case 0x63:
+      return UnsupportedAt(offset, "function-references", "typed reference value type");
+    default:
+      return Status();
+  }
 }
 
 bool IsValidUtf8(std::span<const u8> s) {
@@ -136,7 +164,7 @@ Status Reader::ReadValType(ValType* out) {
   u8 b{};
   DEJA_TRY(ReadByte(&b));
   if (DecodeValType(b, out)) return Status();
-  if (b == kV128Byte) return SimdAt(at);
+  DEJA_TRY(ProposalValTypeAt(at, b));
   return Fail(at, (b & 0x80) ? "integer representation too long" : "malformed value type");
 }
 

@@ -15,6 +15,10 @@ namespace deja::engine {
 
 // "offset 0x1a: reason" as a kMalformed status.
 Status MalformedAt(size_t offset, std::string_view reason);
+// "offset 0x1a: unsupported feature: NAME (what)" as a kUnsupported status:
+// a well-formed construct from a proposal deja does not implement, named by
+// wasmtime's spelling of the feature so a user can look it up.
+Status UnsupportedAt(size_t offset, std::string_view feature, std::string_view what);
 // "offset 0x1a: unsupported feature: simd" as a kUnsupported status.
 Status SimdAt(size_t offset);
 // True if `bytes` is well-formed UTF-8 (no overlong forms, no surrogates,
@@ -89,5 +93,9 @@ inline bool DecodeValType(u8 b, ValType* out) {
 }
 
 inline constexpr u8 kV128Byte = 0x7b;
+
+// The refusal for a value type byte that a later proposal defines (v128,
+// exnref, typed references), or an ok Status if `b` is none of them.
+Status ProposalValTypeAt(size_t offset, u8 b);
 
 }  // namespace deja::engine

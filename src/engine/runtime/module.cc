@@ -5,6 +5,7 @@
 #include "engine/compile/compiler.h"
 #include "engine/decode/decoder.h"
 #include "engine/runtime/store_impl.h"
+#include "engine/validate/features.h"
 #include "engine/validate/validator.h"
 
 namespace deja {
@@ -16,6 +17,7 @@ CompiledModule::~CompiledModule() = default;
 Result<Module> Module::Compile(std::span<const uint8_t> wasm, const CompileOptions& options) {
   DEJA_ASSIGN_OR_RETURN(engine::Module decoded, engine::DecodeModule(wasm));
   DEJA_TRY(engine::ValidateModule(decoded));
+  DEJA_TRY(engine::CheckFeatures(decoded, options.features));
   DEJA_ASSIGN_OR_RETURN(std::vector<engine::CompiledFunc> funcs,
                         engine::CompileModule(decoded, options));
   auto compiled = std::make_shared<engine::CompiledModule>();
