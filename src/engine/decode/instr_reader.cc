@@ -202,8 +202,6 @@ Status ReadImmediates(Cursor& c, ImmKind kind, std::vector<u32>& targets, Instr*
 
 // An opcode byte that no WebAssembly 2.0 instruction uses but a later
 // proposal does: the proposal (as wasmtime names it) and the instruction.
-// "thr" "ow" is spelled in two pieces because the engine's no-exceptions
-// hygiene check greps for that word.
 struct ProposalOpcode {
   const char* feature;
   const char* name;
@@ -213,9 +211,9 @@ std::optional<ProposalOpcode> FindProposalOpcode(u8 b) {
   switch (b) {
     case 0x06: return ProposalOpcode{"exceptions", "try"};
     case 0x07: return ProposalOpcode{"exceptions", "catch"};
-    case 0x08: return ProposalOpcode{"exceptions", "thr" "ow"};
+    case 0x08: return ProposalOpcode{"exceptions", "throw"};
     case 0x09: return ProposalOpcode{"exceptions", "rethrow"};
-    case 0x0a: return ProposalOpcode{"exceptions", "thr" "ow_ref"};
+    case 0x0a: return ProposalOpcode{"exceptions", "throw_ref"};
     case 0x18: return ProposalOpcode{"exceptions", "delegate"};
     case 0x19: return ProposalOpcode{"exceptions", "catch_all"};
     case 0x1f: return ProposalOpcode{"exceptions", "try_table"};

@@ -174,7 +174,7 @@ TEST(InstrReaderTest, ProposalOpcodesNameTheirFeature) {
   const Case cases[] = {
       {{0x06, 0x40}, "unsupported: offset 0x100: unsupported feature: exceptions (try)"},
       {{0x07, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (catch)"},
-      {{0x08, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (thr" "ow)"},
+      {{0x08, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (throw)"},
       {{0x09, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (rethrow)"},
       {{0x18, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (delegate)"},
       {{0x19}, "unsupported: offset 0x100: unsupported feature: exceptions (catch_all)"},
