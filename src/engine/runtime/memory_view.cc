@@ -4,20 +4,9 @@
 #include <algorithm>
 #include <string>
 
+#include "base/hex.h"
+
 namespace deja {
-namespace {
-
-std::string Hex(uint64_t v) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  do {
-    out.insert(out.begin(), kDigits[v & 15]);
-    v >>= 4;
-  } while (v != 0);
-  return "0x" + out;
-}
-
-}  // namespace
 
 Status MemoryView::OutOfBounds(uint64_t addr, uint64_t len) const {
   return Status::InvalidArgument("out of bounds memory access: " + std::to_string(len) +

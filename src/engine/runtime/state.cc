@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "base/hex.h"
 #include "deja/store.h"
 #include "engine/exec/thread.h"
 #include "engine/runtime/objects.h"
@@ -139,16 +140,6 @@ struct Parsed {
   std::vector<std::vector<u8>> data_dropped;             // [instance][segment]
   u32 call_func = StoreImpl::kNoFunc;
 };
-
-std::string Hex(u64 v) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  do {
-    out.insert(out.begin(), kDigits[v & 15]);
-    v >>= 4;
-  } while (v != 0);
-  return "0x" + out;
-}
 
 // A reference read from a file may enter the store only as one the store
 // could have made itself: the interpreter trusts the funcrefs it finds
