@@ -61,6 +61,7 @@ class Features {
  private:
   // kMutableGlobal .. kReferenceTypes, then the implemented proposals.
   static constexpr uint32_t kDefaultBits = ((1u << 6) - 1)  //
+                                           | (1u << static_cast<int>(Feature::kTailCall))  //
                                            | (1u << static_cast<int>(Feature::kExtendedConst));
   uint32_t bits_;
 };

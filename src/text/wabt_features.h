@@ -11,6 +11,7 @@ namespace deja::text {
 inline wabt::Features TextFeatures() {
   wabt::Features features;
   features.enable_extended_const();
+  features.enable_tail_call();
   return features;
 }
 

@@ -173,6 +173,8 @@ Status FuncCompiler::Step(const Instr& in) {
     case Opcode::kReturn:
     case Opcode::kCall:
     case Opcode::kCallIndirect:
+    case Opcode::kReturnCall:
+    case Opcode::kReturnCallIndirect:
       return StepControl(in);
     default:
       return StepMemoryOrTable(in);

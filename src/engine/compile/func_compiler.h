@@ -109,7 +109,7 @@ class FuncCompiler {
   void EndBlock();
   void BrIf(u32 depth);
   void BrTable(std::span<const u32> targets);
-  void CallOp(const Instr& in);  // call, call_indirect
+  void CallOp(const Instr& in);  // call, call_indirect, return_call, return_call_indirect
 
   const Module& module_;
   u32 func_index_;

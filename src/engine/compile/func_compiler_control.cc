@@ -309,6 +309,14 @@ Status FuncCompiler::StepControl(const Instr& in) {
     case Opcode::kCallIndirect:
       CallOp(in);
       return Status();
+    case Opcode::kReturnCall:
+    case Opcode::kReturnCallIndirect:
+      CallOp(in);
+      // Reached only when the callee was a host function (a Wasm callee
+      // replaced this frame): its results, now on the stack, are returned.
+      EmitReturn();
+      unreachable_ = true;
+      return Status();
     default:
       return Error(in.offset, std::string("cannot compile ") + OpcodeName(in.op));
   }
@@ -416,9 +424,12 @@ void FuncCompiler::BrTable(std::span<const u32> targets) {
 }
 
 // Arguments are materialized in consecutive slots, which become the start
-// of the callee's frame; results come back in the same place.
+// of the callee's frame; results come back in the same place. A tail call
+// (return_call*) emits the same operands: the interpreter moves the
+// arguments down to the frame's base and replaces the frame instead.
 void FuncCompiler::CallOp(const Instr& in) {
-  bool indirect = in.op == Opcode::kCallIndirect;
+  bool indirect = in.op == Opcode::kCallIndirect || in.op == Opcode::kReturnCallIndirect;
+  bool tail = in.op == Opcode::kReturnCall || in.op == Opcode::kReturnCallIndirect;
   const FuncType& t = indirect ? module_.types[in.index] : module_.func_type(in.index);
   u32 index_slot = indirect ? Operand(Top()) : 0;
   if (indirect) Pop(1);
@@ -426,9 +437,10 @@ void FuncCompiler::CallOp(const Instr& in) {
   for (size_t i = first; i < stack_.size(); ++i) Materialize(i);
   u32 base = SlotOf(first);
   if (indirect) {
-    Emit(IOp::kCallIndirect, {in.index, in.index2, base, index_slot});
+    Emit(tail ? IOp::kReturnCallIndirect : IOp::kCallIndirect,
+         {in.index, in.index2, base, index_slot});
   } else {
-    Emit(IOp::kCall, {in.index, base});
+    Emit(tail ? IOp::kReturnCall : IOp::kCall, {in.index, base});
   }
   AddResumePoint(ResumePoint::kCall, static_cast<u32>(out_.code.size()),
                  in.offset - func_.body_offset, first);

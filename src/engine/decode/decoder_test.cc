@@ -129,8 +129,8 @@ const ErrorCase kFunctionErrors[] = {
      "malformed: func 0 offset 0x17: illegal opcode"},
     {"try block", CodeSection({0x00, 0x06, 0x40, 0x0b, 0x0b}),
      "unsupported: func 0 offset 0x17: unsupported feature: exceptions (try)"},
-    {"return_call", CodeSection({0x00, 0x12, 0x00, 0x0b}),
-     "unsupported: func 0 offset 0x17: unsupported feature: tail-call (return_call)"},
+    {"call_ref", CodeSection({0x00, 0x14, 0x00, 0x0b}),
+     "unsupported: func 0 offset 0x17: unsupported feature: function-references (call_ref)"},
     {"atomic", CodeSection({0x00, 0xfe, 0x03, 0x00, 0x0b}),
      "unsupported: func 0 offset 0x17: unsupported feature: threads (0xfe-prefixed atomic "
      "instruction)"},

@@ -217,8 +217,6 @@ std::optional<ProposalOpcode> FindProposalOpcode(u8 b) {
     case 0x18: return ProposalOpcode{"exceptions", "delegate"};
     case 0x19: return ProposalOpcode{"exceptions", "catch_all"};
     case 0x1f: return ProposalOpcode{"exceptions", "try_table"};
-    case 0x12: return ProposalOpcode{"tail-call", "return_call"};
-    case 0x13: return ProposalOpcode{"tail-call", "return_call_indirect"};
     case 0x14: return ProposalOpcode{"function-references", "call_ref"};
     case 0x15: return ProposalOpcode{"function-references", "return_call_ref"};
     case 0xd4: return ProposalOpcode{"function-references", "ref.as_non_null"};

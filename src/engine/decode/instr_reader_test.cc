@@ -178,9 +178,7 @@ TEST(InstrReaderTest, ProposalOpcodesNameTheirFeature) {
       {{0x09, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (rethrow)"},
       {{0x18, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (delegate)"},
       {{0x19}, "unsupported: offset 0x100: unsupported feature: exceptions (catch_all)"},
-      {{0x12, 0x00}, "unsupported: offset 0x100: unsupported feature: tail-call (return_call)"},
-      {{0x13, 0x00, 0x00},
-       "unsupported: offset 0x100: unsupported feature: tail-call (return_call_indirect)"},
+      // 0x12 and 0x13 (tail calls) are implemented: decoded as instructions.
       {{0x14, 0x00},
        "unsupported: offset 0x100: unsupported feature: function-references (call_ref)"},
       {{0xd4},

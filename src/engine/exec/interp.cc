@@ -279,6 +279,30 @@ do_call : {
   NEXT(0);
 }
 
+// A tail call (operands as do_call): the arguments move down to the base of
+// the current frame, which the callee's frame replaces, so a chain of tail
+// calls runs in one frame record. A host callee is called normally.
+do_tail_call : {
+  const FuncInst& fi = store.funcs[call_addr];
+  if (fi.host != nullptr) goto call_host;
+  const CompiledFunc* callee = fi.code;
+  u64 cur_fp = static_cast<u64>(fp - stack);
+  if (cur_fp + callee->frame_slots > st.max_slots) TRAP(kCallStackExhausted);
+  std::memmove(fp, fp + call_base, sizeof(u64) * callee->num_params);
+  std::memset(fp + callee->num_params, 0, sizeof(u64) * callee->num_locals);
+  st.frames.back() = Frame{call_addr, 0, static_cast<u32>(cur_fp)};
+  cf = callee;
+  pc = cf->code.data();
+  if (fi.instance != cur_instance) {
+    cur_instance = fi.instance;
+    inst = &store.instances[cur_instance];
+    mem0 = inst->memories.empty() ? nullptr : store.memories[inst->memories[0]].get();
+    mem = mem0 != nullptr ? mem0->base : nullptr;
+    mem_size = mem0 != nullptr ? mem0->size : 0;
+  }
+  NEXT(0);
+}
+
 call_host : {
   // Copy what we need: the host may add functions (reallocating funcs).
   const FuncInst& fi = store.funcs[call_addr];

@@ -151,8 +151,12 @@ bool InstrAt(const FuncView& v, u32 offset, Instr* in) {
 }
 
 const FuncType* CalleeType(const FuncView& v, const Instr& call) {
-  if (call.op == Opcode::kCall) return &v.module->func_type(call.index);
-  if (call.op == Opcode::kCallIndirect) return &v.module->types[call.index];
+  if (call.op == Opcode::kCall || call.op == Opcode::kReturnCall) {
+    return &v.module->func_type(call.index);
+  }
+  if (call.op == Opcode::kCallIndirect || call.op == Opcode::kReturnCallIndirect) {
+    return &v.module->types[call.index];
+  }
   return nullptr;
 }
 
@@ -313,7 +317,10 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
     // The validator's stack holds the call's arguments (and table index) too.
     u64 expect = p->height;
     if (callee != nullptr)
-      expect += callee->params.size() + (call.op == Opcode::kCallIndirect ? 1 : 0);
+      expect += callee->params.size() + (call.op == Opcode::kCallIndirect ||
+                                                 call.op == Opcode::kReturnCallIndirect
+                                             ? 1
+                                             : 0);
     if (operand_types.size() != expect) {
       return Status::Internal("thread state: " + where() +
                               ": the compiler and validator disagree on the stack");
@@ -373,7 +380,8 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
       std::memcpy(&next_func, in->data(), sizeof next_func);
       const InstanceInst& inst = store.instances[v.fi->instance];
       bool ok = next_func < store.funcs.size() &&
-                (call.op == Opcode::kCall ? inst.funcs[call.index] == next_func
+                (call.op == Opcode::kCall || call.op == Opcode::kReturnCall
+                     ? inst.funcs[call.index] == next_func
                                           : store.types[store.funcs[next_func].type_id] == *callee);
       if (!ok) return Corrupt(where() + ": the next frame is not a function this call can reach");
       fp = base;
@@ -382,7 +390,7 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
     // The top frame waits for a host function's results.
     if (st.suspend != SuspendPoint::kHostCall)
       return Corrupt(where() + ": a call frame on top, not suspended in a host call");
-    if (call.op == Opcode::kCall &&
+    if ((call.op == Opcode::kCall || call.op == Opcode::kReturnCall) &&
         store.funcs[store.instances[v.fi->instance].funcs[call.index]].host == nullptr) {
       return Corrupt(where() + ": suspended in a host call, but the call is to a Wasm function");
     }

@@ -26,7 +26,7 @@ constexpr std::array<FeatureInfo, kFeatureCount> kFeatures = {{
     {"reference-types", true},
     {"simd", false},
     {"relaxed-simd", false},
-    {"tail-call", false},
+    {"tail-call", true},
     {"exceptions", false},
     {"threads", false},
     {"multi-memory", false},
@@ -97,6 +97,10 @@ std::optional<Feature> InstrFeature(const Instr& in, const char** what) {
       code == 0x26 || code == 0x1c) {
     *what = "reference or table instruction";
     return Feature::kReferenceTypes;
+  }
+  if (code == 0x12 || code == 0x13) {
+    *what = "tail call";
+    return Feature::kTailCall;
   }
   if ((code == 0x02 || code == 0x03 || code == 0x04) &&
       in.block_type.kind == BlockType::Kind::kTypeIndex) {

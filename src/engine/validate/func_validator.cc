@@ -199,6 +199,8 @@ Status FuncValidator::Step(const Instr& in) {
       return StepBrTable(in);
     case Opcode::kCall:
     case Opcode::kCallIndirect:
+    case Opcode::kReturnCall:
+    case Opcode::kReturnCallIndirect:
       return StepCall(in);
     case Opcode::kDrop:
     case Opcode::kSelect:

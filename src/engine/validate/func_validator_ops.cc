@@ -140,7 +140,7 @@ Status FuncValidator::StepVariable(const Instr& in) {
 
 Status FuncValidator::StepCall(const Instr& in) {
   const FuncType* type;
-  if (in.op == Opcode::kCall) {
+  if (in.op == Opcode::kCall || in.op == Opcode::kReturnCall) {
     DEJA_TRY(CheckFunc(in.index));
     type = &module_.func_type(in.index);
   } else {
@@ -153,6 +153,18 @@ Status FuncValidator::StepCall(const Instr& in) {
     DEJA_TRY(PopExpect(ValType::kI32));
   }
   DEJA_TRY(PopTypes({type->params.data(), static_cast<u32>(type->params.size())}));
+  if (in.op == Opcode::kReturnCall || in.op == Opcode::kReturnCallIndirect) {
+    // A tail call returns the callee's results as this function's own.
+    Types own = ctrls_.front().results;
+    bool same = own.size == type->results.size();
+    for (u32 i = 0; same && i < own.size; ++i) same = own[i] == type->results[i];
+    if (!same) {
+      return Error(std::string("type mismatch in ") + OpcodeName(in.op) +
+                   ": the callee's results are not the function's results");
+    }
+    SetUnreachable();
+    return Status();
+  }
   PushTypes({type->results.data(), static_cast<u32>(type->results.size())});
   return Status();
 }
