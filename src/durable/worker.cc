@@ -210,8 +210,13 @@ class Worker {
         MakeDurableSystem(wasi::MakePosixSystem(), offset, inst.monotonic_floor_ns);
     spec.system = system;
     // The guest's output is in its recording (`deja logs ID`); it reads EOF.
-    int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    spec.stdin_fd = spec.stdout_fd = spec.stderr_fd = null_fd;
+    // One descriptor per stream: a snapshot matches fds 0-2 by them.
+    int null_fds[3] = {::open("/dev/null", O_RDONLY | O_CLOEXEC),
+                       ::open("/dev/null", O_WRONLY | O_CLOEXEC),
+                       ::open("/dev/null", O_WRONLY | O_CLOEXEC)};
+    spec.stdin_fd = null_fds[0];
+    spec.stdout_fd = null_fds[1];
+    spec.stderr_fd = null_fds[2];
 
     InstanceContext ctx;
     ctx.instance_id = id;
@@ -249,7 +254,9 @@ class Worker {
       }
     };
     session::RunResult r = session::Run(spec, io);
-    if (null_fd >= 0) ::close(null_fd);
+    for (int fd : null_fds) {
+      if (fd >= 0) ::close(fd);
+    }
     bool cancel = false;
     {
       std::lock_guard<std::mutex> lock(running_mu_);
