@@ -225,7 +225,7 @@ class Session {
 
   void Execute() {
     const RunSpec& spec = loaded_.spec;
-    std::shared_ptr<wasi::System> system = wasi::MakePosixSystem();
+    std::shared_ptr<wasi::System> system = spec.system ? spec.system : wasi::MakePosixSystem();
     if (spec.record) {
       Result<std::unique_ptr<RunRecording>> started =
           RunRecording::Start(home_, spec, loaded_.wasm, loaded_.snapshot_bytes);
@@ -245,6 +245,7 @@ class Session {
     WasiOptions wasi_options;
     wasi_options.system = system;
     if (recording_) wasi_options.interceptor = &recording_->recorder();
+    if (!spec.snapshot_to.empty()) wasi_options.park_sleep = spec.park_sleep;
     Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(GuestConfig(spec), wasi_options);
     if (!wasi.ok()) {
       // Checked before, so the host changed in between (or a socket).
@@ -281,11 +282,13 @@ class Session {
                              result_, messages_);
       });
     }
+    if (spec.on_store) spec.on_store(&run.mutable_store());
     if (loaded_.snapshot) {
       run.Resume(**wasi, *loaded_.module, *loaded_.snapshot);
     } else {
       run.Run(**wasi, *loaded_.module);
     }
+    if (spec.on_store) spec.on_store(nullptr);
     hibernate.reset();
     if (spec.stdout_stream.kind == StdioKind::kBuffer) result_.stdout_output = (*wasi)->StdioOutput(1);
     if (spec.stderr_stream.kind == StdioKind::kBuffer) result_.stderr_output = (*wasi)->StdioOutput(2);
