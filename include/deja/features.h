@@ -20,8 +20,8 @@ enum class Feature : uint8_t {
   kMultiValue,
   kBulkMemory,
   kReferenceTypes,
-  // Later proposals: not implemented, always off.
   kSimd,
+  // Later proposals: not implemented, always off.
   kRelaxedSimd,
   kTailCall,
   kExceptions,
@@ -59,7 +59,7 @@ class Features {
   bool all_implemented() const { return bits_ == kDefaultBits; }
 
  private:
-  static constexpr uint32_t kDefaultBits = (1u << 6) - 1;  // kMutableGlobal .. kReferenceTypes
+  static constexpr uint32_t kDefaultBits = (1u << 7) - 1;  // kMutableGlobal .. kSimd
   uint32_t bits_;
 };
 

@@ -153,7 +153,7 @@ Result<ParsedScript> ParseScript(std::string_view text, std::string_view filenam
   wabt::Errors errors;
   ParsedScript parsed;
   parsed.lexer = wabt::WastLexer::CreateBufferLexer(filename, text.data(), text.size(), &errors);
-  wabt::Features features;  // WebAssembly 2.0, plus SIMD so SIMD modules reach deja
+  wabt::Features features;  // WebAssembly 2.0, SIMD included
   wabt::WastParseOptions options(features);
   if (wabt::Failed(wabt::ParseWastScript(parsed.lexer.get(), &parsed.script, &errors, &options))) {
     std::string message = wabt::FormatErrorsToString(errors, wabt::Location::Type::Text);
@@ -210,11 +210,6 @@ WastCounts RunWastScript(std::string_view text, std::string_view filename,
 
 WastCounts RunWastFile(const std::string& path, const WastOptions& options, std::ostream& out) {
   WastCounts counts;
-  if (std::filesystem::path(path).filename().string().starts_with("simd_")) {
-    out << path << ": skipped (SIMD is not supported)\n";
-    counts.skipped = true;
-    return counts;
-  }
   // Only regular files: reading a directory through a stream throws.
   std::error_code ec;
   std::ifstream in;
