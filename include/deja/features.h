@@ -20,8 +20,8 @@ enum class Feature : uint8_t {
   kMultiValue,
   kBulkMemory,
   kReferenceTypes,
-  // Later proposals: on when implemented (FeatureImplemented), else always off.
   kSimd,
+  // Later proposals: on when implemented (FeatureImplemented), else always off.
   kRelaxedSimd,
   kTailCall,
   kExceptions,
@@ -59,8 +59,8 @@ class Features {
   bool all_implemented() const { return bits_ == kDefaultBits; }
 
  private:
-  // kMutableGlobal .. kReferenceTypes, then the implemented proposals.
-  static constexpr uint32_t kDefaultBits = ((1u << 6) - 1)  //
+  // kMutableGlobal .. kSimd (WebAssembly 2.0), then the implemented proposals.
+  static constexpr uint32_t kDefaultBits = ((1u << 7) - 1)  //
                                            | (1u << static_cast<int>(Feature::kTailCall))  //
                                            | (1u << static_cast<int>(Feature::kExtendedConst));
   uint32_t bits_;

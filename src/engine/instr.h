@@ -41,6 +41,10 @@ enum class ImmKind : u8 {
   kElemTable,     // index = elem index, index2 = table index
   kElem,          // index = elem index
   kTableTable,    // index = destination table, index2 = source table
+  kV128,          // value = low 64 bits, value2 = high 64 bits
+  kShuffle,       // 16 lane indices: value = lanes 0-7, value2 = lanes 8-15
+  kLane,          // index = lane index
+  kMemargLane,    // as kMemarg, and index2 = lane index
 };
 
 const char* OpcodeName(Opcode op);      // "i32.add"
@@ -61,6 +65,7 @@ struct Instr {
   u32 index = 0;
   u32 index2 = 0;
   u64 value = 0;
+  u64 value2 = 0;  // kV128, kShuffle: the high 64 bits
   ValType type = ValType::kI32;
   BlockType block_type;
   std::span<const u32> targets;  // br_table only; owned by the reader, valid until Next()
@@ -68,7 +73,7 @@ struct Instr {
 
 // Decodes instructions from `bytes`, which start at `base_offset` in the
 // module. Next() fails with kMalformed naming the offset (or kUnsupported for
-// SIMD and other proposals outside WebAssembly 2.0).
+// proposals outside WebAssembly 2.0).
 class InstrReader {
  public:
   InstrReader(std::span<const u8> bytes, u32 base_offset) : bytes_(bytes), base_(base_offset) {}

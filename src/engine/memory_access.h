@@ -7,6 +7,7 @@
 
 #include "base/types.h"
 #include "engine/instr.h"
+#include "engine/simd/simd_info.h"
 
 namespace deja::engine {
 
@@ -41,7 +42,7 @@ constexpr u32 AccessBytes(Opcode op) {
     case Opcode::kF64Store:
       return 8;
     default:
-      return 0;
+      return SimdAccessBytes(op);
   }
 }
 

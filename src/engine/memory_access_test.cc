@@ -21,15 +21,16 @@ TEST(MemoryAccess, EveryMemargOpcodeHasAWidth) {
   int memargs = 0;
   for (const Entry& e : kAll) {
     u32 bytes = AccessBytes(e.op);
-    if (e.imm != ImmKind::kMemarg) {
+    if (e.imm != ImmKind::kMemarg && e.imm != ImmKind::kMemargLane) {
       EXPECT_EQ(bytes, 0u) << e.text;
       continue;
     }
     ++memargs;
-    ASSERT_TRUE(bytes == 1 || bytes == 2 || bytes == 4 || bytes == 8) << e.text;
+    ASSERT_TRUE(bytes == 1 || bytes == 2 || bytes == 4 || bytes == 8 || bytes == 16) << e.text;
     EXPECT_EQ(u32{1} << NaturalAlignment(e.op), bytes) << e.text;
   }
-  EXPECT_EQ(memargs, 23);  // 14 loads, 9 stores
+  // 14 loads, 9 stores; SIMD: 13 loads, 1 store, 8 lane loads and stores.
+  EXPECT_EQ(memargs, 23 + 22);
 }
 
 TEST(MemoryAccess, WidthsFollowTheOpcodeName) {
@@ -38,6 +39,10 @@ TEST(MemoryAccess, WidthsFollowTheOpcodeName) {
   EXPECT_EQ(AccessBytes(Opcode::kI64Load32U), 4u);
   EXPECT_EQ(AccessBytes(Opcode::kF32Store), 4u);
   EXPECT_EQ(AccessBytes(Opcode::kF64Load), 8u);
+  EXPECT_EQ(AccessBytes(Opcode::kV128Load), 16u);
+  EXPECT_EQ(AccessBytes(Opcode::kV128Load16x4S), 8u);
+  EXPECT_EQ(AccessBytes(Opcode::kV128Load32Zero), 4u);
+  EXPECT_EQ(AccessBytes(Opcode::kV128Store8Lane), 1u);
   EXPECT_EQ(AccessBytes(Opcode::kI32Add), 0u);
 }
 

@@ -211,11 +211,6 @@ WastCounts RunWastScript(std::string_view text, std::string_view filename,
 
 WastCounts RunWastFile(const std::string& path, const WastOptions& options, std::ostream& out) {
   WastCounts counts;
-  if (std::filesystem::path(path).filename().string().starts_with("simd_")) {
-    out << path << ": skipped (SIMD is not supported)\n";
-    counts.skipped = true;
-    return counts;
-  }
   // Only regular files: reading a directory through a stream throws.
   std::error_code ec;
   std::ifstream in;

@@ -158,18 +158,29 @@ TEST(RunWastScript, RefusesTopLevelQuotedModulesThatLibwabtCannotParse) {
   EXPECT_NE(output.find("test.wast:2: a (module quote ...) command"), std::string::npos) << output;
 }
 
-TEST(RunWastScript, SimdModulesAreUnsupportedAndCountAsFailures) {
+TEST(RunWastScript, SimdValuesMatchPerLane) {
   std::string output;
-  WastCounts counts = RunScript("(module (func (result v128) v128.const i32x4 1 2 3 4))", &output);
-  EXPECT_EQ(counts.failed, 1u);
-  EXPECT_NE(output.find("unsupported feature: simd"), std::string::npos) << output;
+  WastCounts counts = RunScript(
+      "(module (func (export \"add\") (param v128 v128) (result v128)\n"
+      "  local.get 0 local.get 1 f32x4.add))\n"
+      "(assert_return (invoke \"add\" (v128.const f32x4 1 2 inf 4)\n"
+      "                              (v128.const f32x4 1 2 -inf 4))\n"
+      "  (v128.const f32x4 2 4 nan:canonical 8))\n"
+      "(assert_return (invoke \"add\" (v128.const i32x4 1 2 3 4) (v128.const i32x4 0 0 0 0))\n"
+      "  (v128.const i32x4 1 2 3 4))\n"
+      "(assert_return (invoke \"add\" (v128.const f32x4 1 2 3 4) (v128.const f32x4 0 0 0 0))\n"
+      "  (v128.const f32x4 1 2 3 5))\n",
+      &output);
+  EXPECT_EQ(counts.passed, 3u) << output;
+  EXPECT_EQ(counts.failed, 1u) << output;  // the last: lane 3 differs
+  EXPECT_NE(output.find("v128:f32x4"), std::string::npos) << output;
 }
 
-TEST(RunWastFile, SkipsSimdFilesAndFailsOnMissingFiles) {
+TEST(RunWastFile, FailsOnMissingFiles) {
   std::ostringstream out;
-  WastCounts simd = RunWastFile("/nonexistent/simd_lane.wast", {}, out);
-  EXPECT_TRUE(simd.skipped);
-  EXPECT_EQ(simd.failed, 0u);
+  WastCounts simd = RunWastFile("/nonexistent/simd_lane.wast", {}, out);  // no longer skipped
+  EXPECT_FALSE(simd.skipped);
+  EXPECT_EQ(simd.failed, 1u);
   EXPECT_EQ(RunWastFile("/", {}, out).failed, 1u);  // a directory
   WastCounts missing = RunWastFile("/nonexistent/i32.wast", {}, out);
   EXPECT_EQ(missing.failed, 1u);

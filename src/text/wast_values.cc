@@ -3,6 +3,8 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "text/wast_simd.h"
+
 namespace deja::text {
 namespace {
 
@@ -51,7 +53,7 @@ Result<Value> ConstToValue(const wabt::Const& c) {
       if (IsNullConst(c)) return Value::NullRef(ValType::kExternRef);
       return Value::Extern(c.ref_bits());
     case wabt::Type::V128:
-      return Status::Unsupported("unsupported feature: simd (v128 constant)");
+      return V128ConstToValue(c);
     default:
       break;
   }
@@ -80,6 +82,8 @@ bool MatchesExpected(const wabt::Const& expected, const Value& got) {
       return MatchesRef(expected, got, ValType::kFuncRef);
     case wabt::Type::ExternRef:
       return MatchesRef(expected, got, ValType::kExternRef);
+    case wabt::Type::V128:
+      return MatchesV128(expected, got);
     default:
       return false;
   }
@@ -95,6 +99,8 @@ std::string FormatConst(const wabt::Const& c) {
       return FormatValue(Value::F64Bits(c.f64_bits()));
     case wabt::Type::FuncRef:
       return IsNullConst(c) ? "funcref:null" : "funcref:<any non-null>";
+    case wabt::Type::V128:
+      return FormatV128Const(c);
     default:
       break;
   }

@@ -14,7 +14,7 @@
 
 namespace deja::text {
 
-// An argument constant as a deja value. Errors: kUnsupported for v128 (SIMD).
+// An argument constant as a deja value.
 Result<Value> ConstToValue(const wabt::Const& c);
 
 // True if `got` is what `expected` allows: the same type and, for numbers,

@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <string>
 
+#include "engine/compile/func_compiler_simd.h"
 #include "engine/exec/interp.h"
+#include "engine/simd/simd_info.h"
 
 namespace deja::engine {
 
@@ -14,7 +16,8 @@ FuncCompiler::FuncCompiler(const Module& module, u32 func_index, const CompileOp
       func_(module.code[func_index - module.num_imported_funcs]),
       type_(module.func_type(func_index)),
       canonical_nans_(options.canonicalize_nans),
-      layout_variant_(options.test_layout_variant != 0) {}
+      layout_variant_(options.test_layout_variant != 0),
+      wide_(TouchesV128(module, func_, type_)) {}
 
 namespace {
 
@@ -69,6 +72,7 @@ Result<CompiledFunc> FuncCompiler::Compile() {
   fn.num_results = out_.num_results;
   ctrls_.push_back(std::move(fn));
   StartFuelBlock();
+  if (wide_) ZeroV128Locals();
   InstrReader reader(module_.body(func_), func_.body_offset);
   while (!reader.AtEnd() && !ctrls_.empty()) {
     Instr in;
@@ -142,6 +146,7 @@ void FuncCompiler::Skip(const Instr& in) {
 }
 
 Status FuncCompiler::Step(const Instr& in) {
+  if (IsSimd(in.op)) return StepSimd(in);
   OpVariants v = VariantsOf(in.op);
   if (v.kind != OpVariants::Kind::kNone) return StepGeneric(in, v);
   switch (in.op) {
@@ -255,11 +260,13 @@ Status FuncCompiler::StepVariable(const Instr& in) {
       return Status();
     }
     case Opcode::kGlobalGet:
-      EmitWithDst(IOp::kGlobalGet, {SlotOf(stack_.size()), in.index});
+      EmitWithDst(module_.globals[in.index].type == ValType::kV128 ? IOp::kGlobalGetV : IOp::kGlobalGet,
+                  {SlotOf(stack_.size()), in.index});
       PushSlot();
       return Status();
     case Opcode::kGlobalSet:
-      Emit(IOp::kGlobalSet, {Operand(Top()), in.index});
+      Emit(module_.globals[in.index].type == ValType::kV128 ? IOp::kGlobalSetV : IOp::kGlobalSet,
+           {Operand(Top()), in.index});
       Pop(1);
       return Status();
     case Opcode::kI32Const:
@@ -284,7 +291,7 @@ Status FuncCompiler::StepVariable(const Instr& in) {
     case Opcode::kSelectT: {
       size_t a = stack_.size() - 3;
       u32 sa = Operand(a), sb = Operand(a + 1), sc = Operand(a + 2);
-      EmitWithDst(IOp::kSelect, {SlotOf(a), sa, sb, sc});
+      EmitWithDst(wide_ ? IOp::kSelectV : IOp::kSelect, {SlotOf(a), sa, sb, sc});
       Pop(3);
       PushSlot();
       return Status();

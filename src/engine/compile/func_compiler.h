@@ -55,6 +55,11 @@ class FuncCompiler {
   Status StepVariable(const Instr& in);
   Status StepMemoryOrTable(const Instr& in);
   Status StepGeneric(const Instr& in, const OpVariants& v);
+  // SIMD (func_compiler_simd.cc).
+  Status StepSimd(const Instr& in);
+  void ZeroV128Locals();  // at entry: the high halves of v128 locals
+  // Moves that copy both halves of a slot in functions that touch v128.
+  IOp CopyOp() const { return wide_ ? IOp::kCopyV : IOp::kCopy; }
   bool DeferAddend(Opcode op);  // i32.add/sub of a constant, if deferrable
   void StepMemAccess(const Instr& in, const OpVariants& v);  // load, store
   // `load; store` of the loaded value as one Move op, if they fit.
@@ -117,6 +122,9 @@ class FuncCompiler {
   const FuncType& type_;
   bool canonical_nans_;
   bool layout_variant_;       // CompileOptions::test_layout_variant
+  // The function touches v128 values (func_compiler_simd.cc): its moves copy
+  // the high halves of slots too.
+  bool wide_;
   u32 num_locals_total_ = 0;  // params + declared locals
   CompiledFunc out_;
   std::vector<Entry> stack_;

@@ -101,10 +101,10 @@ void FuncCompiler::EmitMove(const Entry& src, size_t src_pos, u32 dst_slot) {
       Emit(IOp::kConst, {dst_slot, src.value});
       break;
     case Where::kLocal:
-      if (src.local != dst_slot) Emit(IOp::kCopy, {dst_slot, src.local});
+      if (src.local != dst_slot) Emit(CopyOp(), {dst_slot, src.local});
       break;
     case Where::kSlot:
-      if (SlotOf(src_pos) != dst_slot) Emit(IOp::kCopy, {dst_slot, SlotOf(src_pos)});
+      if (SlotOf(src_pos) != dst_slot) Emit(CopyOp(), {dst_slot, SlotOf(src_pos)});
       break;
     case Where::kAddend:
       Emit(IOp::kI32Add_SI, {dst_slot, src.local, src.value});
@@ -249,10 +249,10 @@ void FuncCompiler::EmitReturn() {
     if (e.where == Where::kConst) {
       Emit(IOp::kReturn1I, {e.value});
     } else if (e.where == Where::kLocal) {
-      Emit(IOp::kReturn1, {e.local});
+      Emit(wide_ ? IOp::kReturn1V : IOp::kReturn1, {e.local});
     } else {
       Materialize(first);  // a kAddend is computed into its slot
-      Emit(IOp::kReturn1, {SlotOf(first)});
+      Emit(wide_ ? IOp::kReturn1V : IOp::kReturn1, {SlotOf(first)});
     }
     return;
   }

@@ -57,8 +57,6 @@ const ErrorCase kModuleErrors[] = {
      "malformed: offset 0xb: malformed function type"},
     {"value type", Wasm({Section(1, {0x01, 0x60, 0x01, 0x40, 0x00})}),
      "malformed: offset 0xd: malformed value type"},
-    {"simd param", Wasm({Section(1, {0x01, 0x60, 0x01, 0x7b, 0x00})}),
-     "unsupported: type 0 offset 0xd: unsupported feature: simd"},
     {"exnref result in type 1", Wasm({Section(1, {0x02, 0x60, 0x00, 0x00, 0x60, 0x00, 0x01, 0x69})}),
      "unsupported: type 1 offset 0x11: unsupported feature: exceptions (exnref value type)"},
     {"typed reference param",
@@ -115,8 +113,6 @@ const ErrorCase kModuleErrors[] = {
 const ErrorCase kFunctionErrors[] = {
     {"too many locals", CodeSection({0x02, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x01, 0x7e, 0x0b}),
      "malformed: func 0 offset 0x1d: too many locals"},
-    {"simd local", CodeSection({0x01, 0x01, 0x7b, 0x0b}),
-     "unsupported: func 0 offset 0x18: unsupported feature: simd"},
     {"missing end at module end", CodeSection({0x00, 0x01}),
      "malformed: func 0 offset 0x18: unexpected end of section or function"},
     {"bytes after end", CodeSection({0x00, 0x0b, 0x01}),
@@ -134,8 +130,9 @@ const ErrorCase kFunctionErrors[] = {
     {"atomic", CodeSection({0x00, 0xfe, 0x03, 0x00, 0x0b}),
      "unsupported: func 0 offset 0x17: unsupported feature: threads (0xfe-prefixed atomic "
      "instruction)"},
-    {"simd opcode", CodeSection({0x00, 0xfd, 0x0c, 0x0b}),
-     "unsupported: func 0 offset 0x17: unsupported feature: simd"},
+    {"relaxed simd opcode", CodeSection({0x00, 0xfd, 0x80, 0x02, 0x0b}),
+     "unsupported: func 0 offset 0x17: unsupported feature: relaxed-simd (relaxed SIMD "
+     "instruction)"},
     {"memory.size reserved byte", CodeSection({0x00, 0x3f, 0x01, 0x1a, 0x0b}),
      "malformed: func 0 offset 0x18: zero byte expected"},
     {"body size past section", Section(10, {0x01, 0x05, 0x00, 0x0b}),

@@ -14,20 +14,21 @@ namespace {
 constexpr u8 kNoOpcode = 0xff;
 
 // Immediate kind of each opcode, indexed by its byte (or by the 0xFC
-// sub-opcode when `prefixed`); kNoOpcode where no opcode exists.
-constexpr std::array<u8, 256> BuildImmTable(bool prefixed) {
+// 0xFC or 0xFD sub-opcode); kNoOpcode where no opcode exists.
+constexpr std::array<u8, 256> BuildImmTable(u8 prefix) {
   std::array<u8, 256> t{};
   for (u8& e : t) e = kNoOpcode;
 #define DEJA_OPCODE(name, code, imm, text, sig)        \
-  if (((code) >> 8) == (prefixed ? 0xfc : 0)) {        \
+  if (((code) >> 8) == prefix) {                       \
     t[(code)&0xff] = static_cast<u8>(ImmKind::k##imm); \
   }
 #include "engine/opcodes.def"
   return t;
 }
 
-constexpr std::array<u8, 256> kOneByteImm = BuildImmTable(false);
-constexpr std::array<u8, 256> kPrefixedImm = BuildImmTable(true);
+constexpr std::array<u8, 256> kOneByteImm = BuildImmTable(0);
+constexpr std::array<u8, 256> kPrefixedImm = BuildImmTable(0xfc);
+constexpr std::array<u8, 256> kSimdImm = BuildImmTable(0xfd);
 
 // A copy of the reader's position, so helpers can advance it and Next()
 // writes it back once.
@@ -196,6 +197,26 @@ Status ReadImmediates(Cursor& c, ImmKind kind, std::vector<u32>& targets, Instr*
       return ReadRefTypeImm(c, out);
     case ImmKind::kSelectT:
       return ReadSelectTypes(c, out);
+    case ImmKind::kV128:
+    case ImmKind::kShuffle:
+      DEJA_TRY(c.Fixed(8, &out->value));
+      return c.Fixed(8, &out->value2);
+    case ImmKind::kLane: {
+      u8 lane{};
+      DEJA_TRY(c.Byte(&lane));
+      out->index = lane;
+      return Status();
+    }
+    case ImmKind::kMemargLane: {
+      u32 offset{};
+      u8 lane{};
+      DEJA_TRY(c.U32(&out->index));
+      DEJA_TRY(c.U32(&offset));
+      DEJA_TRY(c.Byte(&lane));
+      out->value = offset;
+      out->index2 = lane;
+      return Status();
+    }
   }
   return c.Fail(out->offset - c.base, "illegal opcode");
 }
@@ -244,12 +265,19 @@ Status InstrReader::Next(Instr* out) {
     imm = sub < 256 ? kPrefixedImm[sub] : kNoOpcode;
     code = static_cast<u16>(0xfc00 | (sub & 0xff));
   } else if (b == 0xfd) {
-    return SimdAt(base_ + start);
+    u32 sub{};
+    DEJA_TRY(c.U32(&sub));
+    if (sub >= 256) {  // relaxed SIMD's range
+      if (sub <= 0x113) return UnsupportedAt(base_ + start, "relaxed-simd", "relaxed SIMD instruction");
+      return c.Fail(start, "illegal opcode");
+    }
+    imm = kSimdImm[sub];
+    code = static_cast<u16>(0xfd00 | sub);
   } else {
     imm = kOneByteImm[b];
   }
   if (imm == kNoOpcode) {
-    if (b != 0xfc) {
+    if (b != 0xfc && b != 0xfd) {
       if (std::optional<ProposalOpcode> p = FindProposalOpcode(b)) {
         return UnsupportedAt(base_ + start, p->feature, p->name);
       }

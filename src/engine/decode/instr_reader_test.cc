@@ -58,7 +58,8 @@ TEST(InstrReaderTest, BlockTypes) {
   EXPECT_EQ(in.block_type.kind, BlockType::Kind::kTypeIndex);
   EXPECT_EQ(in.block_type.type_index, 133u);
   EXPECT_EQ(DecodeError({0x02, 0x60}), "malformed: offset 0x101: malformed value type");
-  EXPECT_EQ(DecodeError({0x02, 0x7b}), "unsupported: offset 0x101: unsupported feature: simd");
+  in = DecodeOne({0x02, 0x7b});
+  EXPECT_EQ(in.block_type.value, ValType::kV128);
 }
 
 TEST(InstrReaderTest, IndexImmediates) {
@@ -114,8 +115,8 @@ TEST(InstrReaderTest, SelectAndReferenceTypes) {
   EXPECT_EQ(in.op, Opcode::kRefNull);
   EXPECT_EQ(in.type, ValType::kExternRef);
   EXPECT_EQ(DecodeError({0xd0, 0x7f}), "malformed: offset 0x101: malformed reference type");
-  EXPECT_EQ(DecodeError({0x1c, 0x01, 0x7b}),
-            "unsupported: offset 0x102: unsupported feature: simd");
+  in = DecodeOne({0x1c, 0x01, 0x7b});
+  EXPECT_EQ(in.type, ValType::kV128);
 }
 
 TEST(InstrReaderTest, PrefixedOpcodes) {
@@ -149,7 +150,11 @@ TEST(InstrReaderTest, Errors) {
       {{0xff}, "malformed: offset 0x100: illegal opcode"},
       {{0xfc, 0x12}, "malformed: offset 0x100: illegal opcode"},
       {{0xfc, 0x80, 0x02}, "malformed: offset 0x100: illegal opcode"},  // 256: not a byte
-      {{0xfd, 0x0c}, "unsupported: offset 0x100: unsupported feature: simd"},
+      {{0xfd, 0x0c}, "malformed: offset 0x102: unexpected end of section or function"},
+      {{0xfd, 0x80, 0x02},  // 0x100: relaxed SIMD's first opcode
+       "unsupported: offset 0x100: unsupported feature: relaxed-simd (relaxed SIMD instruction)"},
+      {{0xfd, 0x9a, 0x01}, "malformed: offset 0x100: illegal opcode"},  // 0x9a: a gap
+      {{0xfd, 0x80, 0x04}, "malformed: offset 0x100: illegal opcode"},
       {{0x41}, "malformed: offset 0x101: unexpected end of section or function"},
       {{0x44, 0x00, 0x00}, "malformed: offset 0x103: unexpected end of section or function"},
       {{0x41, 0xff, 0xff, 0xff, 0xff, 0x4f}, "malformed: offset 0x105: integer too large"},

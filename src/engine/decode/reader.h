@@ -76,9 +76,10 @@ class Reader {
 };
 
 // Decodes a value type byte; shared with the instruction reader. Returns
-// false for bytes that are not a WebAssembly 2.0 value type (v128 included).
+// false for bytes that are not a WebAssembly 2.0 value type.
 inline bool DecodeValType(u8 b, ValType* out) {
   switch (b) {
+    case 0x7b:  // v128
     case 0x7f:
     case 0x7e:
     case 0x7d:

@@ -17,6 +17,7 @@
 #include "engine/exec/runtime_ops.h"
 #include "engine/exec/thread_state.h"
 #include "engine/runtime/store_impl.h"
+#include "engine/simd/v128.h"
 
 namespace deja::engine {
 namespace {
@@ -87,6 +88,8 @@ Outcome Run(ThreadState* state, const void* const** table_out) {
   ThreadState& st = *state;
   StoreImpl& store = st.store;
   u64* const stack = st.slots.get();
+  // The high halves of v128 values: slot s + hoff (ops/simd.inc).
+  const u64 hoff = st.max_slots;
   const CompiledFunc* cf = nullptr;
   const u64* pc = nullptr;
   u64* fp = nullptr;

@@ -13,8 +13,10 @@ namespace deja::engine {
 
 ThreadState::ThreadState(StoreImpl& s)
     : store(s),
+      // Twice max_slots: the upper half holds the high 64 bits of v128
+      // values (docs/INTERPRETER.md, "v128 values").
       slots(static_cast<u64*>(
-          std::calloc(std::max<size_t>(s.limits.max_stack_slots, 1), sizeof(u64)))),
+          std::calloc(2 * std::max<size_t>(s.limits.max_stack_slots, 1), sizeof(u64)))),
       max_slots(s.limits.max_stack_slots) {
   if (slots == nullptr) std::abort();  // as operator new would, without exceptions
 }
@@ -96,6 +98,13 @@ Outcome Thread::Invoke(u32 func_addr, std::span<const u64> args) {
   return Interpret(st);
 }
 
+Outcome Thread::Invoke(u32 func_addr, std::span<const u64> args, std::span<const u64> highs) {
+  ThreadState& st = *s_;
+  size_t n = std::min<size_t>({args.size(), highs.size(), st.max_slots});
+  std::copy_n(highs.begin(), n, st.slots.get() + st.max_slots);
+  return Invoke(func_addr, args);
+}
+
 Outcome Thread::Resume(std::span<const u64> host_results) {
   ThreadState& st = *s_;
   if (st.suspend == SuspendPoint::kNone) {
@@ -114,6 +123,9 @@ Outcome Thread::Resume(std::span<const u64> host_results) {
 bool Thread::suspended() const { return s_->suspend != SuspendPoint::kNone; }
 SuspendPoint Thread::suspend_point() const { return s_->suspend; }
 std::span<const u64> Thread::results() const { return {s_->slots.get(), s_->num_results}; }
+std::span<const u64> Thread::result_highs() const {
+  return {s_->slots.get() + s_->max_slots, std::min(s_->num_results, s_->max_slots)};
+}
 const Trap& Thread::trap() const { return s_->trap; }
 i32 Thread::exit_code() const { return s_->exit_code; }
 

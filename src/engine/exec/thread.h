@@ -26,6 +26,8 @@ class Thread {
   // Calls the function at store address `func_addr` (Wasm or host) with raw
   // argument slots. Requires: not suspended; args match the function's type.
   Outcome Invoke(u32 func_addr, std::span<const u64> args);
+  // As Invoke; `highs[i]` is the high half of argument i (v128; 0 otherwise).
+  Outcome Invoke(u32 func_addr, std::span<const u64> args, std::span<const u64> highs);
   // Continues after kSuspended with the suspended host function's results
   // (none at a safe point).
   Outcome Resume(std::span<const u64> host_results);
@@ -33,6 +35,7 @@ class Thread {
   bool suspended() const;
   SuspendPoint suspend_point() const;
   std::span<const u64> results() const;  // after kReturned: one slot per result
+  std::span<const u64> result_highs() const;  // their high halves (v128)
   const Trap& trap() const;
   i32 exit_code() const;
 

@@ -196,7 +196,8 @@ TEST_F(ThreadRestoreTest, ValueTypesMustBeTheCodesAndKnown) {
   ExpectRefused(With<uint8_t>(v.at, 0x7d), Status::Code::kCorruption,
                 "a f32 where the code has a i32");
   ExpectRefused(With<uint8_t>(v.at, 0x55), Status::Code::kCorruption, "unknown value type 0x55");
-  ExpectRefused(With<uint8_t>(v.at, 0x7b), Status::Code::kUnsupported, "v128");
+  ExpectRefused(With<uint8_t>(v.at, 0x7b), Status::Code::kCorruption,
+                "a v128 where the code has a i32");
 }
 
 TEST_F(ThreadRestoreTest, FramesMustBeTheCodes) {

@@ -116,12 +116,14 @@ class TypeCache {
 
 bool Is32Bit(ValType t) { return t == ValType::kI32 || t == ValType::kF32; }
 
-void PutValue(std::vector<u8>* out, ValType t, u64 bits) {
+// A v128 is its low then its high 64 bits (`hi`: the slot's upper half).
+void PutValue(std::vector<u8>* out, ValType t, u64 bits, u64 hi) {
   Put<u8>(out, static_cast<u8>(t));
   if (Is32Bit(t)) {
     Put<u32>(out, static_cast<u32>(bits));
   } else {
     Put<u64>(out, bits);
+    if (t == ValType::kV128) Put<u64>(out, hi);
   }
 }
 
@@ -139,6 +141,16 @@ u64 OperandValue(const FuncView& v, const ResumePoint& p, const u64* frame, u32 
       return static_cast<u32>(frame[d->base] + d->value);
   }
   return 0;
+}
+
+// The high half of operand `pos` (a v128) at point `p`; `high` is the
+// frame's base in the upper half of the value stack. Deferred constants and
+// addends are never v128.
+u64 OperandHigh(const FuncView& v, const ResumePoint& p, const u64* high, u32 pos) {
+  auto [d, end] = v.cf->DeferredOf(p);
+  d = std::lower_bound(d, end, pos, [](const DeferredValue& x, u32 y) { return x.pos < y; });
+  if (d == end || d->pos != pos) return high[v.num_locals + pos];
+  return d->where == DeferredValue::kLocal ? high[d->base] : 0;
 }
 
 // The Wasm instruction at body-relative `offset` of `v` (a resume point's
@@ -194,14 +206,16 @@ void Thread::SaveState(std::vector<u8>* out) const {
       std::abort();
     }
     const u64* frame = st.slots.get() + f.fp;
+    const u64* high = frame + st.max_slots;
     Put(out, f.func);
     Put<u8>(out, p->kind);
     Put(out, p->wasm_offset);
     Put(out, v.num_locals);
-    ForEachLocal(v, [&](u32 j, ValType t) { PutValue(out, t, frame[j]); });
+    ForEachLocal(v, [&](u32 j, ValType t) { PutValue(out, t, frame[j], high[j]); });
     Put(out, p->height);
     for (u32 pos = 0; pos < p->height; ++pos) {
-      PutValue(out, operand_types[pos], OperandValue(v, *p, frame, pos));
+      PutValue(out, operand_types[pos], OperandValue(v, *p, frame, pos),
+               OperandHigh(v, *p, high, pos));
     }
     Put<u32>(out, 0);  // exception handlers (none yet; room for issue 17)
   }
@@ -211,9 +225,10 @@ namespace {
 
 // Reads one typed value of the type the code has there (`what()` names the
 // place, built only for a message) and checks it is one the store could hold.
+// A v128's high half goes to `*hi`.
 template <typename What>
 Status TakeValue(std::span<const u8>* in, ValType expected, const StoreImpl& store, What what,
-                 u64* bits) {
+                 u64* bits, u64* hi) {
   u8 tag = 0;
   if (!Take(in, &tag)) return Corrupt(what() + ": truncated");
   ValType t = static_cast<ValType>(tag);
@@ -224,10 +239,8 @@ Status TakeValue(std::span<const u8>* in, ValType expected, const StoreImpl& sto
     case ValType::kF64:
     case ValType::kFuncRef:
     case ValType::kExternRef:
-      break;
     case ValType::kV128:
-      return Status::Unsupported("thread state: " + what() +
-                                 ": v128 values are not supported by this build");
+      break;
     default:
       return Corrupt(what() + ": unknown value type 0x" + Hex(tag).substr(2));
   }
@@ -242,6 +255,8 @@ Status TakeValue(std::span<const u8>* in, ValType expected, const StoreImpl& sto
     return Status();
   }
   if (!Take(in, bits)) return Corrupt(what() + ": truncated");
+  *hi = 0;
+  if (t == ValType::kV128 && !Take(in, hi)) return Corrupt(what() + ": truncated");
   if (t == ValType::kFuncRef && *bits != kNullRef && *bits - 1 >= store.funcs.size()) {
     return Corrupt(what() + ": funcref names function address " + std::to_string(*bits - 1) +
                    ", the store has " + std::to_string(store.funcs.size()) + " functions");
@@ -293,6 +308,7 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
     if (fp + v.cf->frame_slots > st.max_slots)
       return Corrupt(where() + ": the value stack is full");
     u64* frame = st.slots.get() + fp;
+    u64* high = frame + st.max_slots;
     if (!Take(in, &num_locals)) return Corrupt(where() + ": truncated");
     if (num_locals != v.num_locals) {
       return Corrupt(where() + ": " + std::to_string(num_locals) + " locals, the function has " +
@@ -302,7 +318,8 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
     ForEachLocal(v, [&](u32 j, ValType t) {
       if (status.ok())
         status = TakeValue(
-            in, t, store, [&] { return where() + " local " + std::to_string(j); }, &frame[j]);
+            in, t, store, [&] { return where() + " local " + std::to_string(j); }, &frame[j],
+            &high[j]);
     });
     DEJA_TRY(status);
     std::span<const ValType> operand_types;
@@ -333,18 +350,20 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
     auto [d, d_end] = v.cf->DeferredOf(*p);
     for (u32 pos = 0; pos < height; ++pos) {
       auto what = [&] { return where() + " operand " + std::to_string(pos); };
-      u64 bits = 0;
-      DEJA_TRY(TakeValue(in, operand_types[pos], store, what, &bits));
+      u64 bits = 0, bits_hi = 0;
+      DEJA_TRY(TakeValue(in, operand_types[pos], store, what, &bits, &bits_hi));
       if (d == d_end || d->pos != pos) {
         frame[v.num_locals + pos] = bits;
+        high[v.num_locals + pos] = bits_hi;
         continue;
       }
       // This build keeps the value elsewhere: it must be the one the code
       // computes there, or the state is not one the code could produce.
-      u64 expected_bits = 0;
+      u64 expected_bits = 0, expected_hi = bits_hi;  // the high half of a v128 local
       switch (d->where) {
         case DeferredValue::kLocal:
           expected_bits = frame[d->base];
+          expected_hi = high[d->base];
           break;
         case DeferredValue::kConst:
           expected_bits = d->value;
@@ -358,7 +377,7 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
           }
           break;
       }
-      if (expected_bits != bits) {
+      if (expected_bits != bits || (operand_types[pos] == ValType::kV128 && expected_hi != bits_hi)) {
         return Corrupt(what() +
                        ": the code computes that value from local or constant state, and "
                        "the saved value differs");

@@ -33,7 +33,9 @@ struct ThreadState {
   explicit ThreadState(StoreImpl& s);
 
   StoreImpl& store;
-  SlotArray slots;  // max_slots entries, zeroed; pages are touched on use
+  // 2 * max_slots entries, zeroed; pages are touched on use. Slot s holds a
+  // value's low 64 bits, slot s + max_slots a v128's high 64 bits.
+  SlotArray slots;
   u32 max_slots = 0;
   std::vector<Frame> frames;
 

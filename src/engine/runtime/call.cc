@@ -30,9 +30,11 @@ Outcome Finish(engine::StoreImpl& s, Outcome outcome, std::vector<Value>* result
   if (outcome == Outcome::kReturned && results != nullptr) {
     const FuncType& type = s.func_type(s.call_func);
     std::span<const uint64_t> slots = s.thread->results();
+    std::span<const uint64_t> highs = s.thread->result_highs();
     results->clear();
     for (size_t i = 0; i < type.results.size() && i < slots.size(); ++i) {
-      results->push_back({type.results[i], SlotToBits(type.results[i], slots[i]), 0});
+      uint64_t hi = type.results[i] == ValType::kV128 && i < highs.size() ? highs[i] : 0;
+      results->push_back({type.results[i], SlotToBits(type.results[i], slots[i]), hi});
     }
   }
   s.call_func = engine::StoreImpl::kNoFunc;
@@ -94,8 +96,9 @@ Outcome Store::Call(Extern func, std::span<const Value> args, std::vector<Value>
     return ApiTrap(s, "call: expected " + std::to_string(type.params.size()) +
                           " arguments, got " + std::to_string(args.size()));
   }
-  std::vector<uint64_t> slots(args.size());
+  std::vector<uint64_t> slots(args.size()), highs(args.size());
   for (size_t i = 0; i < args.size(); ++i) {
+    highs[i] = args[i].type == ValType::kV128 ? args[i].hi : 0;
     if (args[i].type != type.params[i]) {
       return ApiTrap(s, "call: argument " + std::to_string(i) + " has type " +
                             ValTypeName(args[i].type) + ", expected " +
@@ -107,7 +110,7 @@ Outcome Store::Call(Extern func, std::span<const Value> args, std::vector<Value>
     slots[i] = SlotToBits(args[i].type, args[i].lo);
   }
   s.call_func = func.addr;
-  return Finish(s, s.thread->Invoke(func.addr, slots), results);
+  return Finish(s, s.thread->Invoke(func.addr, slots, highs), results);
 }
 
 Outcome Store::Resume(std::span<const Value> host_results, std::vector<Value>* results) {

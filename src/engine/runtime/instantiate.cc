@@ -95,6 +95,7 @@ Result<u64> ConstValue(const StoreImpl& s, const InstanceInst& inst, const engin
     case engine::Opcode::kF32Const: return in.value & 0xffffffffu;
     case engine::Opcode::kI64Const:
     case engine::Opcode::kF64Const: return in.value;
+    case engine::Opcode::kV128Const: return in.value;  // the low half; ConstHigh the rest
     case engine::Opcode::kRefNull: return kNullRef;
     case engine::Opcode::kRefFunc: return u64{inst.funcs[in.index]} + 1;
     case engine::Opcode::kGlobalGet: return s.globals[inst.globals[in.index]]->lo;
@@ -130,6 +131,15 @@ Result<u64> EvalConst(const StoreImpl& s, const InstanceInst& inst, const ConstE
     return Status::Internal("offset " + Hex(e.offset) + ": unsupported constant expression");
   }
   return stack[0];
+}
+
+// The high half of a v128 constant expression's value; 0 for other types.
+u64 ConstHigh(const StoreImpl& s, const InstanceInst& inst, const ConstExpr& e) {
+  if (e.instrs.size() != 1) return 0;
+  const engine::Instr& in = e.instrs[0];
+  if (in.op == engine::Opcode::kV128Const) return in.value2;
+  if (in.op == engine::Opcode::kGlobalGet) return s.globals[inst.globals[in.index]]->hi;
+  return 0;
 }
 
 // Creates the module's own tables and memories; nothing is added to the store
@@ -182,6 +192,7 @@ Status AllocateGlobalsAndSegments(StoreImpl& s, const engine::Module& m, Instanc
     auto gi = std::make_unique<engine::GlobalInst>();
     gi->type = g.type;
     gi->lo = value;
+    gi->hi = ConstHigh(s, *inst, g.init);
     inst->globals.push_back(static_cast<u32>(s.globals.size()));
     s.globals.push_back(std::move(gi));
   }

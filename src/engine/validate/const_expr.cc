@@ -22,6 +22,9 @@ Status ConstInstrType(const Module& module, const Instr& in, ValType* out) {
     case Opcode::kF64Const:
       *out = ValType::kF64;
       return Status();
+    case Opcode::kV128Const:
+      *out = ValType::kV128;
+      return Status();
     case Opcode::kRefNull:
       *out = in.type;
       return Status();

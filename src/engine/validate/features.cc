@@ -24,7 +24,7 @@ constexpr std::array<FeatureInfo, kFeatureCount> kFeatures = {{
     {"multi-value", true},
     {"bulk-memory", true},
     {"reference-types", true},
-    {"simd", false},
+    {"simd", true},
     {"relaxed-simd", false},
     {"tail-call", true},
     {"exceptions", false},
@@ -102,6 +102,10 @@ std::optional<Feature> InstrFeature(const Instr& in, const char** what) {
     *what = "tail call";
     return Feature::kTailCall;
   }
+  if ((code >> 8) == 0xfd) {
+    *what = "SIMD instruction";
+    return Feature::kSimd;
+  }
   if ((code == 0x02 || code == 0x03 || code == 0x04) &&
       in.block_type.kind == BlockType::Kind::kTypeIndex) {
     *what = "block with a type index";
@@ -127,7 +131,39 @@ Status CheckBodies(const Module& m, const Features& features) {
   return Status();
 }
 
+bool HasV128(const std::vector<ValType>& ts) {
+  for (ValType t : ts) {
+    if (t == ValType::kV128) return true;
+  }
+  return false;
+}
+
+// v128 outside code: in a function type, a global or a local.
+Status CheckV128Types(const Module& m, const Features& features) {
+  if (features.enabled(Feature::kSimd)) return Status();
+  for (size_t i = 0; i < m.types.size(); ++i) {
+    if (HasV128(m.types[i].params) || HasV128(m.types[i].results)) {
+      return Refuse(Feature::kSimd, "v128 value type", "type " + std::to_string(i));
+    }
+  }
+  for (size_t i = 0; i < m.globals.size(); ++i) {
+    if (m.globals[i].type == ValType::kV128) {
+      return Refuse(Feature::kSimd, "v128 global", "global " + std::to_string(i));
+    }
+  }
+  for (size_t i = 0; i < m.code.size(); ++i) {
+    for (const LocalRun& run : m.code[i].locals) {
+      if (run.type == ValType::kV128) {
+        return Refuse(Feature::kSimd, "v128 local",
+                      FuncAt(m.num_imported_funcs + static_cast<u32>(i), m.code[i].body_offset));
+      }
+    }
+  }
+  return Status();
+}
+
 Status CheckTypes(const Module& m, const Features& features) {
+  DEJA_TRY(CheckV128Types(m, features));
   if (features.enabled(Feature::kMultiValue)) return Status();
   for (size_t i = 0; i < m.types.size(); ++i) {
     if (m.types[i].results.size() > 1) {

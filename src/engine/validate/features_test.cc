@@ -64,6 +64,13 @@ TEST(FeaturesTest, A20FeatureTurnedOffRefusesAModuleUsingIt) {
        Wasm({Section(6, {0x01, 0x7f, 0x01, 0x41, 0x00, 0x0b}),
              Section(7, Cat({{0x01}, Name("g"), {0x03, 0x00}}))}),
        "unsupported: feature turned off: mutable-global (exported mutable global) in export g"},
+      {Feature::kSimd,
+       OneFunc(Cat({{0x00, 0xfd, 0x0c}, Bytes(16, 0x00), {0x1a, 0x0b}})),
+       "unsupported: feature turned off: simd (SIMD instruction) in func 0 offset 0x1c"},
+      {Feature::kSimd, Wasm({Section(1, {0x01, 0x60, 0x01, 0x7b, 0x00})}),
+       "unsupported: feature turned off: simd (v128 value type) in type 0"},
+      {Feature::kSimd, OneFunc({0x01, 0x01, 0x7b, 0x0b}),
+       "unsupported: feature turned off: simd (v128 local) in func 0 offset 0x1e"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(CompileError(c.wasm, c.feature), c.error) << FeatureName(c.feature);
@@ -85,8 +92,9 @@ TEST(FeaturesTest, DefaultsAndNames) {
     EXPECT_EQ(f.enabled(feature), FeatureImplemented(feature)) << FeatureName(feature);
     EXPECT_EQ(ParseFeature(FeatureName(feature)), feature);
   }
-  f.set(Feature::kSimd, true);  // not implemented: stays off
-  EXPECT_FALSE(f.enabled(Feature::kSimd));
+  EXPECT_TRUE(f.enabled(Feature::kSimd));
+  f.set(Feature::kRelaxedSimd, true);  // not implemented: stays off
+  EXPECT_FALSE(f.enabled(Feature::kRelaxedSimd));
   f.set(Feature::kMultiValue, false);
   EXPECT_FALSE(f.enabled(Feature::kMultiValue));
   EXPECT_FALSE(f.all_implemented());

@@ -5,18 +5,26 @@
 #include <cstring>
 
 #include "engine/memory_access.h"
+#include "engine/simd/simd_info.h"
 #include "engine/validate/error.h"
 #include "engine/validate/func_validator.h"
 
 namespace deja::engine {
 namespace {
 
+// Numeric or vector: what an untyped select accepts.
 bool IsNumeric(ValType t) {
   return t == ValType::kI32 || t == ValType::kI64 || t == ValType::kF32 || t == ValType::kF64 ||
-         t == static_cast<ValType>(0);
+         t == ValType::kV128 || t == static_cast<ValType>(0);
 }
 
 // Type of a value type character in an opcodes.def signature ('i' 'l' 'f' 'd').
+std::string SimdLaneError(const Instr& in) {
+  u32 lane = OpcodeImmKind(in.op) == ImmKind::kLane ? in.index : in.index2;
+  return std::string("invalid lane index in ") + OpcodeName(in.op) + ": " + std::to_string(lane) +
+         " (must be below " + std::to_string(SimdLaneCount(in.op)) + ")";
+}
+
 ValType SignatureType(char c) {
   switch (c) {
     case 'i':
@@ -25,6 +33,8 @@ ValType SignatureType(char c) {
       return ValType::kI64;
     case 'f':
       return ValType::kF32;
+    case 'v':
+      return ValType::kV128;
     default:
       return ValType::kF64;  // 'd'
   }
@@ -243,6 +253,9 @@ Status FuncValidator::StepTable(const Instr& in) {
 // memory), after the checks their immediates need.
 Status FuncValidator::StepFixed(const Instr& in) {
   switch (OpcodeImmKind(in.op)) {
+    case ImmKind::kMemargLane:
+      if (in.index2 >= SimdLaneCount(in.op)) return Error(SimdLaneError(in));
+      [[fallthrough]];
     case ImmKind::kMemarg:
       DEJA_TRY(CheckMemory());
       if (in.index > NaturalAlignment(in.op)) {
@@ -260,6 +273,19 @@ Status FuncValidator::StepFixed(const Instr& in) {
       break;
     case ImmKind::kData:
       DEJA_TRY(CheckData(in.index));
+      break;
+    case ImmKind::kLane:
+      if (in.index >= SimdLaneCount(in.op)) return Error(SimdLaneError(in));
+      break;
+    case ImmKind::kShuffle:
+      for (u64 lanes : {in.value, in.value2}) {
+        for (int i = 0; i < 8; ++i) {
+          if (((lanes >> (8 * i)) & 0xff) >= 32) {
+            return Error("invalid lane index in i8x16.shuffle: " +
+                         std::to_string((lanes >> (8 * i)) & 0xff) + " (must be below 32)");
+          }
+        }
+      }
       break;
     default:
       break;
