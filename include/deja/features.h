@@ -20,7 +20,8 @@ enum class Feature : uint8_t {
   kMultiValue,
   kBulkMemory,
   kReferenceTypes,
-  // Later proposals: not implemented, always off.
+  // Later proposals. Implemented (on by default): exceptions, the legacy form.
+  // The others are not implemented and always off.
   kSimd,
   kRelaxedSimd,
   kTailCall,
@@ -45,7 +46,7 @@ std::string AllFeatureNames();
 
 class Features {
  public:
-  // The 2.0 features on, every later proposal off.
+  // The 2.0 features and the implemented proposals on, every other off.
   Features() : bits_(kDefaultBits) {}
   bool enabled(Feature f) const { return (bits_ >> static_cast<int>(f)) & 1u; }
   // Turning on a feature deja does not implement has no effect; the CLI
@@ -59,7 +60,9 @@ class Features {
   bool all_implemented() const { return bits_ == kDefaultBits; }
 
  private:
-  static constexpr uint32_t kDefaultBits = (1u << 6) - 1;  // kMutableGlobal .. kReferenceTypes
+  static constexpr uint32_t kDefaultBits =
+      ((1u << 6) - 1) |                                  // kMutableGlobal .. kReferenceTypes
+      (1u << static_cast<int>(Feature::kExceptions));
   uint32_t bits_;
 };
 

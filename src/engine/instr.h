@@ -41,6 +41,7 @@ enum class ImmKind : u8 {
   kElemTable,     // index = elem index, index2 = table index
   kElem,          // index = elem index
   kTableTable,    // index = destination table, index2 = source table
+  kTag,           // index = tag index
 };
 
 const char* OpcodeName(Opcode op);      // "i32.add"

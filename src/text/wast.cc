@@ -154,6 +154,7 @@ Result<ParsedScript> ParseScript(std::string_view text, std::string_view filenam
   ParsedScript parsed;
   parsed.lexer = wabt::WastLexer::CreateBufferLexer(filename, text.data(), text.size(), &errors);
   wabt::Features features;  // WebAssembly 2.0, plus SIMD so SIMD modules reach deja
+  features.enable_exceptions();  // the legacy form deja implements
   wabt::WastParseOptions options(features);
   if (wabt::Failed(wabt::ParseWastScript(parsed.lexer.get(), &parsed.script, &errors, &options))) {
     std::string message = wabt::FormatErrorsToString(errors, wabt::Location::Type::Text);
