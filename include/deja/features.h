@@ -1,8 +1,8 @@
 // WebAssembly features a module may use, named as wasmtime and wasm-tools
 // name them (`deja run --wasm simd=n`). The WebAssembly 2.0 features deja
 // implements are on by default and can be turned off, so a user can check
-// that a module sticks to a profile; later proposals deja does not implement
-// are off and cannot be turned on.
+// that a module sticks to a profile. So are the later proposals deja
+// implements (extended-const, ...); the others are off and cannot be turned on.
 #pragma once
 
 #include <cstdint>
@@ -20,8 +20,8 @@ enum class Feature : uint8_t {
   kMultiValue,
   kBulkMemory,
   kReferenceTypes,
-  // Later proposals. Implemented (on by default): exceptions, the legacy form.
-  // The others are not implemented and always off.
+  // Later proposals: on when implemented (FeatureImplemented), else always off.
+  // Exceptions is the legacy form (exnref is refused).
   kSimd,
   kRelaxedSimd,
   kTailCall,
@@ -46,7 +46,7 @@ std::string AllFeatureNames();
 
 class Features {
  public:
-  // The 2.0 features and the implemented proposals on, every other off.
+  // Every implemented feature on, every other proposal off.
   Features() : bits_(kDefaultBits) {}
   bool enabled(Feature f) const { return (bits_ >> static_cast<int>(f)) & 1u; }
   // Turning on a feature deja does not implement has no effect; the CLI
@@ -60,9 +60,10 @@ class Features {
   bool all_implemented() const { return bits_ == kDefaultBits; }
 
  private:
-  static constexpr uint32_t kDefaultBits =
-      ((1u << 6) - 1) |                                  // kMutableGlobal .. kReferenceTypes
-      (1u << static_cast<int>(Feature::kExceptions));
+  // kMutableGlobal .. kReferenceTypes, then the implemented proposals.
+  static constexpr uint32_t kDefaultBits = ((1u << 6) - 1)  //
+                                           | (1u << static_cast<int>(Feature::kExtendedConst))
+                                           | (1u << static_cast<int>(Feature::kExceptions));
   uint32_t bits_;
 };
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "text/nesting.h"
+#include "text/wabt_features.h"
 #include "text/wast_runner.h"
 #include "wabt/cast.h"
 #include "wabt/error-formatter.h"
@@ -153,8 +154,7 @@ Result<ParsedScript> ParseScript(std::string_view text, std::string_view filenam
   wabt::Errors errors;
   ParsedScript parsed;
   parsed.lexer = wabt::WastLexer::CreateBufferLexer(filename, text.data(), text.size(), &errors);
-  wabt::Features features;  // WebAssembly 2.0, plus SIMD so SIMD modules reach deja
-  features.enable_exceptions();  // the legacy form deja implements
+  wabt::Features features = TextFeatures();
   wabt::WastParseOptions options(features);
   if (wabt::Failed(wabt::ParseWastScript(parsed.lexer.get(), &parsed.script, &errors, &options))) {
     std::string message = wabt::FormatErrorsToString(errors, wabt::Location::Type::Text);

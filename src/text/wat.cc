@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "text/nesting.h"
+#include "text/wabt_features.h"
 #include "wabt/binary-writer.h"
 #include "wabt/cast.h"
 #include "wabt/error-formatter.h"
@@ -86,8 +87,7 @@ Result<std::vector<u8>> WatToWasm(std::string_view wat, std::string_view filenam
   wabt::Errors errors;
   std::unique_ptr<wabt::WastLexer> lexer =
       wabt::WastLexer::CreateBufferLexer(filename, wat.data(), wat.size(), &errors);
-  wabt::Features features;  // wabt's defaults are the WebAssembly 2.0 feature set
-  features.enable_exceptions();  // plus legacy exception handling, which deja implements
+  wabt::Features features = TextFeatures();
   wabt::WastParseOptions options(features);
   std::unique_ptr<wabt::Module> module;
   if (wabt::Failed(wabt::ParseWatModule(lexer.get(), &module, &errors, &options))) {
@@ -101,8 +101,7 @@ Result<std::vector<u8>> WatToWasm(std::string_view wat, std::string_view filenam
 }
 
 Result<std::vector<u8>> EncodeModule(const wabt::Module& module) {
-  wabt::Features features;
-  features.enable_exceptions();
+  wabt::Features features = TextFeatures();
   wabt::MemoryStream stream;
   wabt::WriteBinaryOptions write_options(features, /*canonicalize_lebs=*/true,
                                          /*relocatable=*/false, /*write_debug_names=*/true);

@@ -12,6 +12,7 @@
 #include "engine/exec/thread.h"
 #include "engine/runtime/objects.h"
 #include "engine/runtime/store_impl.h"
+#include "engine/validate/const_expr.h"
 
 namespace deja {
 
@@ -95,13 +96,9 @@ Status CheckImport(const StoreImpl& s, const engine::Module& m, const Import& im
   return Status();
 }
 
-// Constant expressions of WebAssembly 2.0: one constant, ref.null, ref.func
-// or global.get (the validator has checked the form and the type).
-Result<u64> EvalConst(const StoreImpl& s, const InstanceInst& inst, const ConstExpr& e) {
-  if (e.instrs.size() != 1) {
-    return Status::Internal("offset " + Hex(e.offset) + ": unsupported constant expression");
-  }
-  const engine::Instr& in = e.instrs[0];
+// The value of one constant instruction; add/sub/mul (extended-const) are
+// applied by EvalConst.
+Result<u64> ConstValue(const StoreImpl& s, const InstanceInst& inst, const engine::Instr& in) {
   switch (in.op) {
     case engine::Opcode::kI32Const:
     case engine::Opcode::kF32Const: return in.value & 0xffffffffu;
@@ -114,6 +111,34 @@ Result<u64> EvalConst(const StoreImpl& s, const InstanceInst& inst, const ConstE
   }
   return Status::Internal("offset " + Hex(in.offset) + ": unsupported constant instruction " +
                           engine::OpcodeName(in.op));
+}
+
+// Constant expressions: the validator has checked the form and the types, so
+// every add/sub/mul finds two operands. i32 results wrap to 32 bits, as the
+// slots hold i32 zero-extended.
+Result<u64> EvalConst(const StoreImpl& s, const InstanceInst& inst, const ConstExpr& e) {
+  std::vector<u64> stack;
+  for (const engine::Instr& in : e.instrs) {
+    using engine::Opcode;
+    bool wide = in.op == Opcode::kI64Add || in.op == Opcode::kI64Sub || in.op == Opcode::kI64Mul;
+    if (engine::IsExtendedConstInstr(in)) {
+      if (stack.size() < 2) break;
+      u64 b = stack.back();
+      stack.pop_back();
+      u64 a = stack.back();
+      u64 r = in.op == Opcode::kI32Add || in.op == Opcode::kI64Add   ? a + b
+              : in.op == Opcode::kI32Sub || in.op == Opcode::kI64Sub ? a - b
+                                                                     : a * b;
+      stack.back() = wide ? r : (r & 0xffffffffu);
+      continue;
+    }
+    DEJA_ASSIGN_OR_RETURN(u64 v, ConstValue(s, inst, in));
+    stack.push_back(v);
+  }
+  if (stack.size() != 1) {
+    return Status::Internal("offset " + Hex(e.offset) + ": unsupported constant expression");
+  }
+  return stack[0];
 }
 
 // Creates the module's own tables and memories; nothing is added to the store

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "engine/instr.h"
+#include "engine/validate/const_expr.h"
 
 namespace deja {
 
@@ -30,7 +31,7 @@ constexpr std::array<FeatureInfo, kFeatureCount> kFeatures = {{
     {"threads", false},
     {"multi-memory", false},
     {"memory64", false},
-    {"extended-const", false},
+    {"extended-const", true},
     {"gc", false},
     {"function-references", false},
 }};
@@ -167,6 +168,36 @@ Status CheckMutableGlobals(const Module& m, const Features& features) {
   return Status();
 }
 
+// extended-const: arithmetic in global initializers and segment offsets.
+Status CheckConstExprs(const Module& m, const Features& features) {
+  if (features.enabled(Feature::kExtendedConst)) return Status();
+  auto check = [](const ConstExpr& e, const std::string& where) -> Status {
+    for (const Instr& in : e.instrs) {
+      if (IsExtendedConstInstr(in)) {
+        char at[32];
+        std::snprintf(at, sizeof at, " offset 0x%x", in.offset);
+        return Refuse(Feature::kExtendedConst,
+                      std::string(OpcodeName(in.op)) + " in a constant expression", where + at);
+      }
+    }
+    return Status();
+  };
+  for (size_t i = 0; i < m.global_defs.size(); ++i) {
+    DEJA_TRY(check(m.global_defs[i].init,
+                   "global " + std::to_string(m.num_imported_globals + i) + " initializer"));
+  }
+  for (size_t i = 0; i < m.elems.size(); ++i) {
+    DEJA_TRY(check(m.elems[i].offset, "elem segment " + std::to_string(i) + " offset"));
+    for (const ConstExpr& e : m.elems[i].init) {
+      DEJA_TRY(check(e, "elem segment " + std::to_string(i) + " element"));
+    }
+  }
+  for (size_t i = 0; i < m.datas.size(); ++i) {
+    DEJA_TRY(check(m.datas[i].offset, "data segment " + std::to_string(i) + " offset"));
+  }
+  return Status();
+}
+
 }  // namespace
 
 Status CheckFeatures(const Module& module, const Features& features) {
@@ -174,6 +205,7 @@ Status CheckFeatures(const Module& module, const Features& features) {
   DEJA_TRY(CheckTypes(module, features));
   DEJA_TRY(CheckMutableGlobals(module, features));
   DEJA_TRY(CheckTags(module, features));
+  DEJA_TRY(CheckConstExprs(module, features));
   return CheckBodies(module, features);
 }
 
