@@ -62,7 +62,8 @@ class Features {
   // kMutableGlobal .. kSimd (WebAssembly 2.0), then the implemented proposals.
   static constexpr uint32_t kDefaultBits = ((1u << 7) - 1)  //
                                            | (1u << static_cast<int>(Feature::kTailCall))  //
-                                           | (1u << static_cast<int>(Feature::kExtendedConst));
+                                           | (1u << static_cast<int>(Feature::kExtendedConst))
+                                           | (1u << static_cast<int>(Feature::kExceptions));
   uint32_t bits_;
 };
 

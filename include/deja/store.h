@@ -49,6 +49,7 @@ enum class TrapKind : uint8_t {
   kOutOfFuel,                  // "out of fuel"
   kInterrupted,                // "interrupted"
   kHost,                       // a host function trapped; message is its own
+  kUncaughtException,          // a Wasm exception left the outermost call; message names the tag
 };
 const char* TrapKindMessage(TrapKind kind);
 

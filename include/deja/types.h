@@ -53,7 +53,7 @@ struct GlobalType {
   bool operator==(const GlobalType&) const = default;
 };
 
-enum class ExternKind : uint8_t { kFunc = 0, kTable = 1, kMemory = 2, kGlobal = 3 };
+enum class ExternKind : uint8_t { kFunc = 0, kTable = 1, kMemory = 2, kGlobal = 3, kTag = 4 };
 const char* ExternKindName(ExternKind k);
 
 // A reference as stored in a value slot: 0 is null. A funcref is

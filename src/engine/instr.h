@@ -45,6 +45,7 @@ enum class ImmKind : u8 {
   kShuffle,       // 16 lane indices: value = lanes 0-7, value2 = lanes 8-15
   kLane,          // index = lane index
   kMemargLane,    // as kMemarg, and index2 = lane index
+  kTag,           // index = tag index
 };
 
 const char* OpcodeName(Opcode op);      // "i32.add"

@@ -28,6 +28,7 @@ struct Import {
   TableType table;    // kTable
   MemoryType memory;  // kMemory
   GlobalType global;  // kGlobal
+  u32 tag_type = 0;   // kTag: type index (params = the payload, no results)
 };
 
 struct Export {
@@ -72,7 +73,11 @@ struct Function {
   u64 num_locals = 0;            // sum of the runs (checked against a limit)
   u32 body_offset = 0;           // first instruction, as an offset into Module::bytes
   u32 body_size = 0;             // through the final `end`
+  // Deepest nesting of try blocks, from the decoder's scan of the body (each
+  // level needs a frame slot for its caught exception; compile/func_compiler_eh.cc).
+  u32 try_depth = 0;
 };
+inline constexpr u32 kTryDepthUnknown = UINT32_MAX;  // the body was not scanned
 
 struct Module {
   std::vector<u8> bytes;  // the binary the module was decoded from
@@ -89,6 +94,9 @@ struct Module {
   u32 num_imported_tables = 0;
   u32 num_imported_memories = 0;
   u32 num_imported_globals = 0;
+  // Exception tags (tag section, id 13): the type index of each, imports first.
+  std::vector<u32> tags;
+  u32 num_imported_tags = 0;
 
   std::vector<Function> code;       // defined functions, index = func index - num_imported_funcs
   std::vector<Global> global_defs;  // defined globals, index = global index - num_imported_globals

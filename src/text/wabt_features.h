@@ -12,6 +12,7 @@ inline wabt::Features TextFeatures() {
   wabt::Features features;
   features.enable_extended_const();
   features.enable_tail_call();
+  features.enable_exceptions();  // the legacy form
   return features;
 }
 

@@ -93,6 +93,15 @@ CommandResult WastRunner::AssertExhaustion(const wabt::Action& action, const std
   return {true, "trapped: " + result.trap.message};
 }
 
+CommandResult WastRunner::AssertException(const wabt::Action& action) {
+  ActionResult result = Perform(action);
+  if (!result.error.ok() || result.outcome != Outcome::kTrapped ||
+      result.trap.kind != TrapKind::kUncaughtException) {
+    return {false, "expected an uncaught exception, got " + result.Describe()};
+  }
+  return {true, result.trap.message};
+}
+
 CommandResult WastRunner::AssertMalformed(const wabt::ScriptModule& module,
                                           const std::string& text) {
   Result<std::vector<u8>> wasm = EncodeScriptModule(module);

@@ -130,7 +130,7 @@ CommandResult WastRunner::Run(const wabt::Script& script, wabt::Index index) {
       return AssertNotInstantiable(*c.module, Status::Code::kUninstantiable, c.text);
     }
     case wabt::CommandType::AssertException:
-      return {false, "assert_exception is not part of WebAssembly 2.0"};
+      return AssertException(*cast<wabt::AssertExceptionCommand>(&command)->action);
   }
   return {false, "unknown command"};
 }

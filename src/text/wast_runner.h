@@ -64,6 +64,8 @@ class WastRunner {
   CommandResult AssertReturn(const wabt::AssertReturnCommand& command);
   CommandResult AssertTrap(const wabt::Action& action, const std::string& text);
   CommandResult AssertExhaustion(const wabt::Action& action, const std::string& text);
+  // An uncaught Wasm exception (exception-handling proposal).
+  CommandResult AssertException(const wabt::Action& action);
   CommandResult AssertMalformed(const wabt::ScriptModule& module, const std::string& text);
   CommandResult AssertInvalid(const wabt::ScriptModule& module, const std::string& text);
   CommandResult AssertNotInstantiable(const wabt::ScriptModule& module, Status::Code expected,

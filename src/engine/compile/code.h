@@ -37,12 +37,44 @@ struct DeferredValue {
   Where where = kConst;
 };
 
+// One try block (exceptions, legacy form; exec/unwind.cc). A throw at a code
+// position in [begin, end) (a caller's position is its return address - 1)
+// is offered to the innermost such handler: a delegate passes it on to
+// `target`; otherwise its catch clauses are tried in order, then catch_all,
+// and without a match it goes to `parent`. kNoHandler: to the caller.
+inline constexpr u32 kNoHandler = UINT32_MAX;
+struct Handler {
+  u32 begin = 0;              // first code word of the try body
+  u32 end = 0;                // past the try body (where the first catch starts)
+  u32 region_end = 0;         // past the last catch clause (the try's end)
+  u32 parent = kNoHandler;    // the handler around this try
+  u32 target = kNoHandler;    // delegate: the handler that receives the exception
+  bool delegate = false;
+  u32 catches_begin = 0;      // [catches_begin, catches_end) in CompiledFunc::catches
+  u32 catches_end = 0;
+  u32 catch_all_pc = kNoHandler;
+  u32 height = 0;             // Wasm operand stack height below the try's params
+  u32 level = 0;              // try nesting level: the caught exception is in exn slot `level`
+  u32 wasm_offset = 0;        // of the `try`, relative to the function body
+};
+struct CatchClause {
+  u32 tag = 0;  // tag index in the module
+  u32 pc = 0;   // the clause's first instruction (a Fuel op)
+};
+
 struct CompiledFunc {
   std::vector<u64> code;  // handler words followed by immediates
   u32 num_params = 0;
   u32 num_results = 0;
   u32 num_locals = 0;   // declared locals (zeroed on entry), after the params
-  u32 frame_slots = 0;  // params + locals + maximum temporaries
+  u32 frame_slots = 0;  // params + locals + exn slots + maximum temporaries
+  // Exceptions: one slot per try nesting level after the locals, holding the
+  // exception a catch clause caught (index + 1 into ThreadState::exceptions)
+  // for rethrow; zeroed on entry with the locals. The operand stack follows.
+  u32 num_exn_slots = 0;
+  std::vector<Handler> handlers;      // in order of the tries' starts
+  std::vector<CatchClause> catches;
+  u32 exn_base() const { return num_params + num_locals; }
   // (code offset of an instruction, Wasm byte offset in the module), sorted by
   // code offset; an instruction maps to the greatest entry at or before it.
   std::vector<std::pair<u32, u32>> offsets;

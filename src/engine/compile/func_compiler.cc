@@ -64,6 +64,10 @@ Result<CompiledFunc> FuncCompiler::Compile() {
     return Status::ResourceExhausted(Where(func_.body_offset) + "too many locals");
   }
   num_locals_total_ = static_cast<u32>(total);
+  u32 try_depth = func_.try_depth;
+  if (try_depth == kTryDepthUnknown) DEJA_TRY(CountTryDepth(&try_depth));
+  out_.num_exn_slots = try_depth;
+  stack_base_ = num_locals_total_ + try_depth;
   out_.num_params = static_cast<u32>(type_.params.size());
   out_.num_results = static_cast<u32>(type_.results.size());
   out_.num_locals = static_cast<u32>(func_.num_locals);
@@ -110,7 +114,7 @@ Result<CompiledFunc> FuncCompiler::Compile() {
   if (safe_points != out_.fuel_ops.size()) {
     return Error(func_.body_offset, "a Fuel op without a resume point");
   }
-  u64 frame = static_cast<u64>(num_locals_total_) + max_height_;
+  u64 frame = static_cast<u64>(stack_base_) + max_height_;
   if (frame > (1u << 30)) {
     return Status::ResourceExhausted(Where(func_.body_offset) + "frame too large");
   }
@@ -128,14 +132,22 @@ void FuncCompiler::Skip(const Instr& in) {
     case Opcode::kBlock:
     case Opcode::kLoop:
     case Opcode::kIf:
+    case Opcode::kTry:
       ++skip_depth_;
       return;
     case Opcode::kElse:
       if (skip_depth_ == 0) (void)StepControl(in);
       return;
+    case Opcode::kCatch:
+    case Opcode::kCatchAll:
+      if (skip_depth_ == 0) (void)StepException(in);
+      return;
     case Opcode::kEnd:
+    case Opcode::kDelegate:
       if (skip_depth_ > 0) {
         --skip_depth_;
+      } else if (in.op == Opcode::kDelegate) {
+        (void)StepException(in);
       } else {
         (void)StepControl(in);
       }
@@ -181,6 +193,13 @@ Status FuncCompiler::Step(const Instr& in) {
     case Opcode::kReturnCall:
     case Opcode::kReturnCallIndirect:
       return StepControl(in);
+    case Opcode::kTry:
+    case Opcode::kCatch:
+    case Opcode::kCatchAll:
+    case Opcode::kDelegate:
+    case Opcode::kThrow:
+    case Opcode::kRethrow:
+      return StepException(in);
     default:
       return StepMemoryOrTable(in);
   }

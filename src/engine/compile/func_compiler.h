@@ -44,6 +44,13 @@ class FuncCompiler {
     std::vector<Fixup> fixups;    // branches to the end label
     bool has_else_fixup = false;  // if: the jump to else (or end) to bind
     Fixup else_fixup{};
+    // Exceptions: the handler code inside this block is covered by (the
+    // try's own while in its body), this try's handler, its nesting level and
+    // its catch clauses so far (func_compiler_eh.cc).
+    u32 active = kNoHandler;
+    u32 handler = kNoHandler;
+    u32 level = 0;
+    std::vector<CatchClause> clauses;
     u32 label_arity() const { return kind == Opcode::kLoop ? num_params : num_results; }
   };
 
@@ -81,7 +88,7 @@ class FuncCompiler {
   void DropResumePointsFrom(u32 pc);  // emitted code from `pc` on was taken back
 
   // The simulated stack.
-  u32 SlotOf(size_t pos) const { return num_locals_total_ + static_cast<u32>(pos); }
+  u32 SlotOf(size_t pos) const { return stack_base_ + static_cast<u32>(pos); }
   u32 Top() const { return static_cast<u32>(stack_.size()) - 1; }
   void PushSlot();
   void Push(Entry e);
@@ -115,6 +122,16 @@ class FuncCompiler {
   void BrIf(u32 depth);
   void BrTable(std::span<const u32> targets);
   void CallOp(const Instr& in);  // call, call_indirect, return_call, return_call_indirect
+  // Exceptions (func_compiler_eh.cc).
+  Status StepException(const Instr& in);  // try, catch, catch_all, delegate, throw, rethrow
+  void BeginTry(const Instr& in);
+  void BeginCatch(const Instr& in);
+  void Delegate(u32 depth);
+  void FinishTry(Ctrl& c);  // at the try's end: the handler's ranges and clauses
+  Status CountTryDepth(u32* depth) const;  // when the decoder did not scan the body
+  bool IsTry(Opcode kind) const {
+    return kind == Opcode::kTry || kind == Opcode::kCatch || kind == Opcode::kCatchAll;
+  }
 
   const Module& module_;
   u32 func_index_;
@@ -126,6 +143,8 @@ class FuncCompiler {
   // the high halves of slots too.
   bool wide_;
   u32 num_locals_total_ = 0;  // params + declared locals
+  u32 stack_base_ = 0;        // + exn slots: the slot of operand stack position 0
+  u32 try_level_ = 0;         // try blocks open
   CompiledFunc out_;
   std::vector<Entry> stack_;
   std::vector<Ctrl> ctrls_;

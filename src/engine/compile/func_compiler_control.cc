@@ -325,6 +325,7 @@ Status FuncCompiler::StepControl(const Instr& in) {
 void FuncCompiler::BeginBlock(const Instr& in) {
   Ctrl c;
   c.kind = in.op;
+  c.active = ctrls_.back().active;
   BlockArity(in.block_type, &c.num_params, &c.num_results);
   u32 cond = 0;
   FusedCond fused;
@@ -449,6 +450,7 @@ void FuncCompiler::CallOp(const Instr& in) {
 }
 
 void FuncCompiler::EndBlock() {
+  if (IsTry(ctrls_.back().kind)) FinishTry(ctrls_.back());
   Ctrl c = std::move(ctrls_.back());
   ctrls_.pop_back();
   bool falls_through = !unreachable_;

@@ -1,6 +1,7 @@
 // Decoder for the code section: locals and the bounds of each function body.
 // Bodies stay bytes in Module::bytes; here they are scanned once so that every
 // instruction decodes, blocks balance and the final `end` is the last byte.
+#include <algorithm>
 #include <cstdio>
 
 #include "engine/decode/sections.h"
@@ -10,7 +11,7 @@ namespace {
 
 constexpr u64 kMaxLocals = 0xffffffffu;
 
-enum class Frame : u8 { kFunc, kBlock, kIf, kElse };
+enum class Frame : u8 { kFunc, kBlock, kIf, kElse, kTry };
 
 }  // namespace
 
@@ -50,7 +51,7 @@ const char* MissingEndReason(size_t body_end, size_t section_end, size_t module_
 
 // Walks the body's instructions: each must decode, `else` must close an
 // `if`, and the `end` closing the function must be the body's last byte.
-Status ScanBody(const Reader& section, DecodeState& s, const Function& f) {
+Status ScanBody(const Reader& section, DecodeState& s, Function& f) {
   const Module& m = *s.module;
   InstrReader ir(std::span<const u8>(m.bytes).subspan(f.body_offset, f.body_size), f.body_offset);
   size_t body_end = size_t{f.body_offset} + f.body_size;
@@ -58,6 +59,7 @@ Status ScanBody(const Reader& section, DecodeState& s, const Function& f) {
   control.clear();
   control.push_back(static_cast<u8>(Frame::kFunc));
   Instr in;
+  u32 tries = 0;  // try blocks open (their caught exceptions need a slot each)
   while (!control.empty()) {
     if (ir.AtEnd()) {
       return MalformedAt(body_end, MissingEndReason(body_end, section.end(), s.module_size));
@@ -67,6 +69,10 @@ Status ScanBody(const Reader& section, DecodeState& s, const Function& f) {
       case Opcode::kBlock:
       case Opcode::kLoop:
         control.push_back(static_cast<u8>(Frame::kBlock));
+        break;
+      case Opcode::kTry:
+        control.push_back(static_cast<u8>(Frame::kTry));
+        f.try_depth = std::max(f.try_depth, ++tries);
         break;
       case Opcode::kIf:
         control.push_back(static_cast<u8>(Frame::kIf));
@@ -78,6 +84,8 @@ Status ScanBody(const Reader& section, DecodeState& s, const Function& f) {
         control.back() = static_cast<u8>(Frame::kElse);
         break;
       case Opcode::kEnd:
+      case Opcode::kDelegate:  // ends its try block (the validator checks it is one)
+        if (control.back() == static_cast<u8>(Frame::kTry)) --tries;
         control.pop_back();
         break;
       case Opcode::kMemoryInit:
@@ -120,6 +128,7 @@ Status DecodeCodeSection(Reader& r, DecodeState& s) {
   ReserveAtMost(m.code, count, r);
   for (u32 i = 0; i < count; ++i) {
     Function f;
+    f.try_depth = s.scan_bodies ? 0 : kTryDepthUnknown;
     f.type = m.func_types[m.num_imported_funcs + i];
     s.func_index = m.num_imported_funcs + i;
     if (Status st = ReadFunction(r, s, &f); !st.ok()) return InFunc(m.num_imported_funcs + i, st);

@@ -13,12 +13,13 @@ namespace {
 
 constexpr u8 kMagic[4] = {0x00, 0x61, 0x73, 0x6d};
 constexpr u8 kVersion[4] = {0x01, 0x00, 0x00, 0x00};
-constexpr u8 kMaxSectionId = 12;
+constexpr u8 kMaxSectionId = 13;
 
 // Position of each known section id in the required order (custom: 0).
 constexpr u8 SectionRank(u8 id) {
-  // The data count section (12) sits between element (9) and code (10).
-  constexpr u8 kRanks[kMaxSectionId + 1] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 10};
+  // The data count section (12) sits between element (9) and code (10), the
+  // tag section (13) between memory (5) and global (6).
+  constexpr u8 kRanks[kMaxSectionId + 1] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 11, 6};
   return kRanks[id];
 }
 
@@ -61,26 +62,10 @@ Status DecodeSection(u8 id, Reader& r, DecodeState& s) {
       return DecodeDataSection(r, s);
     case SectionId::kDataCount:
       return DecodeDataCountSection(r, s);
+    case SectionId::kTag:
+      return DecodeTagSection(r, s);
   }
   return r.Fail(r.pos(), "malformed section id");
-}
-
-constexpr u8 kTagSectionId = 13;
-
-// True if `r` holds a well-formed tag section of the exception-handling
-// proposal: a vector of (attribute 0, type index). Only then is id 13 refused
-// as an unsupported feature; anything else stays a malformed section id, as
-// WebAssembly 2.0 (and its spec suite) has it.
-bool LooksLikeTagSection(Reader r) {
-  u32 count{};
-  if (!r.ReadU32(&count).ok()) return false;
-  for (u32 i = 0; i < count; ++i) {
-    u8 attribute{};
-    u32 type_index{};
-    if (!r.ReadByte(&attribute).ok() || attribute != 0) return false;
-    if (!r.ReadU32(&type_index).ok()) return false;
-  }
-  return r.AtEnd();
 }
 
 Status DecodeSections(Reader& r, DecodeState& s) {
@@ -89,17 +74,10 @@ Status DecodeSections(Reader& r, DecodeState& s) {
     size_t id_at = r.pos();
     u8 id{};
     DEJA_TRY(r.ReadByte(&id));
-    if (id > kMaxSectionId && id != kTagSectionId) return r.Fail(id_at, "malformed section id");
+    if (id > kMaxSectionId) return r.Fail(id_at, "malformed section id");
     size_t size_at = r.pos();
     u32 size{};
     DEJA_TRY(r.ReadU32(&size));
-    if (id == kTagSectionId) {
-      if (size <= r.remaining() && LooksLikeTagSection(Reader(r.bounded(), r.pos(),
-                                                              r.pos() + size, "unexpected end"))) {
-        return UnsupportedAt(id_at, "exceptions", "tag section");
-      }
-      return r.Fail(id_at, "malformed section id");
-    }
     if (size > r.remaining()) return r.Fail(size_at, "length out of bounds");
     if (id != 0) {
       if (SectionRank(id) <= last_rank) {

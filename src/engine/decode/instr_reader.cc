@@ -161,6 +161,7 @@ Status ReadImmediates(Cursor& c, ImmKind kind, std::vector<u32>& targets, Instr*
     case ImmKind::kTable:
     case ImmKind::kData:
     case ImmKind::kElem:
+    case ImmKind::kTag:
       return c.U32(&out->index);
     case ImmKind::kCallIndirect:
     case ImmKind::kElemTable:
@@ -230,14 +231,9 @@ struct ProposalOpcode {
 
 std::optional<ProposalOpcode> FindProposalOpcode(u8 b) {
   switch (b) {
-    case 0x06: return ProposalOpcode{"exceptions", "try"};
-    case 0x07: return ProposalOpcode{"exceptions", "catch"};
-    case 0x08: return ProposalOpcode{"exceptions", "throw"};
-    case 0x09: return ProposalOpcode{"exceptions", "rethrow"};
-    case 0x0a: return ProposalOpcode{"exceptions", "throw_ref"};
-    case 0x18: return ProposalOpcode{"exceptions", "delegate"};
-    case 0x19: return ProposalOpcode{"exceptions", "catch_all"};
-    case 0x1f: return ProposalOpcode{"exceptions", "try_table"};
+    // The new exception-handling form (exnref); the legacy one is implemented.
+    case 0x0a: return ProposalOpcode{"exnref", "throw_ref"};
+    case 0x1f: return ProposalOpcode{"exnref", "try_table"};
     case 0x14: return ProposalOpcode{"function-references", "call_ref"};
     case 0x15: return ProposalOpcode{"function-references", "return_call_ref"};
     case 0xd4: return ProposalOpcode{"function-references", "ref.as_non_null"};

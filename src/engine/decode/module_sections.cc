@@ -85,6 +85,12 @@ Status ReadImport(Reader& r, Module& m, Import* imp) {
       m.globals.push_back(imp->global);
       ++m.num_imported_globals;
       return Status();
+    case 4:
+      imp->kind = ExternKind::kTag;
+      DEJA_TRY(ReadTagType(r, &imp->tag_type));
+      m.tags.push_back(imp->tag_type);
+      ++m.num_imported_tags;
+      return Status();
     default:
       return r.Fail(at, "malformed import kind");
   }
@@ -198,7 +204,7 @@ Status DecodeExportSection(Reader& r, DecodeState& s) {
     size_t at = r.pos();
     u8 kind{};
     DEJA_TRY(r.ReadByte(&kind));
-    if (kind > 3) return r.Fail(at, "malformed export kind");
+    if (kind > 4) return r.Fail(at, "malformed export kind");
     e.kind = static_cast<ExternKind>(kind);
     DEJA_TRY(r.ReadU32(&e.index));
     s.module->exports.push_back(std::move(e));

@@ -53,7 +53,7 @@ Status ProposalValTypeAt(size_t offset, u8 b) {
     case kV128Byte:
       return SimdAt(offset);
     case 0x69:
-      return UnsupportedAt(offset, "exceptions", "exnref value type");
+      return UnsupportedAt(offset, "exnref", "exnref value type");
     case 0x64:
     case 0x63:
       return UnsupportedAt(offset, "function-references", "typed reference value type");

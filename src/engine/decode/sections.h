@@ -25,6 +25,7 @@ enum class SectionId : u8 {
   kCode = 10,
   kData = 11,
   kDataCount = 12,
+  kTag = 13,  // exception handling; ordered between memory and global
 };
 
 // What a section decoder may need beyond its own bytes.
@@ -55,6 +56,9 @@ Status DecodeMemorySection(Reader& r, DecodeState& s);
 Status DecodeGlobalSection(Reader& r, DecodeState& s);
 Status DecodeExportSection(Reader& r, DecodeState& s);
 Status DecodeStartSection(Reader& r, DecodeState& s);
+Status DecodeTagSection(Reader& r, DecodeState& s);  // tag_section.cc
+// A tag type: attribute 0 (exception) and a type index.
+Status ReadTagType(Reader& r, u32* type_index);
 Status DecodeElementSection(Reader& r, DecodeState& s);
 Status DecodeDataCountSection(Reader& r, DecodeState& s);
 Status DecodeCodeSection(Reader& r, DecodeState& s);

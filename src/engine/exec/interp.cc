@@ -16,6 +16,7 @@
 #include "engine/exec/numeric.h"
 #include "engine/exec/runtime_ops.h"
 #include "engine/exec/thread_state.h"
+#include "engine/exec/unwind.h"
 #include "engine/runtime/store_impl.h"
 #include "engine/simd/v128.h"
 
@@ -102,6 +103,9 @@ Outcome Run(ThreadState* state, const void* const** table_out) {
   u32 call_addr = 0;
   u32 call_base = 0;
   const u64* call_next = nullptr;
+  u32 throw_tag = 0;                // Throw: the tag's store address
+  u32 throw_base = 0;               // Throw: first payload slot
+  u32 throw_level = UINT32_MAX;     // Rethrow: the exn slot level
   TrapKind trap_kind = TrapKind::kUnreachable;
   std::string host_message;
 
@@ -267,7 +271,8 @@ do_call : {
   u64 new_fp = static_cast<u64>(fp - stack) + call_base;
   if (new_fp + callee->frame_slots > st.max_slots) TRAP(kCallStackExhausted);
   st.frames.back().pc = static_cast<u32>(call_next - cf->code.data());
-  std::memset(stack + new_fp + callee->num_params, 0, sizeof(u64) * callee->num_locals);
+  std::memset(stack + new_fp + callee->num_params, 0,
+              sizeof(u64) * (callee->num_locals + callee->num_exn_slots));
   st.frames.push_back(Frame{call_addr, 0, static_cast<u32>(new_fp)});
   cf = callee;
   fp = stack + new_fp;
@@ -345,6 +350,19 @@ call_host : {
       return Outcome::kSuspended;
   }
   TRAP(kHost);
+}
+
+// A throw or rethrow at pc: the unwinder finds the handler and leaves its
+// frame on top, at the handler's Fuel op (which charges the clause as any
+// block entry), or records the uncaught exception as a trap.
+do_throw : {
+  st.frames.back().pc = static_cast<u32>(pc - cf->code.data());
+  st.budget = budget;
+  bool caught = throw_level == UINT32_MAX ? Throw(st, throw_tag, fp + throw_base)
+                                          : Rethrow(st, throw_level);
+  budget = st.budget;
+  if (caught) goto load_frame;
+  return Outcome::kTrapped;  // the trap is recorded, the frames are gone
 }
 
 do_return : {

@@ -93,7 +93,8 @@ Outcome Thread::Invoke(u32 func_addr, std::span<const u64> args) {
     return TrapNow(st, TrapKind::kCallStackExhausted, "call stack exhausted");
   }
   std::copy(args.begin(), args.end(), st.slots.get());
-  std::memset(st.slots.get() + cf.num_params, 0, sizeof(u64) * cf.num_locals);
+  std::memset(st.slots.get() + cf.num_params, 0, sizeof(u64) * (cf.num_locals + cf.num_exn_slots));
+  st.exceptions.clear();
   st.frames.push_back(Frame{func_addr, 0, 0});
   return Interpret(st);
 }

@@ -37,6 +37,7 @@ struct FuncView {
   const FuncType* type = nullptr;
   const CompiledFunc* cf = nullptr;
   u32 num_locals = 0;  // params + declared locals
+  u32 stack_base = 0;  // + exn slots: where the operand stack starts
 };
 
 FuncView ViewOf(const StoreImpl& store, u32 func_addr) {
@@ -47,6 +48,7 @@ FuncView ViewOf(const StoreImpl& store, u32 func_addr) {
   v.type = &v.module->types[v.fn->type];
   v.cf = v.fi->code;
   v.num_locals = v.cf->num_params + v.cf->num_locals;
+  v.stack_base = v.num_locals + v.cf->num_exn_slots;
   return v;
 }
 
@@ -131,7 +133,7 @@ void PutValue(std::vector<u8>* out, ValType t, u64 bits, u64 hi) {
 u64 OperandValue(const FuncView& v, const ResumePoint& p, const u64* frame, u32 pos) {
   auto [d, end] = v.cf->DeferredOf(p);
   d = std::lower_bound(d, end, pos, [](const DeferredValue& x, u32 y) { return x.pos < y; });
-  if (d == end || d->pos != pos) return frame[v.num_locals + pos];
+  if (d == end || d->pos != pos) return frame[v.stack_base + pos];
   switch (d->where) {
     case DeferredValue::kLocal:
       return frame[d->base];
@@ -149,7 +151,7 @@ u64 OperandValue(const FuncView& v, const ResumePoint& p, const u64* frame, u32 
 u64 OperandHigh(const FuncView& v, const ResumePoint& p, const u64* high, u32 pos) {
   auto [d, end] = v.cf->DeferredOf(p);
   d = std::lower_bound(d, end, pos, [](const DeferredValue& x, u32 y) { return x.pos < y; });
-  if (d == end || d->pos != pos) return high[v.num_locals + pos];
+  if (d == end || d->pos != pos) return high[v.stack_base + pos];
   return d->where == DeferredValue::kLocal ? high[d->base] : 0;
 }
 
@@ -170,6 +172,39 @@ const FuncType* CalleeType(const FuncView& v, const Instr& call) {
     return &v.module->types[call.index];
   }
   return nullptr;
+}
+
+// The catch clauses a frame at `p` is inside, innermost last: the try
+// blocks whose caught exception a rethrow there may name. Which tries are
+// open is a function of the position; what each caught is not, so the
+// saved frame carries those exceptions (docs/snapshots.md, "Exceptions").
+std::vector<const Handler*> OpenClauses(const FuncView& v, const ResumePoint& p) {
+  std::vector<const Handler*> out;
+  // A call's pc is its return address; the call itself is just before.
+  u32 pos = p.kind == ResumePoint::kCall ? p.pc - 1 : p.pc;
+  for (const Handler& h : v.cf->handlers) {
+    if (h.end <= pos && pos < h.region_end && !h.delegate) out.push_back(&h);
+  }
+  return out;
+}
+
+void SaveCaught(const ThreadState& st, const FuncView& v, const ResumePoint& p, const u64* frame,
+                std::vector<u8>* out) {
+  std::vector<const Handler*> open = OpenClauses(v, p);
+  Put<u32>(out, static_cast<u32>(open.size()));
+  for (const Handler* h : open) {
+    u64 ref = frame[v.num_locals + h->level];
+    if (ref == 0 || ref > st.exceptions.size()) {
+      std::fprintf(stderr, "deja: internal error: catch clause without its exception\n");
+      std::abort();
+    }
+    const CaughtException& e = st.exceptions[ref - 1];
+    const FuncType& type = st.store.types[st.store.tags[e.tag].type_id];
+    Put(out, h->wasm_offset);
+    Put(out, e.tag);
+    Put<u32>(out, static_cast<u32>(e.payload.size()));
+    for (size_t i = 0; i < e.payload.size(); ++i) PutValue(out, type.params[i], e.payload[i]);
+  }
 }
 
 }  // namespace
@@ -217,7 +252,7 @@ void Thread::SaveState(std::vector<u8>* out) const {
       PutValue(out, operand_types[pos], OperandValue(v, *p, frame, pos),
                OperandHigh(v, *p, high, pos));
     }
-    Put<u32>(out, 0);  // exception handlers (none yet; room for issue 17)
+    SaveCaught(st, v, *p, frame, out);
   }
 }
 
@@ -262,6 +297,47 @@ Status TakeValue(std::span<const u8>* in, ValType expected, const StoreImpl& sto
                    ", the store has " + std::to_string(store.funcs.size()) + " functions");
   }
   // An externref is an embedder payload + 1: every 64-bit value is one.
+  return Status();
+}
+
+// Reads a frame's caught exceptions: exactly one per catch clause open at
+// `p`, each of a tag of the store with a payload of the tag's types.
+template <typename Where>
+Status RestoreCaught(std::span<const u8>* in, u32 count, const FuncView& v, const ResumePoint& p,
+                     u64* frame, ThreadState& st, Where where) {
+  std::vector<const Handler*> open = OpenClauses(v, p);
+  if (count != open.size()) {
+    return Corrupt(where() + ": " + std::to_string(count) + " caught exceptions, the code is in " +
+                   std::to_string(open.size()) + " catch clauses there");
+  }
+  for (const Handler* h : open) {
+    u32 try_offset = 0, tag = 0, n = 0;
+    if (!Take(in, &try_offset) || !Take(in, &tag) || !Take(in, &n)) {
+      return Corrupt(where() + ": truncated");
+    }
+    if (try_offset != h->wasm_offset) {
+      return Corrupt(where() + ": a caught exception for the try at " + Hex(try_offset) +
+                     ", the open catch clause is of the try at " + Hex(h->wasm_offset));
+    }
+    if (tag >= st.store.tags.size()) {
+      return Corrupt(where() + ": tag address " + std::to_string(tag) + ", the store has " +
+                     std::to_string(st.store.tags.size()) + " tags");
+    }
+    const FuncType& type = st.store.types[st.store.tags[tag].type_id];
+    if (n != type.params.size()) {
+      return Corrupt(where() + ": " + std::to_string(n) + " payload values, the tag has " +
+                     std::to_string(type.params.size()));
+    }
+    CaughtException e;
+    e.tag = tag;
+    e.payload.resize(n);
+    for (u32 i = 0; i < n; ++i) {
+      auto what = [&] { return where() + " exception payload " + std::to_string(i); };
+      DEJA_TRY(TakeValue(in, type.params[i], st.store, what, &e.payload[i]));
+    }
+    st.exceptions.push_back(std::move(e));
+    frame[v.num_locals + h->level] = st.exceptions.size();
+  }
   return Status();
 }
 
@@ -353,8 +429,8 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
       u64 bits = 0, bits_hi = 0;
       DEJA_TRY(TakeValue(in, operand_types[pos], store, what, &bits, &bits_hi));
       if (d == d_end || d->pos != pos) {
-        frame[v.num_locals + pos] = bits;
-        high[v.num_locals + pos] = bits_hi;
+        frame[v.stack_base + pos] = bits;
+        high[v.stack_base + pos] = bits_hi;
         continue;
       }
       // This build keeps the value elsewhere: it must be the one the code
@@ -369,7 +445,7 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
           expected_bits = d->value;
           break;
         case DeferredValue::kAddend:
-          if (d->base == v.num_locals + pos) {  // the base is in the entry's own slot
+          if (d->base == v.stack_base + pos) {  // the base is in the entry's own slot
             frame[d->base] = static_cast<u32>(bits - d->value);
             expected_bits = bits;
           } else {
@@ -385,13 +461,10 @@ Status RestoreFrames(std::span<const u8>* in, u32 num_frames, ThreadState& st) {
       ++d;
     }
     if (!Take(in, &handlers)) return Corrupt(where() + ": truncated");
-    if (handlers != 0) {
-      return Status::Unsupported("thread state: " + where() +
-                                 ": exception handlers are not supported by this build");
-    }
+    DEJA_TRY(RestoreCaught(in, handlers, v, *p, frame, st, where));
     st.frames.push_back(Frame{func, p->pc, static_cast<u32>(fp)});
     if (kind != ResumePoint::kCall) continue;
-    u64 base = fp + v.num_locals + p->height;
+    u64 base = fp + v.stack_base + p->height;
     if (!top) {
       // The next frame is this call's callee (or, indirect, of its type).
       u32 next_func = 0;
@@ -500,6 +573,8 @@ Status Thread::RestoreState(std::span<const u8>* in) {
   st.budget = st_new.budget;
   st.trap = Trap{};
   st.type_ids.clear();
+  st.exceptions = std::move(st_new.exceptions);
+  st.exceptions_gc_at = std::max<size_t>(64, 2 * st.exceptions.size());
   return Status();
 }
 

@@ -29,6 +29,13 @@ struct Frame {
   u32 fp = 0;    // slot index of the frame's base
 };
 
+// An exception a catch clause caught, kept for rethrow while the clause's
+// exn slot refers to it (exec/unwind.cc).
+struct CaughtException {
+  u32 tag = 0;  // store address
+  std::vector<u64> payload;
+};
+
 struct ThreadState {
   explicit ThreadState(StoreImpl& s);
 
@@ -57,6 +64,11 @@ struct ThreadState {
   i64 budget = 0;
   // Out of fuel suspends at a safe point instead of trapping.
   bool suspend_on_out_of_fuel = false;
+
+  // Caught exceptions; exn slots hold index + 1. Compacted when it reaches
+  // `exceptions_gc_at` (only entries some frame's exn slot names survive).
+  std::vector<CaughtException> exceptions;
+  size_t exceptions_gc_at = 64;
 
   // Store type id of each module type index, per instance (call_indirect);
   // derived data, rebuilt on demand.

@@ -58,6 +58,7 @@ const char* TrapKindMessage(TrapKind kind) {
     case TrapKind::kOutOfFuel: return "out of fuel";
     case TrapKind::kInterrupted: return "interrupted";
     case TrapKind::kHost: return "host trap";
+    case TrapKind::kUncaughtException: return "uncaught exception";
   }
   return "trap";
 }

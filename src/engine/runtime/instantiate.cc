@@ -42,6 +42,7 @@ Status CheckImport(const StoreImpl& s, const engine::Module& m, const Import& im
   size_t count = ext.kind == ExternKind::kFunc     ? s.funcs.size()
                  : ext.kind == ExternKind::kTable  ? s.tables.size()
                  : ext.kind == ExternKind::kMemory ? s.memories.size()
+                 : ext.kind == ExternKind::kTag    ? s.tags.size()
                                                    : s.globals.size();
   if (ext.addr >= count) return Incompatible(im, "no such object in the store");
   switch (ext.kind) {
@@ -80,6 +81,14 @@ Status CheckImport(const StoreImpl& s, const engine::Module& m, const Import& im
           return std::string(g.mut ? "mut " : "") + ValTypeName(g.type);
         };
         return Incompatible(im, "expected global " + text(im.global) + ", got " + text(got));
+      }
+      return Status();
+    }
+    case ExternKind::kTag: {
+      const FuncType& want = m.types[im.tag_type];
+      const FuncType& got = s.types[s.tags[ext.addr].type_id];
+      if (want != got) {
+        return Incompatible(im, "expected tag " + want.ToString() + ", got tag " + got.ToString());
       }
       return Status();
     }
@@ -175,6 +184,14 @@ Status AllocateTablesAndMemories(StoreImpl& s, const engine::Module& m, Instance
 void AllocateFunctions(StoreImpl& s, const engine::CompiledModule& cm, u32 instance_id,
                        InstanceInst* inst) {
   const engine::Module& m = cm.module;
+  for (size_t i = m.num_imported_tags; i < m.tags.size(); ++i) {
+    engine::TagInst t;
+    t.type_id = s.InternType(m.types[m.tags[i]]);
+    t.instance = instance_id;
+    t.tag_index = static_cast<u32>(i);
+    inst->tags.push_back(static_cast<u32>(s.tags.size()));
+    s.tags.push_back(t);
+  }
   for (size_t i = 0; i < m.code.size(); ++i) {
     engine::FuncInst f;
     f.type_id = s.InternType(m.types[m.code[i].type]);
@@ -214,6 +231,7 @@ void AddExports(const engine::Module& m, InstanceInst* inst) {
     const std::vector<u32>& space = e.kind == ExternKind::kFunc     ? inst->funcs
                                     : e.kind == ExternKind::kTable  ? inst->tables
                                     : e.kind == ExternKind::kMemory ? inst->memories
+                                    : e.kind == ExternKind::kTag    ? inst->tags
                                                                     : inst->globals;
     inst->exports.push_back({e.name, Extern{e.kind, space[e.index]}});
   }
@@ -296,6 +314,7 @@ Result<InstanceId> Store::Instantiate(const Module& module, std::span<const Exte
     std::vector<u32>* space = imports[i].kind == ExternKind::kFunc    ? &inst.funcs
                               : imports[i].kind == ExternKind::kTable ? &inst.tables
                               : imports[i].kind == ExternKind::kMemory ? &inst.memories
+                              : imports[i].kind == ExternKind::kTag    ? &inst.tags
                                                                        : &inst.globals;
     space->push_back(imports[i].addr);
   }

@@ -27,6 +27,9 @@ namespace {
 
 using engine::DeferredValue;
 using engine::ResumePoint;
+using engine::CatchClause;
+using engine::Handler;
+using engine::kNoHandler;
 using engine::CompiledFunc;
 using engine::StateReader;
 using engine::StateWriter;
@@ -162,6 +165,58 @@ void WriteFunc(std::vector<u8>& out, const CompiledFunc& f, const std::vector<u3
     PutVar(out, d.value);
     PutVar(out, d.where);
   }
+  // Exception handlers (compile/func_compiler_eh.cc).
+  PutVar(out, f.num_exn_slots);
+  PutVar(out, f.handlers.size());
+  for (const Handler& h : f.handlers) {
+    for (u32 v : {h.begin, h.end, h.region_end, h.parent, h.target, u32{h.delegate},
+                  h.catches_begin, h.catches_end, h.catch_all_pc, h.height, h.level,
+                  h.wasm_offset}) {
+      PutVar(out, v);
+    }
+  }
+  PutVar(out, f.catches.size());
+  for (const CatchClause& c : f.catches) {
+    PutVar(out, c.tag);
+    PutVar(out, c.pc);
+  }
+}
+
+// Handlers are checked as far as the unwinder relies on them: code
+// positions, links, clause ranges and slots within the function.
+bool ReadHandlers(VarReader& r, const engine::Module& module, u32 code_words, CompiledFunc* f) {
+  u32 n;
+  if (!r.U32(&f->num_exn_slots) || !r.Count(&n)) return false;
+  if (u64{f->num_params} + f->num_locals + f->num_exn_slots > f->frame_slots) return false;
+  f->handlers.resize(n);
+  for (Handler& h : f->handlers) {
+    u32 delegate;
+    u32* fields[] = {&h.begin,         &h.end,         &h.region_end,   &h.parent,
+                     &h.target,        &delegate,      &h.catches_begin, &h.catches_end,
+                     &h.catch_all_pc,  &h.height,      &h.level,        &h.wasm_offset};
+    for (u32* v : fields) {
+      if (!r.U32(v)) return false;
+    }
+    h.delegate = delegate != 0;
+    auto link_ok = [n](u32 link) { return link == kNoHandler || link < n; };
+    auto pc_ok = [code_words](u32 pc) { return pc == kNoHandler || pc < code_words; };
+    if (h.begin > h.end || h.end > code_words || !link_ok(h.parent) || !link_ok(h.target) ||
+        h.catches_begin > h.catches_end || !pc_ok(h.catch_all_pc) || h.level >= f->num_exn_slots ||
+        u64{f->num_params} + f->num_locals + f->num_exn_slots + h.height > f->frame_slots) {
+      return false;
+    }
+  }
+  if (!r.Count(&n)) return false;
+  f->catches.resize(n);
+  for (CatchClause& c : f->catches) {
+    if (!r.U32(&c.tag) || !r.U32(&c.pc) || c.tag >= module.tags.size() || c.pc >= code_words) {
+      return false;
+    }
+  }
+  for (const Handler& h : f->handlers) {
+    if (h.catches_end > n) return false;
+  }
+  return true;
 }
 
 Result<CompiledFunc> ReadFunc(VarReader& r, const engine::Module& module, u32 defined_index) {
@@ -253,6 +308,7 @@ Result<CompiledFunc> ReadFunc(VarReader& r, const engine::Module& module, u32 de
     }
     d.where = static_cast<DeferredValue::Where>(where_kind);
   }
+  if (!ReadHandlers(r, module, code_words, &f)) return Damaged(where + ": exception handlers out of range");
   return f;
 }
 

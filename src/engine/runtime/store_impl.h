@@ -82,6 +82,14 @@ struct GlobalInst {
   u64 hi = 0;  // v128 upper half, later
 };
 
+// An exception tag. Identity is the store address: two modules share a tag
+// only by importing the same one, even if their types are equal.
+struct TagInst {
+  u32 type_id = 0;              // interned in StoreImpl::types (params = payload)
+  u32 instance = kNoInstance;   // the defining instance (kNoInstance: embedder's)
+  u32 tag_index = 0;            // in the defining module's tag index space
+};
+
 struct ElemInst {
   ValType type = ValType::kFuncRef;
   std::vector<RefBits> refs;  // emptied by elem.drop (and after active/declarative init)
@@ -98,6 +106,7 @@ struct InstanceInst {
   std::vector<u32> tables;
   std::vector<u32> memories;
   std::vector<u32> globals;
+  std::vector<u32> tags;
   std::vector<ElemInst> elems;
   std::vector<DataInst> datas;
   std::vector<std::pair<std::string, Extern>> exports;
@@ -117,6 +126,7 @@ struct StoreImpl {
   std::vector<std::unique_ptr<MemoryInst>> memories;
   std::vector<std::unique_ptr<GlobalInst>> globals;
   std::vector<InstanceInst> instances;
+  std::vector<TagInst> tags;
 
   std::unique_ptr<Thread> thread;
   std::atomic<bool> interrupt{false};
@@ -133,6 +143,7 @@ struct StoreImpl {
   std::map<std::string, u32> type_ids;  // InternType's index: encoded type -> id
 
   u32 InternType(const FuncType& t);
+
   const FuncType& func_type(u32 func_addr) const { return types[funcs[func_addr].type_id]; }
 };
 

@@ -27,7 +27,7 @@ constexpr std::array<FeatureInfo, kFeatureCount> kFeatures = {{
     {"simd", true},
     {"relaxed-simd", false},
     {"tail-call", true},
-    {"exceptions", false},
+    {"exceptions", true},  // the legacy form; exnref (try_table, throw_ref) is refused
     {"threads", false},
     {"multi-memory", false},
     {"memory64", false},
@@ -106,7 +106,11 @@ std::optional<Feature> InstrFeature(const Instr& in, const char** what) {
     *what = "SIMD instruction";
     return Feature::kSimd;
   }
-  if ((code == 0x02 || code == 0x03 || code == 0x04) &&
+  if ((code >= 0x06 && code <= 0x09) || code == 0x18 || code == 0x19) {
+    *what = "exception-handling instruction";
+    return Feature::kExceptions;
+  }
+  if ((code == 0x02 || code == 0x03 || code == 0x04 || code == 0x06) &&
       in.block_type.kind == BlockType::Kind::kTypeIndex) {
     *what = "block with a type index";
     return Feature::kMultiValue;
@@ -174,6 +178,20 @@ Status CheckTypes(const Module& m, const Features& features) {
   return Status();
 }
 
+Status CheckTags(const Module& m, const Features& features) {
+  if (features.enabled(Feature::kExceptions)) return Status();
+  for (const Import& im : m.imports) {
+    if (im.kind == ExternKind::kTag) {
+      return Refuse(Feature::kExceptions, "imported tag", "import " + im.module + "." + im.name);
+    }
+  }
+  if (m.tags.size() > m.num_imported_tags) {
+    return Refuse(Feature::kExceptions, "tag section",
+                  "tag " + std::to_string(m.num_imported_tags));
+  }
+  return Status();
+}
+
 Status CheckMutableGlobals(const Module& m, const Features& features) {
   if (features.enabled(Feature::kMutableGlobal)) return Status();
   for (const Import& im : m.imports) {
@@ -226,6 +244,7 @@ Status CheckFeatures(const Module& module, const Features& features) {
   if (features.all_implemented()) return Status();
   DEJA_TRY(CheckTypes(module, features));
   DEJA_TRY(CheckMutableGlobals(module, features));
+  DEJA_TRY(CheckTags(module, features));
   DEJA_TRY(CheckConstExprs(module, features));
   return CheckBodies(module, features);
 }

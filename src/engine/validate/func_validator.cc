@@ -197,6 +197,13 @@ Status FuncValidator::Step(const Instr& in) {
       return StepBranch(in);
     case Opcode::kBrTable:
       return StepBrTable(in);
+    case Opcode::kTry:
+    case Opcode::kCatch:
+    case Opcode::kCatchAll:
+    case Opcode::kDelegate:
+    case Opcode::kThrow:
+    case Opcode::kRethrow:
+      return StepException(in);
     case Opcode::kCall:
     case Opcode::kCallIndirect:
     case Opcode::kReturnCall:

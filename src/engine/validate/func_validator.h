@@ -49,7 +49,8 @@ class FuncValidator {
     ValType operator[](u32 i) const { return data[i]; }
   };
   struct Ctrl {
-    Opcode op = Opcode::kBlock;  // kBlock, kLoop, kIf, kElse; the function frame is a kBlock
+    // kBlock, kLoop, kIf, kElse, kTry, kCatch, kCatchAll; the function frame is a kBlock
+    Opcode op = Opcode::kBlock;
     Types params;
     Types results;
     u32 height = 0;  // operand stack height when the block was entered
@@ -79,6 +80,9 @@ class FuncValidator {
   Status StepTable(const Instr& in);
   Status StepFixed(const Instr& in);  // numeric, memory and bulk memory
   Status StepBySignature(const char* sig);
+  // try, catch, catch_all, delegate, throw, rethrow (exceptions.cc).
+  Status StepException(const Instr& in);
+  Status TagParams(u32 tag_index, Types* params) const;
 
   Status BlockTypes(const BlockType& bt, Types* params, Types* results);
   Status LocalType(u32 index, ValType* out) const;

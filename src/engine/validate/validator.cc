@@ -117,6 +117,9 @@ Status CheckExportIndex(const Module& m, const Export& e) {
     case ExternKind::kGlobal:
       if (e.index < m.globals.size()) return Status();
       return Status::Invalid(WithIndex("unknown global", e.index));
+    case ExternKind::kTag:
+      if (e.index < m.tags.size()) return Status();
+      return Status::Invalid(WithIndex("unknown tag", e.index));
   }
   return Status::Invalid("unknown export kind");
 }
@@ -169,6 +172,7 @@ std::vector<bool> DeclaredFunctions(const Module& m) {
 Status ValidateModule(const Module& module) {
   DEJA_TRY(CheckFuncTypes(module));
   DEJA_TRY(CheckTablesAndMemories(module));
+  DEJA_TRY(CheckTags(module));  // exceptions.cc
   DEJA_TRY(CheckGlobals(module));
   DEJA_TRY(CheckElems(module));
   DEJA_TRY(CheckDatas(module));

@@ -8,6 +8,9 @@
 
 namespace deja::engine {
 
+// Every tag's type exists and has no results ("non-empty tag result type").
+Status CheckTags(const Module& module);
+
 // Requires: `module` was produced by DecodeModule (bodies are still raw bytes
 // and are read here with InstrReader).
 // Returns OK, or kInvalid with "func N offset 0xHEX: reason" for a function
