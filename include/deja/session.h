@@ -99,6 +99,15 @@ struct RunSpec {
   bool record = true;
   std::string home;
   uint64_t max_log_bytes = uint64_t{2} << 30;
+  // Continue a killed run (id, unique prefix or "last"; needs record): this
+  // spec must start as that run did (same module or snapshot, arguments,
+  // environment, call, directory names). Its recorded calls are replayed
+  // (answered from its log: nothing in the world is done again, its output
+  // is not written again) while the descriptors it opened are opened again
+  // and follow its offsets; when the records run out, the guest goes on
+  // live. The new run's log holds the copied records, then the live ones,
+  // and names the killed run (docs/RECORDING.md, "Continuing a killed run").
+  std::string continue_from;
 
   // Snapshots: where a suspended guest goes (empty: the guest's
   // "deja" "snapshot" call answers ENOTSUP and nothing suspends it), and a
