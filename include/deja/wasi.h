@@ -17,6 +17,7 @@ namespace deja {
 namespace wasi {
 class System;
 class CallInterceptor;
+class DurableHost;
 struct WasiCtx;
 }  // namespace wasi
 
@@ -65,6 +66,9 @@ struct WasiOptions {
   // machine's Recorder runs the handler and logs it, its Replayer answers
   // from a log. Not owned; must outlive the guest's calls.
   wasi::CallInterceptor* interceptor = nullptr;
+  // Answers the guest API of module "deja" (durable instances: signals,
+  // children, messages). Not owned; null: those calls return ENOSYS.
+  wasi::DurableHost* durable = nullptr;
 };
 
 class Wasi {
