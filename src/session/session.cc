@@ -225,7 +225,7 @@ class Session {
 
   void Execute() {
     const RunSpec& spec = loaded_.spec;
-    std::shared_ptr<wasi::System> system = wasi::MakePosixSystem();
+    std::shared_ptr<wasi::System> system = spec.system ? spec.system : wasi::MakePosixSystem();
     if (spec.record) {
       Result<std::unique_ptr<RunRecording>> started =
           RunRecording::Start(home_, spec, loaded_.wasm, loaded_.snapshot_bytes);
@@ -245,6 +245,7 @@ class Session {
     WasiOptions wasi_options;
     wasi_options.system = system;
     if (recording_) wasi_options.interceptor = &recording_->recorder();
+    if (!spec.snapshot_to.empty()) wasi_options.park_sleep = spec.park_sleep;
     Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(GuestConfig(spec), wasi_options);
     if (!wasi.ok()) {
       // Checked before, so the host changed in between (or a socket).

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -79,6 +80,7 @@ struct WasiCtx {
   // WasiOptions::park_sleep; poll_oneoff sets suspend_requested when it
   // says yes, and the dispatcher turns that into HostAction::kSuspend.
   // (A deja wait_* call that parks sets it too.)
+  std::function<bool(u64 wait_ns)> park_sleep;
   bool suspend_requested = false;
 
   // Set by proc_exit; the dispatcher turns it into HostAction::kExit.
