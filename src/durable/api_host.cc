@@ -5,59 +5,6 @@
 namespace deja::durable {
 
 using wasi::Errno;
-using wasi::WaitCondition;
-
-std::string EncodeWait(const WaitCondition& wait) {
-  switch (wait.kind) {
-    case WaitCondition::Kind::kSignal: return "signal " + wait.signal;
-    case WaitCondition::Kind::kMessage: return "message";
-    case WaitCondition::Kind::kChildren: break;
-  }
-  std::string text = wait.all ? "children all " : "children any ";
-  for (size_t i = 0; i < wait.children.size(); ++i) {
-    if (i != 0) text += ",";
-    text += std::to_string(wait.children[i]);
-  }
-  return text;
-}
-
-Result<WaitCondition> DecodeWait(std::string_view text) {
-  auto bad = [&] { return Status::Corruption("wait condition \"" + std::string(text) + "\""); };
-  WaitCondition w;
-  if (text == "message") {
-    w.kind = WaitCondition::Kind::kMessage;
-    return w;
-  }
-  if (text.starts_with("signal ") && text.size() > 7) {
-    w.kind = WaitCondition::Kind::kSignal;
-    w.signal = std::string(text.substr(7));
-    return w;
-  }
-  std::string_view rest;
-  if (text.starts_with("children all ")) {
-    w.all = true;
-    rest = text.substr(13);
-  } else if (text.starts_with("children any ")) {
-    rest = text.substr(13);
-  } else {
-    return bad();
-  }
-  w.kind = WaitCondition::Kind::kChildren;
-  if (rest.empty() || rest.back() == ',') return bad();
-  while (true) {
-    size_t comma = rest.find(',');
-    std::string_view digits = rest.substr(0, comma);
-    if (digits.empty() || digits.size() > 19 ||
-        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return bad();
-    }
-    w.children.push_back(std::stoull(std::string(digits)));
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  if (w.children.empty() || w.children.size() > wasi::kMaxAwait) return bad();
-  return w;
-}
 
 Errno ApiHost::Failed(Status s) {
   last_error_ = std::move(s);
@@ -80,23 +27,23 @@ Errno ApiHost::TakeSignal(std::string_view name, u32 max_bytes, std::string* pay
 Errno ApiHost::Spawn(std::string_view module, std::span<const std::string> argv,
                      std::string_view input, u64* child) {
   u64 request = request_++;
-  ChildRequest req{ChildId(instance_, request), instance_, std::string(module),
-                   {argv.begin(), argv.end()}, std::string(input)};
+  ChildRequest req{RequestKey(instance_, request), instance_, std::string(module),
+                   {argv.begin(), argv.end()}, std::string(input), ""};
   // The row first: if the worker dies before the instance exists, the
-  // resumed parent asks under the same key and CreateChild (idempotent by
-  // id) makes it then.
-  Result<std::string> id = children_->Record(req, request);
+  // resumed parent asks under the same key, and the store's Create (keyed
+  // the same) makes it then, or returns the one it made.
+  if (Status s = children_->Record(req, request); !s.ok()) return Failed(s);
+  Result<std::string> id = launcher_->CreateChild(req);
+  if (!id.ok() && id.status().code() == Status::Code::kNotFound) return Errno::kNoent;
   if (!id.ok()) return Failed(id.status());
-  Status s = launcher_->CreateChild(req);
-  if (s.code() == Status::Code::kNotFound) return Errno::kNoent;
-  if (!s.ok()) return Failed(s);
+  if (Status s = children_->SetChild(req.key, *id); !s.ok()) return Failed(s);
   *child = request;
   return Errno::kSuccess;
 }
 
 Result<std::optional<ChildEnd>> ApiHost::Ended(u64 child, Errno* missing) {
   DEJA_ASSIGN_OR_RETURN(std::optional<ChildRequest> req, children_->Find(instance_, child));
-  if (!req) {
+  if (!req || req->id.empty()) {
     *missing = Errno::kBadf;
     return std::optional<ChildEnd>();
   }
@@ -130,6 +77,7 @@ Errno ApiHost::Send(std::string_view target, std::string_view payload) {
   if (!exists.ok()) return Failed(exists.status());
   if (!*exists) return Errno::kNoent;
   if (Status s = mailbox_->Send(key, instance_, target, payload); !s.ok()) return Failed(s);
+  if (Status s = launcher_->Wake(target); !s.ok()) return Failed(s);
   return Errno::kSuccess;
 }
 
@@ -143,17 +91,17 @@ Errno ApiHost::Recv(u32 max_bytes, std::string* payload, u32* size) {
   return Errno::kSuccess;
 }
 
-Result<bool> ApiHost::Holds(const WaitCondition& wait) {
+Result<bool> ApiHost::Holds(const wasi::WaitCondition& wait) {
   switch (wait.kind) {
-    case WaitCondition::Kind::kSignal: {
+    case wasi::WaitCondition::Kind::kSignal: {
       DEJA_ASSIGN_OR_RETURN(i64 n, mailbox_->PendingSignals(instance_, wait.signal));
       return n > 0;
     }
-    case WaitCondition::Kind::kMessage: {
+    case wasi::WaitCondition::Kind::kMessage: {
       DEJA_ASSIGN_OR_RETURN(i64 n, mailbox_->PendingMessages(instance_));
       return n > 0;
     }
-    case WaitCondition::Kind::kChildren: break;
+    case wasi::WaitCondition::Kind::kChildren: break;
   }
   size_t ended = 0;
   for (u64 child : wait.children) {
@@ -167,11 +115,30 @@ Result<bool> ApiHost::Holds(const WaitCondition& wait) {
   return ended == wait.children.size();
 }
 
-Errno ApiHost::Park(const WaitCondition& wait) {
+Result<WaitCondition> ApiHost::ToStoreWait(const wasi::WaitCondition& wait) {
+  WaitCondition w;
+  switch (wait.kind) {
+    case wasi::WaitCondition::Kind::kSignal: w.signal = wait.signal; break;
+    case wasi::WaitCondition::Kind::kMessage: w.signal = kMessageWait; break;
+    case wasi::WaitCondition::Kind::kChildren:
+      w.all_children = wait.all;
+      for (u64 child : wait.children) {
+        DEJA_ASSIGN_OR_RETURN(std::optional<ChildRequest> req, children_->Find(instance_, child));
+        if (req && !req->id.empty()) w.children.push_back(req->id);
+      }
+      break;
+  }
+  return w;
+}
+
+Errno ApiHost::Park(const wasi::WaitCondition& wait) {
+  if (park_ == nullptr) return Errno::kNosys;
   Result<bool> holds = Holds(wait);
   if (!holds.ok()) return Failed(holds.status());
   if (*holds) return Errno::kAlready;
-  parked_ = wait;
+  Result<WaitCondition> w = ToStoreWait(wait);
+  if (!w.ok()) return Failed(w.status());
+  park_->Request(std::move(*w));
   return Errno::kSuccess;
 }
 

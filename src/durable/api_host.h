@@ -1,40 +1,41 @@
 // The durable layer's answer to module "deja" (wasi/deja_api.h): one
 // ApiHost per running segment of an instance, over the mailbox, the children
 // table and a ChildLauncher (the instance store). The worker gives it to
-// the session (WasiOptions::durable) and, when the run suspends, reads
-// parked() to store the instance's wait condition.
+// the session (WasiOptions::durable); a wait that must park puts its
+// condition in the segment's ParkRequest (park.h) and suspends the call.
 //
 // Idempotency keys: every call that takes or creates something (signal_take,
 // spawn, send, recv) uses up one request number; the key is
-// "<instance>/<request>". The number lives across the instance's life: the
-// worker stores next_request() with each snapshot (at every park) and gives
-// it back to the ApiHost of the resumed segment.
+// "<instance>/<request>". The number runs across the instance's whole life:
+// the worker saves next_request() with each snapshot (Mailbox::SaveCursor,
+// under the snapshot's name) and the ApiHost of a segment resumed from that
+// snapshot starts from it (LoadCursor), so a segment re-executed after a
+// crash asks under the same keys as the one that died.
 #pragma once
 
-#include <optional>
 #include <string>
 
 #include "durable/children.h"
+#include "durable/park.h"
 #include "durable/signals.h"
 #include "wasi/deja_api.h"
 
 namespace deja::durable {
 
-// A wait condition as one line of text for the instance row:
-// "signal NAME", "message", "children all|any H1,H2,...". Parse refuses
-// anything else (kCorrupt naming it).
-std::string EncodeWait(const wasi::WaitCondition& wait);
-Result<wasi::WaitCondition> DecodeWait(std::string_view text);
+// The signal name a wait for a message shows as (`deja ps`); `deja signal`
+// refuses names in the "deja:" space.
+inline constexpr const char* kMessageWait = "deja:message";
 
 class ApiHost : public wasi::DurableHost {
  public:
   ApiHost(std::string instance, u64 first_request, Mailbox* mailbox, Children* children,
-          ChildLauncher* launcher)
+          ChildLauncher* launcher, ParkRequest* park)
       : instance_(std::move(instance)),
         request_(first_request),
         mailbox_(mailbox),
         children_(children),
-        launcher_(launcher) {}
+        launcher_(launcher),
+        park_(park) {}
 
   wasi::Errno TakeSignal(std::string_view name, u32 max_bytes, std::string* payload,
                          u32* size) override;
@@ -46,11 +47,13 @@ class ApiHost : public wasi::DurableHost {
   wasi::Errno Recv(u32 max_bytes, std::string* payload, u32* size) override;
   wasi::Errno Park(const wasi::WaitCondition& wait) override;
 
-  // Whether `wait` holds now (the worker asks before waking an instance).
+  // Whether `wait` holds now. The worker asks again after it parked the
+  // instance: a signal that came between the guest's check and the park
+  // found it running and woke nothing.
   Result<bool> Holds(const wasi::WaitCondition& wait);
+  // The store's form of `wait` (child handles become instance ids).
+  Result<WaitCondition> ToStoreWait(const wasi::WaitCondition& wait);
 
-  // The condition of the last park that asked to suspend (cleared by take).
-  std::optional<wasi::WaitCondition> TakeParked() { return std::exchange(parked_, std::nullopt); }
   u64 next_request() const { return request_; }
   // The last store error a call turned into EIO (for the worker's log).
   const Status& last_error() const { return last_error_; }
@@ -64,7 +67,7 @@ class ApiHost : public wasi::DurableHost {
   Mailbox* mailbox_;
   Children* children_;
   ChildLauncher* launcher_;
-  std::optional<wasi::WaitCondition> parked_;
+  ParkRequest* park_;
   Status last_error_;
 };
 

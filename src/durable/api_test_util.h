@@ -42,20 +42,25 @@ class TempDb {
   std::unique_ptr<registry::Database> db_;
 };
 
-// Instances in a map; a child "ends" when a test calls End. create_failures
-// makes the next CreateChild calls fail, as a worker killed after the row
-// and before the instance would leave it.
+// Instances in maps, created once per idempotency key as the instance store
+// does; a child "ends" when a test calls End. create_failures makes the next
+// CreateChild calls fail, as a worker killed after the row and before the
+// instance would leave it.
 class MapLauncher : public ChildLauncher {
  public:
-  Status CreateChild(const ChildRequest& req) override {
+  Result<std::string> CreateChild(const ChildRequest& req) override {
     ++create_calls;
     if (create_failures > 0) {
       --create_failures;
       return Status::IoError("launcher: killed before the instance was created");
     }
     if (req.module == "missing") return Status::NotFound("module missing");
-    if (!created.count(req.id)) created[req.id] = req;
-    return {};
+    auto it = by_key.find(req.key);
+    if (it != by_key.end()) return it->second;
+    std::string id = "child" + std::to_string(created.size());
+    by_key[req.key] = id;
+    created[id] = req;
+    return id;
   }
   Result<std::optional<ChildEnd>> ChildEnded(std::string_view id) override {
     auto it = ended.find(std::string(id));
@@ -65,11 +70,17 @@ class MapLauncher : public ChildLauncher {
   Result<bool> Exists(std::string_view id) override {
     return created.count(std::string(id)) > 0 || others.count(std::string(id)) > 0;
   }
+  Status Wake(std::string_view id) override {
+    ++woken[std::string(id)];
+    return {};
+  }
   void End(const std::string& id, i32 status, std::string out) {
     ended[id] = ChildEnd{status, std::move(out)};
   }
 
-  std::map<std::string, ChildRequest> created;
+  std::map<std::string, ChildRequest> created;  // by child id
+  std::map<std::string, std::string> by_key;     // idempotency key -> child id
+  std::map<std::string, int> woken;
   std::map<std::string, ChildEnd> ended;
   std::map<std::string, bool> others;  // instances that are no children
   int create_calls = 0;

@@ -1,8 +1,9 @@
 // Children of durable instances: each spawn request is a row of
-// durable_children under its idempotency key (PRIMARY KEY), and the child's
-// instance id is derived from the same key, so asking again (a resumed or
-// replayed parent, a worker that died between the row and the instance)
-// names the same child and the launcher's create-if-absent makes it once.
+// durable_children under its idempotency key (PRIMARY KEY), and the child
+// instance is created under the same key (InstanceStore::Create returns the
+// existing id for a key it has seen), so asking again (a resumed or replayed
+// parent, a worker that died between the row and the instance) finds the
+// same child and creates none.
 #pragma once
 
 #include <optional>
@@ -17,11 +18,12 @@
 namespace deja::durable {
 
 struct ChildRequest {
-  std::string id;      // the child instance's id: ChildId(parent, request)
+  std::string key;     // the idempotency key: RequestKey(parent, request)
   std::string parent;
   std::string module;  // a content hash or a registered name
   std::vector<std::string> argv;
   std::string input;   // its stdin
+  std::string id;      // the child instance's id, once created
 };
 
 struct ChildEnd {
@@ -30,30 +32,33 @@ struct ChildEnd {
 };
 
 // What creates and runs child instances: the instance store and worker
-// (docs/DURABLE.md). Both calls are idempotent by the child's id.
+// (docs/DURABLE.md).
 class ChildLauncher {
  public:
   virtual ~ChildLauncher() = default;
-  // Creates instance req.id unless it exists. kNotFound: no such module.
-  virtual Status CreateChild(const ChildRequest& req) = 0;
+  // Creates the child instance of req.key unless one was created under that
+  // key; returns its id either way. kNotFound: no such module.
+  virtual Result<std::string> CreateChild(const ChildRequest& req) = 0;
   // nullopt while it has not ended.
   virtual Result<std::optional<ChildEnd>> ChildEnded(std::string_view id) = 0;
   // Whether instance `id` exists (a message's target).
   virtual Result<bool> Exists(std::string_view id) = 0;
+  // A signal or message was queued for instance `id`: if it is parked, it
+  // becomes runnable (InstanceStore::MarkRunnable).
+  virtual Status Wake(std::string_view id) = 0;
 };
-
-// "<parent>.c<request>": stable for a request, so any retry names it.
-std::string ChildId(std::string_view parent, u64 request);
 
 class Children {
  public:
   static Result<Children> Open(registry::Database* db);
 
   // Stores the request (argv NUL-joined) unless its key is there already;
-  // *created: whether this call stored it. Returns the child's id.
-  Result<std::string> Record(const ChildRequest& req, u64 request, bool* created = nullptr);
+  // *created: whether this call stored it.
+  Status Record(const ChildRequest& req, u64 request, bool* created = nullptr);
+  // The child's instance id, once the launcher created it.
+  Status SetChild(std::string_view key, std::string_view child_id);
   // The request stored for child `handle` (the request number spawn gave)
-  // of `parent`; nullopt: none.
+  // of `parent` (id empty while not created); nullopt: none.
   Result<std::optional<ChildRequest>> Find(std::string_view parent, u64 handle);
   // Rows for `parent`: what a test counts.
   Result<i64> Rows(std::string_view parent);

@@ -27,6 +27,12 @@ CREATE TABLE IF NOT EXISTS durable_messages (
   taken_key TEXT UNIQUE
 );
 CREATE INDEX IF NOT EXISTS durable_messages_queue ON durable_messages (instance, seq);
+CREATE TABLE IF NOT EXISTS durable_request_cursors (
+  instance TEXT NOT NULL,
+  snapshot TEXT NOT NULL,
+  next_request INTEGER NOT NULL,
+  PRIMARY KEY (instance, snapshot)
+);
 )";
 
 }  // namespace
@@ -128,6 +134,24 @@ Result<i64> Mailbox::MessageRows(std::string_view target) {
   st.Bind(1, target);
   DEJA_ASSIGN_OR_RETURN(bool row, st.Step());
   return row ? st.Int(0) : 0;
+}
+
+Status Mailbox::SaveCursor(std::string_view instance, std::string_view snapshot,
+                           u64 next_request) {
+  DEJA_ASSIGN_OR_RETURN(Statement st, db_->Prepare("INSERT OR REPLACE INTO durable_request_cursors "
+                                                   "(instance, snapshot, next_request) VALUES "
+                                                   "(?1, ?2, ?3)"));
+  return st.Bind(1, instance).Bind(2, snapshot).Bind(3, static_cast<i64>(next_request)).Run();
+}
+
+Result<u64> Mailbox::LoadCursor(std::string_view instance, std::string_view snapshot) {
+  if (snapshot.empty()) return u64{0};
+  DEJA_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT next_request FROM "
+                                                   "durable_request_cursors WHERE instance = ?1 "
+                                                   "AND snapshot = ?2"));
+  st.Bind(1, instance).Bind(2, snapshot);
+  DEJA_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? static_cast<u64>(st.Int(0)) : u64{0};
 }
 
 }  // namespace deja::durable

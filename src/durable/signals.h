@@ -56,6 +56,12 @@ class Mailbox {
   // Every message ever stored for `target` (taken or not): what a test counts.
   Result<i64> MessageRows(std::string_view target);
 
+  // The request number an instance continues at when it resumes from
+  // `snapshot` (api_host.h): saved by the worker before the snapshot becomes
+  // the instance's; 0 when none was saved (a segment from the module).
+  Status SaveCursor(std::string_view instance, std::string_view snapshot, u64 next_request);
+  Result<u64> LoadCursor(std::string_view instance, std::string_view snapshot);
+
  private:
   explicit Mailbox(registry::Database* db) : db_(db) {}
   Result<std::optional<Taken>> Take(const char* table, std::string_view instance,
