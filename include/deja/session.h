@@ -112,6 +112,10 @@ struct RunSpec {
   // The guest's world (clocks, files, sockets); null: the host's. The durable
   // layer's clock (carried monotonic floor, the tests' warped time) wraps it.
   std::shared_ptr<wasi::System> system;
+  // Called with the guest's store once it exists and with nullptr before it
+  // goes, so that another thread may call Store::RequestSuspend on it (a
+  // worker draining, cancelling, or taking a periodic snapshot).
+  std::function<void(Store* store)> on_store;
 
   // Process-wide seams, for the CLI only: SIGUSR1 asks the guest to
   // hibernate (needs snapshot_to; block it with BlockHibernateSignal() before

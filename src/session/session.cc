@@ -282,11 +282,13 @@ class Session {
                              result_, messages_);
       });
     }
+    if (spec.on_store) spec.on_store(&run.mutable_store());
     if (loaded_.snapshot) {
       run.Resume(**wasi, *loaded_.module, *loaded_.snapshot);
     } else {
       run.Run(**wasi, *loaded_.module);
     }
+    if (spec.on_store) spec.on_store(nullptr);
     hibernate.reset();
     if (spec.stdout_stream.kind == StdioKind::kBuffer) result_.stdout_output = (*wasi)->StdioOutput(1);
     if (spec.stderr_stream.kind == StdioKind::kBuffer) result_.stderr_output = (*wasi)->StdioOutput(2);
