@@ -48,6 +48,7 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
       AddResumeCommand(app, io),
       AddHibernateCommand(app, io),
       AddSnapshotCommand(app, io),
+      AddSignalCommand(app, io),
   };
   for (auto add : {AddRunsCommands, AddLogsCommands}) {
     for (Subcommand& command : add(app, io)) commands.push_back(std::move(command));

@@ -29,6 +29,7 @@ Subcommand AddReplayCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddResumeCommand(CLI::App& app, const CliStreams& io);     // cmd_resume.cc
 Subcommand AddHibernateCommand(CLI::App& app, const CliStreams& io);  // cmd_hibernate.cc
 Subcommand AddSnapshotCommand(CLI::App& app, const CliStreams& io);   // cmd_snapshot.cc
+Subcommand AddSignalCommand(CLI::App& app, const CliStreams& io);     // cmd_signal.cc
 // ls, describe, rm, gc (cmd_runs.cc)
 std::vector<Subcommand> AddRunsCommands(CLI::App& app, const CliStreams& io);
 // logs, trace (and trace http), export, import (cmd_logs.cc)

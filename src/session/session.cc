@@ -246,6 +246,7 @@ class Session {
     wasi_options.system = system;
     if (recording_) wasi_options.interceptor = &recording_->recorder();
     if (!spec.snapshot_to.empty()) wasi_options.park_sleep = spec.park_sleep;
+    if (!spec.snapshot_to.empty()) wasi_options.durable = spec.durable;
     Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(GuestConfig(spec), wasi_options);
     if (!wasi.ok()) {
       // Checked before, so the host changed in between (or a socket).
