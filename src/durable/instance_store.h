@@ -28,6 +28,10 @@ enum class State {
   kFailed,     // ended otherwise (trap, limit, non-zero exit, cannot run)
   kCancelled,  // `deja cancel`
 };
+// What `deja wait` exits with for a cancelled instance (128 + SIGINT, as a
+// shell reports a job stopped by ^C).
+inline constexpr int kCancelledStatus = 130;
+
 const char* StateName(State state);  // "pending", "running", ...
 std::optional<State> ParseState(const std::string& name);
 bool IsFinal(State state);  // done, failed, cancelled
