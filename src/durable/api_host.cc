@@ -1,10 +1,16 @@
 #include "durable/api_host.h"
 
+#include <signal.h>
+
 #include <algorithm>
 
 namespace deja::durable {
 
 using wasi::Errno;
+
+void ApiHost::MaybeDie(const char* point) const {
+  if (!kill_at_.empty() && kill_at_ == point) ::raise(SIGKILL);
+}
 
 Errno ApiHost::Failed(Status s) {
   last_error_ = std::move(s);
@@ -33,10 +39,12 @@ Errno ApiHost::Spawn(std::string_view module, std::span<const std::string> argv,
   // resumed parent asks under the same key, and the store's Create (keyed
   // the same) makes it then, or returns the one it made.
   if (Status s = children_->Record(req, request); !s.ok()) return Failed(s);
+  MaybeDie("spawn-recorded");
   Result<std::string> id = launcher_->CreateChild(req);
   if (!id.ok() && id.status().code() == Status::Code::kNotFound) return Errno::kNoent;
   if (!id.ok()) return Failed(id.status());
   if (Status s = children_->SetChild(req.key, *id); !s.ok()) return Failed(s);
+  MaybeDie("spawn-created");
   *child = request;
   return Errno::kSuccess;
 }
@@ -66,8 +74,12 @@ Errno ApiHost::ChildOutput(u64 child, u64 offset, u32 max_bytes, std::string* by
   if (!end.ok()) return Failed(end.status());
   if (missing != Errno::kSuccess) return missing;
   if (!*end) return Errno::kAgain;
-  const std::string& out = (*end)->output;
-  if (offset < out.size()) *bytes = out.substr(offset, max_bytes);
+  if (offset >= wasi::kMaxChildOutput) return Errno::kSuccess;  // past what is kept
+  Result<std::optional<ChildRequest>> req = children_->Find(instance_, child);
+  if (!req.ok()) return Failed(req.status());
+  Result<std::string> out = launcher_->ChildStdout((*req)->id, wasi::kMaxChildOutput);
+  if (!out.ok()) return Failed(out.status());
+  if (offset < out->size()) *bytes = out->substr(offset, max_bytes);
   return Errno::kSuccess;
 }
 
@@ -139,6 +151,7 @@ Errno ApiHost::Park(const wasi::WaitCondition& wait) {
   Result<WaitCondition> w = ToStoreWait(wait);
   if (!w.ok()) return Failed(w.status());
   park_->Request(std::move(*w));
+  last_wait_ = wait;
   return Errno::kSuccess;
 }
 

@@ -55,6 +55,13 @@ class ApiHost : public wasi::DurableHost {
   Result<WaitCondition> ToStoreWait(const wasi::WaitCondition& wait);
 
   u64 next_request() const { return request_; }
+  // Crash tests only (DEJA_TEST_KILL_AT, api_segment.cc): the process kills
+  // itself with SIGKILL at this point of a spawn: "spawn-recorded" (the row
+  // is committed, the child not created) or "spawn-created" (both done, the
+  // call not yet returned, so not in the log).
+  void set_kill_point(std::string point) { kill_at_ = std::move(point); }
+  // The condition of the last wait that parked (for the worker's re-check).
+  const std::optional<wasi::WaitCondition>& last_wait() const { return last_wait_; }
   // The last store error a call turned into EIO (for the worker's log).
   const Status& last_error() const { return last_error_; }
 
@@ -68,6 +75,9 @@ class ApiHost : public wasi::DurableHost {
   Children* children_;
   ChildLauncher* launcher_;
   ParkRequest* park_;
+  void MaybeDie(const char* point) const;
+  std::optional<wasi::WaitCondition> last_wait_;
+  std::string kill_at_;
   Status last_error_;
 };
 

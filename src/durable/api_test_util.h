@@ -65,7 +65,11 @@ class MapLauncher : public ChildLauncher {
   Result<std::optional<ChildEnd>> ChildEnded(std::string_view id) override {
     auto it = ended.find(std::string(id));
     if (it == ended.end()) return std::optional<ChildEnd>();
-    return std::optional<ChildEnd>(it->second);
+    return std::optional<ChildEnd>(ChildEnd{it->second.status, ""});
+  }
+  Result<std::string> ChildStdout(std::string_view id, u64 max_bytes) override {
+    std::string out = ended[std::string(id)].output;
+    return out.substr(0, max_bytes);
   }
   Result<bool> Exists(std::string_view id) override {
     return created.count(std::string(id)) > 0 || others.count(std::string(id)) > 0;

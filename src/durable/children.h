@@ -28,7 +28,7 @@ struct ChildRequest {
 
 struct ChildEnd {
   i32 status = 0;      // its exit status
-  std::string output;  // its stdout
+  std::string output;  // its stdout (ChildStdout)
 };
 
 // What creates and runs child instances: the instance store and worker
@@ -39,8 +39,10 @@ class ChildLauncher {
   // Creates the child instance of req.key unless one was created under that
   // key; returns its id either way. kNotFound: no such module.
   virtual Result<std::string> CreateChild(const ChildRequest& req) = 0;
-  // nullopt while it has not ended.
+  // nullopt while it has not ended; `output` is left empty (ChildStdout).
   virtual Result<std::optional<ChildEnd>> ChildEnded(std::string_view id) = 0;
+  // An ended child's stdout over its whole life, at most `max_bytes`.
+  virtual Result<std::string> ChildStdout(std::string_view id, u64 max_bytes) = 0;
   // Whether instance `id` exists (a message's target).
   virtual Result<bool> Exists(std::string_view id) = 0;
   // A signal or message was queued for instance `id`: if it is parked, it

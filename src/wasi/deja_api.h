@@ -69,5 +69,6 @@ inline constexpr u32 kMaxModuleRef = 4096;
 inline constexpr u32 kMaxSpawnArgv = 64 * 1024;     // bytes, NUL-separated
 inline constexpr u32 kMaxPayload = 16 * 1024 * 1024;  // input, message, signal
 inline constexpr u32 kMaxAwait = 10'000;              // children per wait
+inline constexpr u64 kMaxChildOutput = 64 * 1024 * 1024;  // a child's stdout kept for it
 
 }  // namespace deja::wasi
