@@ -14,6 +14,7 @@
 
 #include "deja/session.h"
 #include "deja/store.h"
+#include "durable/api_segment.h"
 #include "durable/clock.h"
 #include "durable/instance_store.h"
 #include "durable/park.h"
@@ -210,13 +211,24 @@ class Worker {
         MakeDurableSystem(wasi::MakePosixSystem(), offset, inst.monotonic_floor_ns);
     spec.system = system;
     // The guest's output is in its recording (`deja logs ID`); it reads EOF.
-    int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    spec.stdin_fd = spec.stdout_fd = spec.stderr_fd = null_fd;
+    // One descriptor per stream: a snapshot tells stdio apart by host
+    // descriptor, and with one shared fd a resumed guest's stdout came back
+    // as its stdin (writes failed with ENOTCAPABLE).
+    int null_fd[3];
+    for (int& fd : null_fd) fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    spec.stdin_fd = null_fd[0];
+    spec.stdout_fd = null_fd[1];
+    spec.stderr_fd = null_fd[2];
 
     InstanceContext ctx;
     ctx.instance_id = id;
     ctx.segment = index;
     ctx.store = &store;
+    // Module "deja": signals, children, messages (api_segment.h).
+    Result<std::unique_ptr<ApiSegment>> api =
+        ApiSegment::Open(opt_.home, &store, inst, spec.snapshot_to, &ctx.park);
+    if (!api.ok()) Say("instance " + id + ": no guest API: " + api.status().ToString());
+    if (api.ok()) spec.durable = (*api)->host();
     uint64_t floor = 0;
     const uint64_t threshold = static_cast<uint64_t>(opt_.sleep_threshold.count());
     spec.park_sleep = [&](uint64_t wait_ns) {
@@ -249,7 +261,9 @@ class Worker {
       }
     };
     session::RunResult r = session::Run(spec, io);
-    if (null_fd >= 0) ::close(null_fd);
+    for (int fd : null_fd) {
+      if (fd >= 0) ::close(fd);
+    }
     bool cancel = false;
     {
       std::lock_guard<std::mutex> lock(running_mu_);
@@ -267,6 +281,12 @@ class Worker {
     if (r.outcome == session::RunOutcome::kSuspended && r.snapshot_path && !cancel) {
       std::optional<WaitCondition> wait = ctx.park.Take();
       seg.end = wait ? "parked" : (stop_ ? "drained" : "checkpoint");
+      if (api.ok()) {
+        if (Status s = (*api)->Suspended(); !s.ok()) {
+          Say("instance " + id + ": cannot save its request cursor: " + s.ToString());
+          return;
+        }
+      }
       SegmentEnd end{seg, *r.snapshot_path, floor};
       WaitCondition w = wait.value_or(WaitCondition{});
       if (Status s = store.Park(claim, end, w); !s.ok()) {
@@ -276,6 +296,7 @@ class Worker {
       if (!inst.snapshot.empty() && inst.snapshot != *r.snapshot_path) {
         ::unlink(inst.snapshot.c_str());
       }
+      if (api.ok()) (void)(*api)->AfterPark();  // a signal that came meanwhile wakes it
       Say("instance " + id + " segment " + std::to_string(index) + ": " + seg.end +
           (w.until_ns ? " until " + std::to_string(*w.until_ns) : ""));
       return;
@@ -308,6 +329,7 @@ class Worker {
       return;
     }
     if (!old.empty()) ::unlink(old.c_str());
+    (void)ApiSegment::WakeParent(&store, claim.instance);  // it may be awaiting this child
     Say("instance " + id + ": " + StateName(state) + " (exit status " + std::to_string(status) +
         ")");
   }
