@@ -48,6 +48,11 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
       AddResumeCommand(app, io),
       AddHibernateCommand(app, io),
       AddSnapshotCommand(app, io),
+      AddStartCommand(app, io),
+      AddWorkerCommand(app, io),
+      AddPsCommand(app, io),
+      AddWaitCommand(app, io),
+      AddCancelCommand(app, io),
       AddSignalCommand(app, io),
   };
   for (auto add : {AddRunsCommands, AddLogsCommands}) {

@@ -126,7 +126,7 @@ Result<session::RunSpec> MakeRunSpec(const RunArgs& args, bool snapshot) {
     }
     spec.max_log_bytes = *bytes;
   }
-  if (args.suspend_after_fuel_option->count() > 0) {
+  if (args.suspend_after_fuel_option != nullptr && args.suspend_after_fuel_option->count() > 0) {
     Result<uint64_t> fuel = ParseCount(args.suspend_after_fuel);
     if (!fuel.ok()) return fuel.status().WithContext("--suspend-after-fuel");
     spec.suspend_after_fuel = *fuel;

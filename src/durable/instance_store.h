@@ -89,6 +89,7 @@ struct Instance {
   bool cancel_requested = false;
   std::string worker;          // who runs it (host:pid:thread), for `deja ps`
   std::vector<Segment> segments;  // filled by Get, not by List
+  uint32_t segment_count = 0;     // filled by both
 };
 
 // Held by the worker that runs an instance. Its liveness is a lock the

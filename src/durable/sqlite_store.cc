@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS segments(
 constexpr const char* kColumns =
     "id, state, name, module, spec, parent, wait, snapshot, created_ns, updated_ns, exit_status, "
     "error, fuel, host_calls, monotonic_floor_ns, cancel_requested, worker, parking_wait, "
-    "parking_snapshot";
+    "parking_snapshot, (SELECT count(*) FROM segments WHERE segments.instance = instances.id)";
 
 int64_t WallNow() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -114,6 +114,7 @@ Result<Row> ReadRow(const Statement& st) {
   i.worker = st.Text(16);
   row.parking_wait = st.Text(17);
   row.parking_snapshot = st.Text(18);
+  i.segment_count = static_cast<uint32_t>(st.Int(19));
   return row;
 }
 
