@@ -118,6 +118,9 @@ struct RunSpec {
   // Durable sleep (needs snapshot_to): WasiOptions::park_sleep, asked before
   // the guest blocks on clocks alone; true suspends it at that call.
   std::function<bool(uint64_t wait_ns)> park_sleep;
+  // The guest API of module "deja" (needs snapshot_to: a wait parks the
+  // guest at its call): WasiOptions::durable. Null: those calls are ENOSYS.
+  wasi::DurableHost* durable = nullptr;
   // The guest's world (clocks, files, sockets); null: the host's. The durable
   // layer's clock (carried monotonic floor, the tests' warped time) wraps it.
   std::shared_ptr<wasi::System> system;

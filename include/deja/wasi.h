@@ -18,6 +18,7 @@ namespace deja {
 namespace wasi {
 class System;
 class CallInterceptor;
+class DurableHost;
 struct WasiCtx;
 }  // namespace wasi
 
@@ -73,6 +74,9 @@ struct WasiOptions {
   // guest memory as if the time had passed, so resuming the call with errno
   // 0 continues the guest after its sleep. Empty: always sleep.
   std::function<bool(uint64_t wait_ns)> park_sleep;
+  // Answers the guest API of module "deja" (durable instances: signals,
+  // children, messages). Not owned; null: those calls return ENOSYS.
+  wasi::DurableHost* durable = nullptr;
 };
 
 class Wasi {

@@ -55,6 +55,7 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
       AddPsCommand(app, io),
       AddWaitCommand(app, io),
       AddCancelCommand(app, io),
+      AddSignalCommand(app, io),
   };
   for (auto add : {AddRunsCommands, AddLogsCommands}) {
     for (Subcommand& command : add(app, io)) commands.push_back(std::move(command));

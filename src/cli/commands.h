@@ -38,6 +38,7 @@ Subcommand AddWorkerCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddPsCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddWaitCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddCancelCommand(CLI::App& app, const CliStreams& io);
+Subcommand AddSignalCommand(CLI::App& app, const CliStreams& io);     // cmd_signal.cc
 // ls, describe, rm, gc (cmd_runs.cc)
 std::vector<Subcommand> AddRunsCommands(CLI::App& app, const CliStreams& io);
 // logs, trace (and trace http), export, import (cmd_logs.cc)

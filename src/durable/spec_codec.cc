@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/hex.h"
+
 namespace deja::durable {
 
 using nlohmann::json;
@@ -28,6 +30,11 @@ std::string EncodeSpec(const session::RunSpec& spec) {
   if (spec.invoke) {
     j["invoke"] = *spec.invoke;
     j["invoke_args"] = spec.invoke_args;
+  }
+  // A child's input (d3, deja_spawn): any bytes, so hex inside JSON.
+  if (spec.stdin_stream.kind == StdioKind::kBuffer) {
+    const std::string& in = spec.stdin_stream.input;
+    j["stdin_hex"] = HexBytes({reinterpret_cast<const u8*>(in.data()), in.size()});
   }
   return j.dump();
 }
@@ -71,6 +78,20 @@ Result<session::RunSpec> DecodeSpec(const std::string& text) {
             Get(j, "max_table_elements", &spec.limits.max_table_elements) &&
             Get(j, "max_total_table_elements", &spec.limits.max_total_table_elements) &&
             Get(j, "unknown_imports", &unknown) && Get(j, "max_log_bytes", &spec.max_log_bytes);
+  std::string stdin_hex;
+  ok = ok && Get(j, "stdin_hex", &stdin_hex);
+  if (ok && j.contains("stdin_hex")) {
+    ok = stdin_hex.size() % 2 == 0;
+    auto nibble = [](char c) {
+      return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    };
+    for (size_t i = 0; ok && i < stdin_hex.size(); i += 2) {
+      int hi = nibble(stdin_hex[i]), lo = nibble(stdin_hex[i + 1]);
+      ok = hi >= 0 && lo >= 0;
+      spec.stdin_stream.input.push_back(static_cast<char>(hi * 16 + lo));
+    }
+    spec.stdin_stream.kind = StdioKind::kBuffer;
+  }
   if (!ok || unknown > static_cast<uint64_t>(session::UnknownImports::kDefaultValues)) {
     return Status::InvalidArgument("instance spec: a field has the wrong type");
   }

@@ -14,6 +14,7 @@
 
 #include "deja/session.h"
 #include "deja/store.h"
+#include "durable/api_segment.h"
 #include "durable/clock.h"
 #include "durable/instance_store.h"
 #include "durable/park.h"
@@ -210,18 +211,24 @@ class Worker {
         MakeDurableSystem(wasi::MakePosixSystem(), offset, inst.monotonic_floor_ns);
     spec.system = system;
     // The guest's output is in its recording (`deja logs ID`); it reads EOF.
-    // One descriptor per stream: a snapshot matches fds 0-2 by them.
-    int null_fds[3] = {::open("/dev/null", O_RDONLY | O_CLOEXEC),
-                       ::open("/dev/null", O_WRONLY | O_CLOEXEC),
-                       ::open("/dev/null", O_WRONLY | O_CLOEXEC)};
-    spec.stdin_fd = null_fds[0];
-    spec.stdout_fd = null_fds[1];
-    spec.stderr_fd = null_fds[2];
+    // One descriptor per stream: a snapshot tells stdio apart by host
+    // descriptor, and with one shared fd a resumed guest's stdout came back
+    // as its stdin (writes failed with ENOTCAPABLE).
+    int null_fd[3];
+    for (int& fd : null_fd) fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    spec.stdin_fd = null_fd[0];
+    spec.stdout_fd = null_fd[1];
+    spec.stderr_fd = null_fd[2];
 
     InstanceContext ctx;
     ctx.instance_id = id;
     ctx.segment = index;
     ctx.store = &store;
+    // Module "deja": signals, children, messages (api_segment.h).
+    Result<std::unique_ptr<ApiSegment>> api =
+        ApiSegment::Open(opt_.home, &store, inst, spec.snapshot_to, &ctx.park);
+    if (!api.ok()) Say("instance " + id + ": no guest API: " + api.status().ToString());
+    if (api.ok()) spec.durable = (*api)->host();
     uint64_t floor = 0;
     const uint64_t threshold = static_cast<uint64_t>(opt_.sleep_threshold.count());
     spec.park_sleep = [&](uint64_t wait_ns) {
@@ -254,7 +261,7 @@ class Worker {
       }
     };
     session::RunResult r = session::Run(spec, io);
-    for (int fd : null_fds) {
+    for (int fd : null_fd) {
       if (fd >= 0) ::close(fd);
     }
     bool cancel = false;
@@ -274,6 +281,12 @@ class Worker {
     if (r.outcome == session::RunOutcome::kSuspended && r.snapshot_path && !cancel) {
       std::optional<WaitCondition> wait = ctx.park.Take();
       seg.end = wait ? "parked" : (stop_ ? "drained" : "checkpoint");
+      if (api.ok()) {
+        if (Status s = (*api)->Suspended(); !s.ok()) {
+          Say("instance " + id + ": cannot save its request cursor: " + s.ToString());
+          return;
+        }
+      }
       SegmentEnd end{seg, *r.snapshot_path, floor};
       WaitCondition w = wait.value_or(WaitCondition{});
       if (Status s = store.Park(claim, end, w); !s.ok()) {
@@ -283,6 +296,7 @@ class Worker {
       if (!inst.snapshot.empty() && inst.snapshot != *r.snapshot_path) {
         ::unlink(inst.snapshot.c_str());
       }
+      if (api.ok()) (void)(*api)->AfterPark();  // a signal that came meanwhile wakes it
       Say("instance " + id + " segment " + std::to_string(index) + ": " + seg.end +
           (w.until_ns ? " until " + std::to_string(*w.until_ns) : ""));
       return;
@@ -315,6 +329,7 @@ class Worker {
       return;
     }
     if (!old.empty()) ::unlink(old.c_str());
+    (void)ApiSegment::WakeParent(&store, claim.instance);  // it may be awaiting this child
     Say("instance " + id + ": " + StateName(state) + " (exit status " + std::to_string(status) +
         ")");
   }

@@ -264,6 +264,7 @@ class Session {
     wasi_options.system = system;
     if (recording_) wasi_options.interceptor = &recording_->recorder();
     if (!spec.snapshot_to.empty()) wasi_options.park_sleep = spec.park_sleep;
+    if (!spec.snapshot_to.empty()) wasi_options.durable = spec.durable;
     if (prefix_.log) {
       continuation_ = std::make_unique<tm::Continuation>(*prefix_.log, recording_->recorder());
       wasi_options.interceptor = continuation_.get();

@@ -20,6 +20,7 @@ namespace deja::wasi {
 struct FuncDef;
 struct WasiCtx;
 struct NetState;  // the socket area's state (addr_policy.h)
+class DurableHost;  // module "deja"'s host (deja_api.h)
 
 // The host data of one linked WASI function (dispatch.cc): which handler to
 // run, for which instance, and its index in the combined function list.
@@ -73,8 +74,12 @@ struct WasiCtx {
   // (wasi_state.cc sets it).
   u64 monotonic_offset = 0;
 
+  // Module "deja"'s host (not owned); null: every deja call returns ENOSYS.
+  DurableHost* durable = nullptr;
+
   // WasiOptions::park_sleep; poll_oneoff sets suspend_requested when it
   // says yes, and the dispatcher turns that into HostAction::kSuspend.
+  // (A deja wait_* call that parks sets it too.)
   std::function<bool(u64 wait_ns)> park_sleep;
   bool suspend_requested = false;
 

@@ -5,15 +5,13 @@
 namespace deja::wasi {
 namespace {
 
-constexpr const char* kModule = "wasi_snapshot_preview1";
-
 ValType ValTypeOf(char c) { return c == 'l' ? ValType::kI64 : ValType::kI32; }
 
 }  // namespace
 
 std::vector<const FuncDef*> AllFuncs() {
   std::vector<const FuncDef*> all;
-  for (auto area : {ProcFuncs(), FdFuncs(), PathFuncs(), SocketFuncs()}) {
+  for (auto area : {ProcFuncs(), FdFuncs(), PathFuncs(), SocketFuncs(), DejaFuncs()}) {
     for (const FuncDef& def : area) all.push_back(&def);
   }
   return all;
@@ -71,8 +69,8 @@ void LinkAll(WasiCtx& ctx, Store& store, Linker& linker) {
     b.param_count = static_cast<u32>(std::strlen(def.params));
     b.has_result = def.results[0] != '\0';
     Extern fn = store.AddHostFunc(FuncTypeOf(def), &Trampoline, &b,
-                                  std::string(kModule) + "." + def.name);
-    linker.Define(kModule, def.name, fn);
+                                  std::string(def.spec->module) + "." + def.name);
+    linker.Define(def.spec->module, def.name, fn);
   }
 }
 

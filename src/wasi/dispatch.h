@@ -13,7 +13,8 @@
 
 namespace deja::wasi {
 
-// Every FuncDef of every area, in a fixed order (proc, fd, path, socket):
+// Every FuncDef of every area, in a fixed order (proc, fd, path, socket,
+// then module "deja"):
 // a function's position here is its call id (the time machine's record key).
 std::vector<const FuncDef*> AllFuncs();
 
@@ -31,7 +32,7 @@ HostAction RunHandler(HostCall& call, const HostBinding& binding, GuestMemory& m
 HostAction Trampoline(HostCall& call, std::span<u64> slots);
 
 // Adds a HostFunc for every function of AllFuncs() to `store` and defines it
-// in `linker` under "wasi_snapshot_preview1".
+// in `linker` under its module ("wasi_snapshot_preview1" or "deja").
 void LinkAll(WasiCtx& ctx, Store& store, Linker& linker);
 
 }  // namespace deja::wasi

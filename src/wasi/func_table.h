@@ -55,6 +55,7 @@ constexpr char ArgType(ArgKind k) {
 
 struct FuncSpec {
   static constexpr int kMaxArgs = 8;
+  const char* module = "wasi_snapshot_preview1";  // or "deja": the durable guest API
   const char* name = "";
   bool returns_errno = true;  // false only for proc_exit
   int arg_count = 0;
@@ -68,8 +69,10 @@ struct FuncSpec {
 };
 
 namespace internal {
-constexpr FuncSpec Fn(const char* name, bool returns_errno, std::initializer_list<ArgSpec> args) {
+constexpr FuncSpec Fn(const char* name, bool returns_errno, std::initializer_list<ArgSpec> args,
+                     const char* module = "wasi_snapshot_preview1") {
   FuncSpec f;
+  f.module = module;
   f.name = name;
   f.returns_errno = returns_errno;
   int slot = 0;
@@ -212,6 +215,27 @@ inline constexpr FuncSpec kFuncSpecs[] = {
         {"res", A::kPtr},
         {"max_len", A::kU32},
         {"res_len", A::kOut}}),
+    // Module "deja": the durable guest API (include/deja/guest/durable.h,
+    // docs/DURABLE.md "Guest API"). None blocks in the host: a call that
+    // would wait returns EAGAIN, and the wait_* calls park the instance.
+    Fn("signal_take", true,
+       {{"name", A::kString}, {"buf", A::kOut}, {"cap", A::kU32}, {"len", A::kOut}}, "deja"),
+    Fn("wait_signal", true, {{"name", A::kString}}, "deja"),
+    Fn("spawn", true,
+       {{"module", A::kString}, {"argv", A::kString}, {"input", A::kString}, {"child", A::kOut}},
+       "deja"),
+    Fn("child_status", true, {{"child", A::kU64}, {"status", A::kOut}}, "deja"),
+    Fn("child_output", true,
+       {{"child", A::kU64},
+        {"offset", A::kU64},
+        {"buf", A::kOut},
+        {"cap", A::kU32},
+        {"len", A::kOut}},
+       "deja"),
+    Fn("wait_children", true, {{"children", A::kPtr}, {"n", A::kU32}, {"all", A::kU32}}, "deja"),
+    Fn("send", true, {{"instance", A::kString}, {"payload", A::kString}}, "deja"),
+    Fn("recv", true, {{"buf", A::kOut}, {"cap", A::kU32}, {"len", A::kOut}}, "deja"),
+    Fn("wait_message", true, {}, "deja"),
 };
 }  // namespace internal
 

@@ -100,7 +100,7 @@ class RawWasi {
     std::string imports, funcs;
     for (const FuncDef* def : AllFuncs()) {
       std::string sig = TypeText(def->params, "param") + TypeText(def->results, "result");
-      imports += std::string("(import \"wasi_snapshot_preview1\" \"") + def->name + "\" (func $" +
+      imports += std::string("(import \"") + def->spec->module + "\" \"" + def->name + "\" (func $" +
                  def->name + sig + "))\n";
       std::string body;
       for (size_t i = 0; def->params[i] != '\0'; ++i) body += " local.get " + std::to_string(i);

@@ -23,7 +23,7 @@ using Handler = Errno (*)(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a
 // comes from its entry in func_table.h, found when the table is compiled (an
 // unknown name does not build).
 struct FuncDef {
-  const char* name;      // import name in module "wasi_snapshot_preview1"
+  const char* name;      // import name in spec->module ("wasi_snapshot_preview1" or "deja")
   const FuncSpec* spec;  // its arguments; spec->params: 'i' = i32, 'l' = i64
   const char* params;    // spec->params, e.g. "iiii"
   const char* results;   // "i" (errno) or "" (proc_exit)
@@ -41,6 +41,7 @@ std::span<const FuncDef> ProcFuncs();    // args, environ, clock, random, proc, 
 std::span<const FuncDef> FdFuncs();      // fd_* (descriptor calls)
 std::span<const FuncDef> PathFuncs();    // path_*, fd_readdir, fd_prestat_*
 std::span<const FuncDef> SocketFuncs();  // sock_* of preview 1 and the WasmEdge extension
+std::span<const FuncDef> DejaFuncs();    // module "deja": the durable guest API (deja_api.h)
 
 // Opens WasiConfig::listen sockets as guest descriptors (socket area); called
 // by Wasi::Create after stdio and the preopens.

@@ -85,7 +85,9 @@ class FuncCompiler {
   void FinishFuelBlock();
   // Resume points (code.h): the stack below `height` as it is now.
   void AddResumePoint(ResumePoint::Kind kind, u32 pc, u32 wasm_offset, size_t height);
-  void DropResumePointsFrom(u32 pc);  // emitted code from `pc` on was taken back
+  // Emitted code from `pc` on was taken back: its points go (a call's
+  // return address at `pc` belongs to the code before and stays).
+  void DropResumePointsFrom(u32 pc);
 
   // The simulated stack.
   u32 SlotOf(size_t pos) const { return stack_base_ + static_cast<u32>(pos); }

@@ -74,7 +74,12 @@ void FuncCompiler::AddResumePoint(ResumePoint::Kind kind, u32 pc, u32 wasm_offse
 
 void FuncCompiler::DropResumePointsFrom(u32 pc) {
   if (pending_fuel_pc_ != UINT32_MAX && pending_fuel_pc_ >= pc) pending_fuel_pc_ = UINT32_MAX;
-  while (!out_.resume_points.empty() && out_.resume_points.back().pc >= pc) {
+  // A call's point at exactly `pc` is its return address: the call ends
+  // there and stays (`call; i32.eqz; br_if` keeps the call, fuses the rest).
+  while (!out_.resume_points.empty() &&
+         (out_.resume_points.back().pc > pc ||
+          (out_.resume_points.back().pc == pc &&
+           out_.resume_points.back().kind != ResumePoint::kCall))) {
     out_.resume_points.pop_back();
   }
   out_.deferred.resize(out_.resume_points.empty() ? 0 : out_.resume_points.back().deferred_end);
