@@ -118,14 +118,16 @@ class CgiResponseParser {
  private:
   enum class State { kHeaders, kBody, kFailed };
   Status Fail(std::string message);
-  Status ParseHeaderBlock(std::string_view block);
-  Status ParseLine(size_t line_no, std::string_view line, bool* seen_status,
-                   bool* seen_type);
+  Status ParseLine(std::string_view line);
+  Status EndHeaders();
 
   CgiParseLimits limits_;
   State state_ = State::kHeaders;
-  std::string buffer_;     // header bytes so far (and the body bytes after them once)
-  size_t scanned_ = 0;     // buffer_ prefix already searched for the blank line
+  std::string buffer_;     // header bytes so far; once they end, body bytes of that chunk
+  size_t line_start_ = 0;  // first byte of the line not yet parsed
+  size_t line_no_ = 0;     // lines parsed so far
+  size_t header_count_ = 0;
+  bool seen_status_ = false, seen_type_ = false, seen_location_ = false;
   CgiResponse response_;
   uint64_t body_bytes_ = 0;
   Status error_;
