@@ -2,6 +2,7 @@
 // sample; histograms as cumulative _bucket{le=...} lines, _sum and _count.
 #include "server/metrics.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -57,13 +58,11 @@ std::string EscapeHelp(std::string_view help) {
 std::string FormatSampleValue(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  // The shortest text that reads back as the same double ("0.1", not
+  // "0.10000000000000001"), so bucket bounds look as they were written.
   char buf[40];
-  if (v == std::floor(v) && std::fabs(v) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-  }
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, ec == std::errc() ? end : buf);
 }
 
 MetricFamily::MetricFamily(std::string name, std::string help, Type type,
