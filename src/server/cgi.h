@@ -63,6 +63,11 @@ struct CgiOptions {
 Result<std::vector<std::pair<std::string, std::string>>> CgiEnvironment(
     const CgiRequest& request, const CgiOptions& options = {});
 
+// The guest's argv as WAGI gives it: argv[0] is the request path, then one
+// argument per '&'-separated part of the query, percent-decoded with '+' as
+// a space (a part that does not decode is passed as written).
+std::vector<std::string> CgiArguments(const CgiRequest& request);
+
 // The same as "NAME=VALUE" strings (session::RunSpec::env's form).
 std::vector<std::string> CgiEnvStrings(
     const std::vector<std::pair<std::string, std::string>>& env);

@@ -147,6 +147,26 @@ Result<std::vector<std::pair<std::string, std::string>>> CgiEnvironment(const Cg
   return env;
 }
 
+std::vector<std::string> CgiArguments(const CgiRequest& request) {
+  std::string_view target = request.target;
+  size_t q = target.find('?');
+  std::vector<std::string> args{std::string(target.substr(0, q))};
+  if (q == std::string_view::npos) return args;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string part(query.substr(0, amp));
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (part.empty()) continue;
+    for (char& c : part) {
+      if (c == '+') c = ' ';
+    }
+    Result<std::string> decoded = PercentDecode(part);
+    args.push_back(decoded.ok() ? *decoded : part);
+  }
+  return args;
+}
+
 std::vector<std::string> CgiEnvStrings(const std::vector<std::pair<std::string, std::string>>& env) {
   std::vector<std::string> out;
   out.reserve(env.size());

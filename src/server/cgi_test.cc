@@ -169,6 +169,15 @@ TEST(CgiEnv, SizeCap) {
   EXPECT_EQ(CgiEnvStrings({{"A", "b=c"}}), std::vector<std::string>{"A=b=c"});
 }
 
+TEST(CgiEnv, WagiArguments) {
+  CgiRequest r = Basic();
+  r.target = "/acme/hello/x?a=b&&p=q+r&bad=%zz&pct=%41";
+  EXPECT_EQ(CgiArguments(r),
+            (std::vector<std::string>{"/acme/hello/x", "a=b", "p=q r", "bad=%zz", "pct=A"}));
+  r.target = "/acme/hello";
+  EXPECT_EQ(CgiArguments(r), std::vector<std::string>{"/acme/hello"});
+}
+
 // ---- the response parser ----
 
 CgiParsedOutput Parse(std::string_view out) {
