@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <string>
+#include <unordered_map>
 
 #include "server/cgi.h"
 #include "server/cgi_text.h"
@@ -62,15 +63,17 @@ Result<std::vector<std::pair<std::string, std::string>>> CgiEnvironment(const Cg
   Result<std::string> path_info = PercentDecode(raw_path_info);
   if (!path_info.ok()) return path_info.status().WithContext("PATH_INFO");
 
+  // A variable set twice keeps its first place and its last value. The
+  // index keeps that linear in the number of headers a client sends.
   std::vector<std::pair<std::string, std::string>> env;
-  auto set = [&env](std::string name, std::string value) {
-    for (auto& [n, v] : env) {
-      if (n == name) {
-        v = std::move(value);
-        return;
-      }
+  std::unordered_map<std::string, size_t> index;
+  auto set = [&env, &index](std::string name, std::string value) {
+    auto [it, fresh] = index.emplace(name, env.size());
+    if (fresh) {
+      env.emplace_back(std::move(name), std::move(value));
+    } else {
+      env[it->second].second = std::move(value);
     }
-    env.emplace_back(std::move(name), std::move(value));
   };
   // The function's configured variables first, so the request's own
   // variables below replace any of the same name.
@@ -112,6 +115,7 @@ Result<std::vector<std::pair<std::string, std::string>>> CgiEnvironment(const Cg
   // Header fields: duplicates joined in arrival order ("; " for Cookie, as
   // HTTP/2 joins cookie crumbs; ", " otherwise, RFC 9110 5.3).
   std::vector<std::pair<std::string, std::string>> http;
+  std::unordered_map<std::string, size_t> http_index;
   bool have_type = false;
   for (const HttpHeader& h : request.headers) {
     // '_' is a token character, but X_Real_IP would arrive as HTTP_X_REAL_IP
@@ -127,12 +131,13 @@ Result<std::vector<std::pair<std::string, std::string>>> CgiEnvironment(const Cg
     }
     if (Withheld(lower)) continue;
     std::string name = MetaName(h.name);
-    auto it = std::find_if(http.begin(), http.end(), [&](const auto& p) { return p.first == name; });
-    if (it == http.end()) {
+    auto [it, fresh] = http_index.emplace(name, http.size());
+    if (fresh) {
       http.emplace_back(std::move(name), std::string(value));
     } else {
-      it->second += lower == "cookie" ? "; " : ", ";
-      it->second += value;
+      std::string& joined = http[it->second].second;
+      joined += lower == "cookie" ? "; " : ", ";
+      joined += value;
     }
   }
   for (auto& [n, v] : http) set(std::move(n), std::move(v));
