@@ -110,7 +110,8 @@ std::string EscapeHelp(std::string_view help);
 // A sample value: integers without exponent, "+Inf", "-Inf", "NaN".
 std::string FormatSampleValue(double value);
 
-// The platform's metrics, named once for the server (docs/SERVER.md, "Metrics").
+// The platform's metrics, named once for the server (docs/SERVER.md,
+// "Quotas, fair scheduling, idempotency and metrics").
 struct ServerMetrics {
   static Result<std::unique_ptr<ServerMetrics>> Create(MetricsRegistry* registry);
   Counter* requests;              // deja_requests_total{tenant,function,status}
