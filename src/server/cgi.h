@@ -108,9 +108,8 @@ class CgiResponseParser {
  public:
   explicit CgiResponseParser(CgiParseLimits limits = {});
 
-  // Body bytes contained in `chunk` (empty while still in the headers). The
-  // view points into `chunk` or into the parser and is valid until the next
-  // call.
+  // Body bytes contained in `chunk` (empty while still in the headers): a
+  // view into `chunk` itself, never a copy.
   Result<std::string_view> Feed(std::string_view chunk);
   // End of output. Fails if the header block never ended, or if the body
   // length differs from a declared Content-Length.
@@ -128,7 +127,7 @@ class CgiResponseParser {
 
   CgiParseLimits limits_;
   State state_ = State::kHeaders;
-  std::string buffer_;     // header bytes so far; once they end, body bytes of that chunk
+  std::string buffer_;     // header bytes so far (freed once they end)
   size_t line_start_ = 0;  // first byte of the line not yet parsed
   size_t line_no_ = 0;     // lines parsed so far
   size_t header_count_ = 0;

@@ -46,6 +46,7 @@ Result<std::string_view> CgiResponseParser::Feed(std::string_view chunk) {
   // beyond is body if the block ends within the cap, else the cap is hit.
   size_t room = limits_.max_header_bytes - buffer_.size();
   size_t take = std::min(room, chunk.size());
+  size_t old_size = buffer_.size();
   buffer_.append(chunk.substr(0, take));
   for (;;) {
     size_t nl = buffer_.find('\n', line_start_);
@@ -57,16 +58,12 @@ Result<std::string_view> CgiResponseParser::Feed(std::string_view chunk) {
     if (line.empty()) {
       DEJA_TRY(EndHeaders());
       state_ = State::kBody;
-      // The body's first bytes: the rest of the buffer, then the rest of chunk.
-      buffer_.erase(0, line_start_);
-      buffer_.append(chunk.substr(take));
-      std::string_view body(buffer_);
-      body_bytes_ = 0;
-      // Counted (and checked against Content-Length) as any body chunk; the
-      // view stays valid as buffer_ is not touched again.
-      Result<std::string_view> r = Feed(body);
-      if (!r.ok()) return r;
-      return body;
+      // The blank line's LF was not in an earlier chunk (it would have been
+      // found then), so the body starts inside this chunk: hand out a view
+      // of it, never a copy, however large the chunk.
+      buffer_.clear();
+      buffer_.shrink_to_fit();
+      return Feed(chunk.substr(line_start_ - old_size));
     }
     DEJA_TRY(ParseLine(line));
   }

@@ -382,10 +382,12 @@ TEST(CgiResponse, ErrorsAtEveryChunkBoundary) {
 // no body byte is kept by the parser.
 TEST(CgiResponse, StreamsLargeBodies) {
   CgiResponseParser p;
-  auto first = p.Feed("Content-Type: application/octet-stream\n\nAB");
+  std::string head = "Content-Type: application/octet-stream\n\nAB";
+  auto first = p.Feed(head);
   ASSERT_TRUE(first.ok());
   EXPECT_TRUE(p.headers_done());
   EXPECT_EQ(*first, "AB");
+  EXPECT_EQ(first->data(), head.data() + head.size() - 2);
   std::string chunk(1 << 20, 'z');
   for (int i = 0; i < 64; ++i) {
     auto b = p.Feed(chunk);
@@ -394,6 +396,19 @@ TEST(CgiResponse, StreamsLargeBodies) {
   }
   ASSERT_TRUE(p.Finish().ok());
   EXPECT_EQ(p.body_bytes(), 2u + 64u * (1 << 20));
+}
+
+// Headers near the cap followed by a large body in one chunk: the body is
+// still a view of the caller's chunk.
+TEST(CgiResponse, OneChunkPastTheHeaderCap) {
+  std::string out = "Content-Type: a/b\nX: " + std::string(60 * 1024, 'h') + "\n\n";
+  size_t body_at = out.size();
+  out += std::string(10 << 20, 'b');
+  CgiResponseParser p;
+  auto body = p.Feed(out);
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(body->data(), out.data() + body_at);
+  EXPECT_EQ(body->size(), size_t{10} << 20);
 }
 
 }  // namespace
