@@ -116,6 +116,10 @@ struct IdempotencyBegin {
   std::string message;    // for the refusals, names the key
 };
 
+// Exactly one of Complete or Abandon must follow each kRun, or the key's
+// duplicates wait out `wait` and get 409. The backend is called with the
+// gate's mutex held: a slow backend (a database) serializes idempotent
+// requests, which are few next to plain ones.
 class IdempotencyGate {
  public:
   IdempotencyGate(IdempotencyBackend* backend, IdempotencyOptions options = {},

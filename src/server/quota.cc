@@ -20,6 +20,7 @@ std::string_view QuotaLimitName(QuotaLimit limit) {
     case QuotaLimit::kRequestRate: return "request_rate";
     case QuotaLimit::kFuel: return "fuel";
     case QuotaLimit::kStorage: return "storage";
+    case QuotaLimit::kQueue: return "queue";
   }
   return "unknown";
 }

@@ -24,8 +24,10 @@ struct QuotaLimits {
   uint64_t storage_bytes = 0;
 };
 
-enum class QuotaLimit { kNone, kConcurrency, kRequestRate, kFuel, kStorage };
-// "concurrency", "request_rate", "fuel", "storage" (metric labels, messages).
+// kQueue: the tenant's queue in the FairScheduler is full (Submit returned
+// false); the server answers it like the others, with Retry-After: 1.
+enum class QuotaLimit { kNone, kConcurrency, kRequestRate, kFuel, kStorage, kQueue };
+// "concurrency", "request_rate", "fuel", "storage", "queue" (metric labels, messages).
 std::string_view QuotaLimitName(QuotaLimit limit);
 
 struct QuotaDecision {

@@ -133,6 +133,7 @@ TEST(Quota, Storage) {
   EXPECT_EQ(d.message, "tenant acme: storing 101 more bytes would exceed the storage quota of 1000 (900 used)");
   EXPECT_FALSE(q.CheckStorage("acme", ~0ull).allowed);  // no overflow
   EXPECT_EQ(QuotaLimitName(QuotaLimit::kStorage), "storage");
+  EXPECT_EQ(QuotaLimitName(QuotaLimit::kQueue), "queue");
 }
 
 TEST(Quota, DefaultLimitsAndThreads) {
