@@ -60,7 +60,7 @@ Result<std::vector<std::pair<std::string, std::string>>> CgiEnvironment(const Cg
                                    Printable(script) + "'");
   }
   std::string_view raw_path_info = path.substr(script.size());
-  Result<std::string> path_info = PercentDecode(raw_path_info);
+  Result<std::string> path_info = CgiPercentDecode(raw_path_info);
   if (!path_info.ok()) return path_info.status().WithContext("PATH_INFO");
 
   // A variable set twice keeps its first place and its last value. The
@@ -166,7 +166,7 @@ std::vector<std::string> CgiArguments(const CgiRequest& request) {
     for (char& c : part) {
       if (c == '+') c = ' ';
     }
-    Result<std::string> decoded = PercentDecode(part);
+    Result<std::string> decoded = CgiPercentDecode(part);
     args.push_back(decoded.ok() ? *decoded : part);
   }
   return args;

@@ -47,7 +47,7 @@ int HexValue(char c) {
 }
 }  // namespace
 
-Result<std::string> PercentDecode(std::string_view s) {
+Result<std::string> CgiPercentDecode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {

@@ -16,7 +16,7 @@ std::string Lower(std::string_view s);
 // Without leading and trailing spaces and tabs.
 std::string_view TrimOws(std::string_view s);
 // %XX decoded; fails on a bad escape or a decoded NUL, naming the offset.
-Result<std::string> PercentDecode(std::string_view s);
+Result<std::string> CgiPercentDecode(std::string_view s);
 // `s` for a message: non-printable bytes as \xNN, cut at 64 bytes.
 std::string Printable(std::string_view s);
 
