@@ -48,8 +48,10 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
       AddResumeCommand(app, io),
       AddHibernateCommand(app, io),
       AddSnapshotCommand(app, io),
+      AddServeCommand(app, io),
+      AddFnCommand(app, io),
   };
-  for (auto add : {AddRunsCommands, AddLogsCommands}) {
+  for (auto add : {AddRunsCommands, AddLogsCommands, AddTenantCommands}) {
     for (Subcommand& command : add(app, io)) commands.push_back(std::move(command));
   }
   // CLI11 wants argv without the program name, last argument first.
