@@ -169,6 +169,8 @@ struct RunResult {
   std::vector<std::string> results;   // the invoked export's results, as text
   uint64_t fuel_consumed = 0;         // in total (a resumed guest: its snapshot's share included)
   uint64_t host_calls = 0;            // recorded WASI calls (0 when not recording)
+  // The exported memory's size at the end: memories only grow, so its peak.
+  uint64_t memory_bytes = 0;
   std::string run_id;                 // the registry id; empty when not recorded
   std::chrono::nanoseconds duration{0};
   std::optional<std::string> snapshot_path;  // where the suspended guest was written

@@ -56,8 +56,10 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
       AddWaitCommand(app, io),
       AddCancelCommand(app, io),
       AddSignalCommand(app, io),
+      AddServeCommand(app, io),
+      AddFnCommand(app, io),
   };
-  for (auto add : {AddRunsCommands, AddLogsCommands}) {
+  for (auto add : {AddRunsCommands, AddLogsCommands, AddTenantCommands}) {
     for (Subcommand& command : add(app, io)) commands.push_back(std::move(command));
   }
   // CLI11 wants argv without the program name, last argument first.

@@ -41,6 +41,10 @@ Subcommand AddCancelCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddSignalCommand(CLI::App& app, const CliStreams& io);     // cmd_signal.cc
 // ls, describe, rm, gc (cmd_runs.cc)
 std::vector<Subcommand> AddRunsCommands(CLI::App& app, const CliStreams& io);
+// serve (cmd_serve.cc); tenant and token (cmd_tenant.cc); fn (cmd_fn.cc): docs/SERVER.md
+Subcommand AddServeCommand(CLI::App& app, const CliStreams& io);
+std::vector<Subcommand> AddTenantCommands(CLI::App& app, const CliStreams& io);
+Subcommand AddFnCommand(CLI::App& app, const CliStreams& io);
 // logs, trace (and trace http), export, import (cmd_logs.cc)
 std::vector<Subcommand> AddLogsCommands(CLI::App& app, const CliStreams& io);
 

@@ -40,6 +40,7 @@ int GuestRun::End(RunOutcome outcome, int exit_status, StartError error) {
   result_.error = error;
   result_.exit_status = exit_status;
   result_.fuel_consumed = store_.fuel_consumed();
+  if (memory_) result_.memory_bytes = store_.MemoryPages(*memory_) * 65536;
   return exit_status;
 }
 
