@@ -461,6 +461,8 @@ def replay_check():
     check("3 replayed, 3 diverged" in out and "fd_write" in out, "changed module: " + out)
     j = s.json("POST", "/v1/functions/f/versions/3/check?limit=1", None, token=t)
     check(j["checked"] == 1 and j["results"][0]["verdict"] == "diverged", "%r" % j)
+    d = j["results"][0]["divergence"]
+    check("fd_write" in d["recorded_call"] and "fd_write" in d["replayed_call"], "divergence: %r" % d)
     s.stop()
 
 
