@@ -203,7 +203,9 @@ void SaveCaught(const ThreadState& st, const FuncView& v, const ResumePoint& p, 
     Put(out, h->wasm_offset);
     Put(out, e.tag);
     Put<u32>(out, static_cast<u32>(e.payload.size()));
-    for (size_t i = 0; i < e.payload.size(); ++i) PutValue(out, type.params[i], e.payload[i]);
+    for (size_t i = 0; i < e.payload.size(); ++i) {
+      PutValue(out, type.params[i], e.payload[i], e.payload_hi[i]);
+    }
   }
 }
 
@@ -331,9 +333,10 @@ Status RestoreCaught(std::span<const u8>* in, u32 count, const FuncView& v, cons
     CaughtException e;
     e.tag = tag;
     e.payload.resize(n);
+    e.payload_hi.resize(n);
     for (u32 i = 0; i < n; ++i) {
       auto what = [&] { return where() + " exception payload " + std::to_string(i); };
-      DEJA_TRY(TakeValue(in, type.params[i], st.store, what, &e.payload[i]));
+      DEJA_TRY(TakeValue(in, type.params[i], st.store, what, &e.payload[i], &e.payload_hi[i]));
     }
     st.exceptions.push_back(std::move(e));
     frame[v.num_locals + h->level] = st.exceptions.size();

@@ -34,6 +34,7 @@ struct Frame {
 struct CaughtException {
   u32 tag = 0;  // store address
   std::vector<u64> payload;
+  std::vector<u64> payload_hi;  // the high halves (v128 values), same size
 };
 
 struct ThreadState {

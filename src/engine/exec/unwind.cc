@@ -91,7 +91,7 @@ void CollectExceptions(ThreadState& st) {
 
 // Enters the clause at `pc` of frame `fi`'s handler `h`.
 void EnterClause(ThreadState& st, size_t fi, const Handler& h, u32 pc, u32 tag_addr,
-                 std::vector<u64> payload, bool with_payload) {
+                 std::vector<u64> payload, std::vector<u64> payload_hi, bool with_payload) {
   st.frames.resize(fi + 1);
   Frame& f = st.frames.back();
   const CompiledFunc& cf = *st.store.funcs[f.func].code;
@@ -99,14 +99,16 @@ void EnterClause(ThreadState& st, size_t fi, const Handler& h, u32 pc, u32 tag_a
   u64* fp = st.slots.get() + f.fp;
   // The compiler sized the frame for the payload at the try's height.
   if (with_payload) {
-    std::copy(payload.begin(), payload.end(), fp + cf.exn_base() + cf.num_exn_slots + h.height);
+    u64* dst = fp + cf.exn_base() + cf.num_exn_slots + h.height;
+    std::copy(payload.begin(), payload.end(), dst);
+    std::copy(payload_hi.begin(), payload_hi.end(), dst + st.max_slots);
   }
   if (st.exceptions.size() >= st.exceptions_gc_at) CollectExceptions(st);
-  st.exceptions.push_back(CaughtException{tag_addr, std::move(payload)});
+  st.exceptions.push_back(CaughtException{tag_addr, std::move(payload), std::move(payload_hi)});
   fp[cf.exn_base() + h.level] = st.exceptions.size();
 }
 
-bool Unwind(ThreadState& st, u32 tag_addr, std::vector<u64> payload) {
+bool Unwind(ThreadState& st, u32 tag_addr, std::vector<u64> payload, std::vector<u64> payload_hi) {
   const StoreImpl& s = st.store;
   for (size_t fi = st.frames.size(); fi-- > 0;) {
     const Frame& f = st.frames[fi];
@@ -124,12 +126,14 @@ bool Unwind(ThreadState& st, u32 tag_addr, std::vector<u64> payload) {
       }
       for (u32 c = h.catches_begin; c < h.catches_end; ++c) {
         if (tags[cf.catches[c].tag] == tag_addr) {
-          EnterClause(st, fi, h, cf.catches[c].pc, tag_addr, std::move(payload), true);
+          EnterClause(st, fi, h, cf.catches[c].pc, tag_addr, std::move(payload),
+                      std::move(payload_hi), true);
           return true;
         }
       }
       if (h.catch_all_pc != kNoHandler) {
-        EnterClause(st, fi, h, h.catch_all_pc, tag_addr, std::move(payload), false);
+        EnterClause(st, fi, h, h.catch_all_pc, tag_addr, std::move(payload),
+                    std::move(payload_hi), false);
         return true;
       }
       i = h.parent;
@@ -145,7 +149,11 @@ bool Unwind(ThreadState& st, u32 tag_addr, std::vector<u64> payload) {
 
 bool Throw(ThreadState& st, u32 tag_addr, const u64* payload) {
   const FuncType& type = st.store.types[st.store.tags[tag_addr].type_id];
-  return Unwind(st, tag_addr, std::vector<u64>(payload, payload + type.params.size()));
+  size_t n = type.params.size();
+  // A v128's high half is in the same slot of the upper half (INTERPRETER.md).
+  const u64* high = payload + st.max_slots;
+  return Unwind(st, tag_addr, std::vector<u64>(payload, payload + n),
+                std::vector<u64>(high, high + n));
 }
 
 bool Rethrow(ThreadState& st, u32 level) {
@@ -158,7 +166,7 @@ bool Rethrow(ThreadState& st, u32 level) {
     return false;
   }
   const CaughtException& e = st.exceptions[v - 1];
-  return Unwind(st, e.tag, e.payload);
+  return Unwind(st, e.tag, e.payload, e.payload_hi);
 }
 
 }  // namespace deja::engine
