@@ -94,6 +94,73 @@ TEST(ExceptionsTest, TagIdentityIsTheImportedTagNotItsType) {
   EXPECT_EQ(Call1(store, b, "f", {}).lo, 209u);
 }
 
+// Shapes the compiler must get right: a try with parameters, a throw from
+// a catch clause to the try around it, rethrow of an outer clause's
+// exception from an inner one, delegate to a try that is already in its
+// catch clause (so to the one around that), a branch out of a clause, and
+// a recursion that catches and rethrows at every level.
+constexpr const char* kShapes = R"(
+(module
+  (tag $a (param i32))
+  (tag $b (param i32))
+  (func (export "params") (result i32)
+    (i32.const 40)
+    (try (param i32) (result i32)
+      (do (i32.const 2) (i32.add) (throw $a))
+      (catch $a (i32.const 1) (i32.add))))
+  (func (export "from_clause") (result i32)
+    (try (result i32)
+      (do (try (result i32)
+            (do (throw $a (i32.const 1)))
+            (catch $a (i32.const 10) (i32.add) (throw $b))))
+      (catch $b (i32.const 100) (i32.add))))
+  (func (export "outer_rethrow") (result i32)
+    (try (result i32)
+      (do (try (do (throw $a (i32.const 5)))
+            (catch $a (drop)
+              (try (do (throw $b (i32.const 6)))
+                (catch $b (drop) (rethrow 1)))))
+          (i32.const 0))
+      (catch $a (i32.const 1000) (i32.add))
+      (catch $b (i32.const 2000) (i32.add))))
+  (func (export "delegate_past_clause") (result i32)
+    (try $outer (result i32)
+      (do (try $mid (result i32)
+            (do (throw $b (i32.const 1)))
+            (catch $b (drop)
+              (try (do (throw $a (i32.const 7))) (delegate $mid))
+              (i32.const 0))))
+      (catch $a (i32.const 300) (i32.add))))
+  (func (export "branch_out") (result i32) (local $n i32)
+    (block $done
+      (loop $again
+        (try (do (throw $a (local.get $n)))
+          (catch $a
+            (local.set $n (i32.add (i32.const 1)))
+            (br_if $done (i32.ge_u (local.get $n) (i32.const 5)))
+            (br $again)))))
+    (local.get $n))
+  (func $down (param $d i32) (result i32)
+    (if (i32.eqz (local.get $d)) (then (throw $a (i32.const 0))))
+    (try (result i32)
+      (do (call $down (i32.sub (local.get $d) (i32.const 1))))
+      (catch_all (rethrow 0))))
+  (func (export "recursive") (param i32) (result i32)
+    (try (result i32) (do (call $down (local.get 0))) (catch $a (i32.const 77) (i32.add))))
+)
+)";
+
+TEST(ExceptionsTest, CompilerShapes) {
+  Store store;
+  InstanceId inst = LoadWat(store, kShapes);
+  EXPECT_EQ(Call1(store, inst, "params", {}).lo, 43u);
+  EXPECT_EQ(Call1(store, inst, "from_clause", {}).lo, 111u);
+  EXPECT_EQ(Call1(store, inst, "outer_rethrow", {}).lo, 1005u);
+  EXPECT_EQ(Call1(store, inst, "delegate_past_clause", {}).lo, 307u);
+  EXPECT_EQ(Call1(store, inst, "branch_out", {}).lo, 5u);
+  EXPECT_EQ(Call1(store, inst, "recursive", {Value::I32(1000)}).lo, 77u);
+}
+
 // A host function cannot raise a Wasm exception, and a Wasm exception does
 // not pass through one: a host that calls Wasm in another store which
 // throws sees an uncaught-exception trap; if it traps in turn, the calling
