@@ -101,9 +101,9 @@ TEST_F(WasmFeaturesTest, BadValuesAreUsageErrorsNamingTheProblem) {
     EXPECT_NE(unknown.err.find("unknown feature \"simd128\""), std::string::npos) << unknown.err;
     EXPECT_NE(unknown.err.find("known features: mutable-global"), std::string::npos)
         << unknown.err;
-    Out unimplemented = Deja({cmd, "--wasm", "exceptions=y", module_});
+    Out unimplemented = Deja({cmd, "--wasm", "threads=y", module_});
     EXPECT_EQ(unimplemented.code, kExitUsage) << cmd;
-    EXPECT_NE(unimplemented.err.find("feature exceptions is not implemented"), std::string::npos)
+    EXPECT_NE(unimplemented.err.find("feature threads is not implemented"), std::string::npos)
         << unimplemented.err;
     Out setting = Deja({cmd, "--wasm", "gc=maybe", module_});
     EXPECT_EQ(setting.code, kExitUsage) << cmd;

@@ -67,7 +67,10 @@ __attribute__((noinline)) int ParseOrRethrow(const char* s) {
     return Parse(s, 0, 0, 0);
   } catch (const TooDeep& e) {
     std::printf("  too deep at %d, passing it on\n", e.depth);
-    if (request_snapshots) (void)deja_snapshot();  // in a catch clause
+    if (request_snapshots) {  // in a catch clause
+      std::fflush(stdout);
+      (void)deja_snapshot();
+    }
     throw;
   }
 }

@@ -37,7 +37,7 @@ struct DeferredValue {
   Where where = kConst;
 };
 
-// One try block (exceptions, legacy form; exec/unwind.cc). A throw at a code
+// One try block (exceptions, legacy form; exec/unwind.cc). A `throw` at a code
 // position in [begin, end) (a caller's position is its return address - 1)
 // is offered to the innermost such handler: a delegate passes it on to
 // `target`; otherwise its catch clauses are tried in order, then catch_all,

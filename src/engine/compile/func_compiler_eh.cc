@@ -1,7 +1,7 @@
 // FuncCompiler: exception handling, the legacy form. A try block compiles
 // like a block; what makes it catch is data, not code: a Handler records the
 // code range of the try body, where each catch clause starts and where the
-// payload goes, and exec/unwind.cc consults it when a throw unwinds the
+// payload goes, and exec/unwind.cc consults it when a `throw` unwinds the
 // engine's frames. So a try costs nothing unless something is thrown.
 //
 // Frame layout: params | locals | one exn slot per try nesting level |
@@ -107,7 +107,7 @@ void FuncCompiler::BeginCatch(const Instr& in) {
   Handler& h = out_.handlers[c.handler];
   if (c.kind == Opcode::kTry) {
     h.end = static_cast<u32>(out_.code.size());
-    c.active = h.parent;  // a throw inside a clause is not this try's
+    c.active = h.parent;  // a `throw` inside a clause is not this try's
   }
   BindLabel();
   StartFuelBlock();
@@ -124,7 +124,7 @@ void FuncCompiler::BeginCatch(const Instr& in) {
   unreachable_ = false;
 }
 
-// `delegate l` ends the try like `end`; a throw in its body goes on to the
+// `delegate l` ends the try like `end`; a `throw` in its body goes on to the
 // handler in effect at label l (outside the try), or to the caller.
 void FuncCompiler::Delegate(u32 depth) {
   Ctrl& c = ctrls_.back();

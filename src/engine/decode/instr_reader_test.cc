@@ -177,12 +177,8 @@ TEST(InstrReaderTest, ProposalOpcodesNameTheirFeature) {
     const char* error;
   };
   const Case cases[] = {
-      {{0x06, 0x40}, "unsupported: offset 0x100: unsupported feature: exceptions (try)"},
-      {{0x07, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (catch)"},
-      {{0x08, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (throw)"},
-      {{0x09, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (rethrow)"},
-      {{0x18, 0x00}, "unsupported: offset 0x100: unsupported feature: exceptions (delegate)"},
-      {{0x19}, "unsupported: offset 0x100: unsupported feature: exceptions (catch_all)"},
+      {{0x0a}, "unsupported: offset 0x100: unsupported feature: exnref (throw_ref)"},
+      {{0x1f, 0x40, 0x00}, "unsupported: offset 0x100: unsupported feature: exnref (try_table)"},
       // 0x12 and 0x13 (tail calls) are implemented: decoded as instructions.
       {{0x14, 0x00},
        "unsupported: offset 0x100: unsupported feature: function-references (call_ref)"},

@@ -352,7 +352,7 @@ call_host : {
   TRAP(kHost);
 }
 
-// A throw or rethrow at pc: the unwinder finds the handler and leaves its
+// A `throw` or `rethrow` at pc: the unwinder finds the handler and leaves its
 // frame on top, at the handler's Fuel op (which charges the clause as any
 // block entry), or records the uncaught exception as a trap.
 do_throw : {

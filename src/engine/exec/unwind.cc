@@ -1,5 +1,5 @@
 // The unwinder for WebAssembly exceptions. Frames are plain records, so a
-// throw is a search: from the top frame down, find the innermost try body
+// `throw` is a search: from the top frame down, find the innermost try body
 // holding the frame's position, follow delegate and parent links inside the
 // function, and stop at the first catch clause whose tag is the thrown one
 // (by store address, the tag's identity) or at a catch_all. Only then are

@@ -1,5 +1,5 @@
 // Validation of the exception-handling proposal in its legacy form: tags,
-// try / catch / catch_all / delegate blocks, throw and rethrow.
+// try / catch / catch_all / delegate blocks, `throw` and `rethrow`.
 //
 // A try block is a block whose label is its results; `catch x` and
 // `catch_all` end the try body (or the previous catch) like `else` ends an

@@ -79,7 +79,8 @@ std::string FuncAt(u32 func_index, u32 offset) {
 }
 
 // The 2.0 feature an instruction belongs to, if it is one that can be off.
-std::optional<Feature> InstrFeature(const Instr& in, const char** what) {
+std::optional<Feature> InstrFeature(const Instr& in, const Features& features,
+                                    const char** what) {
   u16 code = static_cast<u16>(in.op);
   if (code >= 0xc0 && code <= 0xc4) {
     *what = "sign-extension operator";
@@ -106,14 +107,16 @@ std::optional<Feature> InstrFeature(const Instr& in, const char** what) {
     *what = "SIMD instruction";
     return Feature::kSimd;
   }
+  // A try with a type index needs both multi-value and exceptions.
+  if ((code == 0x02 || code == 0x03 || code == 0x04 || code == 0x06) &&
+      in.block_type.kind == BlockType::Kind::kTypeIndex &&
+      (code != 0x06 || !features.enabled(Feature::kMultiValue))) {
+    *what = "block with a type index";
+    return Feature::kMultiValue;
+  }
   if ((code >= 0x06 && code <= 0x09) || code == 0x18 || code == 0x19) {
     *what = "exception-handling instruction";
     return Feature::kExceptions;
-  }
-  if ((code == 0x02 || code == 0x03 || code == 0x04 || code == 0x06) &&
-      in.block_type.kind == BlockType::Kind::kTypeIndex) {
-    *what = "block with a type index";
-    return Feature::kMultiValue;
   }
   return std::nullopt;
 }
@@ -128,7 +131,7 @@ Status CheckBodies(const Module& m, const Features& features) {
     while (!r.AtEnd()) {
       DEJA_TRY(r.Next(&in));
       const char* what = "";
-      std::optional<Feature> need = InstrFeature(in, &what);
+      std::optional<Feature> need = InstrFeature(in, features, &what);
       if (need && !features.enabled(*need)) return Refuse(*need, what, FuncAt(func_index, in.offset));
     }
   }
