@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <ostream>
@@ -114,6 +115,16 @@ struct RunSpec {
   // suspension after this much fuel (needs snapshot_to).
   std::string snapshot_to;
   std::optional<uint64_t> suspend_after_fuel;
+  // Durable sleep (needs snapshot_to): WasiOptions::park_sleep, asked before
+  // the guest blocks on clocks alone; true suspends it at that call.
+  std::function<bool(uint64_t wait_ns)> park_sleep;
+  // The guest's world (clocks, files, sockets); null: the host's. The durable
+  // layer's clock (carried monotonic floor, the tests' warped time) wraps it.
+  std::shared_ptr<wasi::System> system;
+  // Called with the guest's store once it exists and with nullptr before it
+  // goes, so that another thread may call Store::RequestSuspend on it (a
+  // worker draining, cancelling, or taking a periodic snapshot).
+  std::function<void(Store* store)> on_store;
 
   // Process-wide seams, for the CLI only: SIGUSR1 asks the guest to
   // hibernate (needs snapshot_to; block it with BlockHibernateSignal() before

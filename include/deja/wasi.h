@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -65,6 +66,13 @@ struct WasiOptions {
   // machine's Recorder runs the handler and logs it, its Replayer answers
   // from a log. Not owned; must outlive the guest's calls.
   wasi::CallInterceptor* interceptor = nullptr;
+  // Durable sleep (docs/DURABLE.md): asked by poll_oneoff before it blocks
+  // on clocks alone (no descriptor subscribed, none failed) with how long it
+  // would sleep. Returning true suspends the guest at that call
+  // (HostAction::kSuspend) instead of sleeping: the events are already in
+  // guest memory as if the time had passed, so resuming the call with errno
+  // 0 continues the guest after its sleep. Empty: always sleep.
+  std::function<bool(uint64_t wait_ns)> park_sleep;
 };
 
 class Wasi {

@@ -50,6 +50,11 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
       AddResumeCommand(app, io),
       AddHibernateCommand(app, io),
       AddSnapshotCommand(app, io),
+      AddStartCommand(app, io),
+      AddWorkerCommand(app, io),
+      AddPsCommand(app, io),
+      AddWaitCommand(app, io),
+      AddCancelCommand(app, io),
   };
   for (auto add : {AddRunsCommands, AddLogsCommands}) {
     for (Subcommand& command : add(app, io)) commands.push_back(std::move(command));

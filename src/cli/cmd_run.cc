@@ -12,6 +12,7 @@
 #include "cli/duration.h"
 #include "cli/exit_codes.h"
 #include "cli/wasm_features.h"
+#include "cli/run_flags.h"
 #include "cli/run_options.h"
 #include "cli/session_io.h"
 #include "deja/wasi.h"
@@ -22,39 +23,6 @@ extern char** environ;
 namespace deja::cli {
 namespace {
 
-struct RunArgs {
-  std::string module_file;
-  std::vector<std::string> args;  // argv[1..], or --invoke's arguments
-  std::vector<std::string> dirs;
-  std::vector<std::string> dirs_ro;
-  EnvFlags env;
-  std::vector<std::string> listen;
-  std::vector<std::string> allow_connect;
-  std::vector<std::string> wasm_features;
-  std::string max_memory;
-  std::string timeout;
-  std::string fuel;  // counts as text: ParseCount refuses signs and overflow
-  std::string max_fds;
-  std::string max_table_elements;
-  std::string max_log_size;
-  std::string invoke;
-  bool trap_unknown = false;
-  bool default_unknown = false;
-  bool no_record = false;
-  std::string continue_from;
-  std::string snapshot_to;
-  std::string suspend_after_fuel;
-  CLI::Option* suspend_after_fuel_option = nullptr;
-  CLI::Option* fuel_option = nullptr;  // count() > 0: the flag was given
-  CLI::Option* invoke_option = nullptr;
-  CLI::Option* max_memory_option = nullptr;
-  CLI::Option* timeout_option = nullptr;
-  CLI::Option* max_fds_option = nullptr;
-  CLI::Option* max_table_elements_option = nullptr;
-  CLI::Option* dir_option = nullptr;  // to interleave --dir and --dir-ro
-  CLI::Option* dir_ro_option = nullptr;
-  CLI::App* app = nullptr;
-};
 
 std::vector<std::string> HostEnvironment() {
   std::vector<std::string> env;
@@ -104,8 +72,9 @@ Status CheckSnapshotFlags(const RunArgs& args) {
   return Status();
 }
 
-// Checks every flag before anything runs. Errors: kInvalidArgument naming the flag.
-Result<session::RunSpec> MakeSpec(const RunArgs& args, bool snapshot) {
+}  // namespace
+
+Result<session::RunSpec> MakeRunSpec(const RunArgs& args, bool snapshot) {
   session::RunSpec spec;
   spec.source = snapshot ? session::Source::kSnapshot : session::Source::kModule;
   spec.file = args.module_file;
@@ -157,7 +126,7 @@ Result<session::RunSpec> MakeSpec(const RunArgs& args, bool snapshot) {
     }
     spec.max_log_bytes = *bytes;
   }
-  if (args.suspend_after_fuel_option->count() > 0) {
+  if (args.suspend_after_fuel_option != nullptr && args.suspend_after_fuel_option->count() > 0) {
     Result<uint64_t> fuel = ParseCount(args.suspend_after_fuel);
     if (!fuel.ok()) return fuel.status().WithContext("--suspend-after-fuel");
     spec.suspend_after_fuel = *fuel;
@@ -190,10 +159,12 @@ Result<session::RunSpec> MakeSpec(const RunArgs& args, bool snapshot) {
   return spec;
 }
 
+namespace {
+
 int RunRun(const RunArgs& args, const CliStreams& io) {
   // Told by its magic, not its name: any file deja snapshot or --snapshot-to wrote.
   bool snapshot = session::IsSnapshotFile(args.module_file);
-  Result<session::RunSpec> spec = MakeSpec(args, snapshot);
+  Result<session::RunSpec> spec = MakeRunSpec(args, snapshot);
   if (!spec.ok()) {
     io.err << "deja run: " << spec.status().message() << "\n";
     return kExitUsage;
@@ -247,6 +218,31 @@ constexpr const char* kRunFooter =
 Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
   auto args = std::make_shared<RunArgs>();
   CLI::App* sub = app.add_subcommand("run", "Run a WASI program in a deny-by-default sandbox");
+  AddRunFlags(sub, args.get());
+  sub->add_option("--snapshot-to", args->snapshot_to,
+                  "enable snapshots: on SIGUSR1 (deja hibernate PID), a\n"
+                  "\"deja\" \"snapshot\" call of the guest or\n"
+                  "--suspend-after-fuel, write the suspended guest to FILE\n"
+                  "and exit with 75 (docs/snapshots.md)")
+      ->type_name("FILE");
+  args->suspend_after_fuel_option =
+      sub->add_option("--suspend-after-fuel", args->suspend_after_fuel,
+                      "suspend deterministically after N units of fuel and\n"
+                      "write the snapshot (needs --snapshot-to)")
+          ->type_name("N");
+  sub->add_flag("--no-record", args->no_record,
+                "do not record the run (by default every run is recorded\n"
+                "in $DEJA_HOME for `deja replay`; see `deja ls`)");
+  sub->add_option("--continue-from", args->continue_from,
+                  "continue the killed run RUN (same module, arguments and\n"
+                  "directory names): its recorded calls are replayed, then\n"
+                  "the guest goes on live (docs/RECORDING.md)")
+      ->type_name("RUN");
+  sub->footer(kRunFooter);
+  return {sub, [args, io] { return RunRun(*args, io); }};
+}
+
+void AddRunFlags(CLI::App* sub, RunArgs* args) {
   sub->positionals_at_end();  // after MODULE, everything goes to the guest
   sub->add_option("MODULE", args->module_file,
                   "module file (.wasm or .wat), or a snapshot file\n(as deja resume)")
@@ -313,27 +309,6 @@ Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
   sub->add_flag("--default-values-unknown-imports", args->default_unknown,
                 "stand in for unknown function imports with functions\n"
                 "that return zeros");
-  sub->add_option("--snapshot-to", args->snapshot_to,
-                  "enable snapshots: on SIGUSR1 (deja hibernate PID), a\n"
-                  "\"deja\" \"snapshot\" call of the guest or\n"
-                  "--suspend-after-fuel, write the suspended guest to FILE\n"
-                  "and exit with 75 (docs/snapshots.md)")
-      ->type_name("FILE");
-  args->suspend_after_fuel_option =
-      sub->add_option("--suspend-after-fuel", args->suspend_after_fuel,
-                      "suspend deterministically after N units of fuel and\n"
-                      "write the snapshot (needs --snapshot-to)")
-          ->type_name("N");
-  sub->add_flag("--no-record", args->no_record,
-                "do not record the run (by default every run is recorded\n"
-                "in $DEJA_HOME for `deja replay`; see `deja ls`)");
-  sub->add_option("--continue-from", args->continue_from,
-                  "continue the killed run RUN (same module, arguments and\n"
-                  "directory names): its recorded calls are replayed, then\n"
-                  "the guest goes on live (docs/RECORDING.md)")
-      ->type_name("RUN");
-  sub->footer(kRunFooter);
-  return {sub, [args, io] { return RunRun(*args, io); }};
 }
 
 }  // namespace deja::cli

@@ -31,6 +31,13 @@ Subcommand AddUpgradeCommand(CLI::App& app, const CliStreams& io);    // cmd_upg
 Subcommand AddResumeCommand(CLI::App& app, const CliStreams& io);     // cmd_resume.cc
 Subcommand AddHibernateCommand(CLI::App& app, const CliStreams& io);  // cmd_hibernate.cc
 Subcommand AddSnapshotCommand(CLI::App& app, const CliStreams& io);   // cmd_snapshot.cc
+// Durable instances (docs/DURABLE.md): cmd_start.cc, cmd_worker.cc, cmd_ps.cc,
+// cmd_wait.cc, cmd_cancel.cc.
+Subcommand AddStartCommand(CLI::App& app, const CliStreams& io);
+Subcommand AddWorkerCommand(CLI::App& app, const CliStreams& io);
+Subcommand AddPsCommand(CLI::App& app, const CliStreams& io);
+Subcommand AddWaitCommand(CLI::App& app, const CliStreams& io);
+Subcommand AddCancelCommand(CLI::App& app, const CliStreams& io);
 // ls, describe, rm, gc (cmd_runs.cc)
 std::vector<Subcommand> AddRunsCommands(CLI::App& app, const CliStreams& io);
 // logs, trace (and trace http), export, import (cmd_logs.cc)

@@ -231,7 +231,7 @@ class Session {
 
   void Execute() {
     const RunSpec& spec = loaded_.spec;
-    std::shared_ptr<wasi::System> system = wasi::MakePosixSystem();
+    std::shared_ptr<wasi::System> system = spec.system ? spec.system : wasi::MakePosixSystem();
     if (!spec.continue_from.empty()) {
       Result<Prefix> prefix = OpenPrefix(home_, spec, loaded_.wasm, loaded_.snapshot_bytes);
       if (!prefix.ok()) {
@@ -263,6 +263,7 @@ class Session {
     WasiOptions wasi_options;
     wasi_options.system = system;
     if (recording_) wasi_options.interceptor = &recording_->recorder();
+    if (!spec.snapshot_to.empty()) wasi_options.park_sleep = spec.park_sleep;
     if (prefix_.log) {
       continuation_ = std::make_unique<tm::Continuation>(*prefix_.log, recording_->recorder());
       wasi_options.interceptor = continuation_.get();
@@ -306,11 +307,13 @@ class Session {
                              result_, messages_);
       });
     }
+    if (spec.on_store) spec.on_store(&run.mutable_store());
     if (loaded_.snapshot) {
       run.Resume(**wasi, *loaded_.module, *loaded_.snapshot);
     } else {
       run.Run(**wasi, *loaded_.module);
     }
+    if (spec.on_store) spec.on_store(nullptr);
     hibernate.reset();
     if (spec.stdout_stream.kind == StdioKind::kBuffer) result_.stdout_output = (*wasi)->StdioOutput(1);
     if (spec.stderr_stream.kind == StdioKind::kBuffer) result_.stderr_output = (*wasi)->StdioOutput(2);

@@ -235,7 +235,9 @@ HostAction Recorder::Intercept(HostCall& call, const wasi::HostBinding& binding,
       rec_.data.insert(rec_.data.end(), p, p + op.len);
     }
   }
-  if (action == HostAction::kContinue && binding.has_result) {
+  // A call that suspends the guest (durable sleep) has completed too: its
+  // errno is what the resumed guest sees.
+  if ((action == HostAction::kContinue || action == HostAction::kSuspend) && binding.has_result) {
     rec_.result = static_cast<u32>(slots[0]);
   } else if (action == HostAction::kExit) {
     rec_.exit_code = call.exit_code();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -71,6 +72,11 @@ struct WasiCtx {
   // host whose clock reads less than at the save must never see time go back
   // (wasi_state.cc sets it).
   u64 monotonic_offset = 0;
+
+  // WasiOptions::park_sleep; poll_oneoff sets suspend_requested when it
+  // says yes, and the dispatcher turns that into HostAction::kSuspend.
+  std::function<bool(u64 wait_ns)> park_sleep;
+  bool suspend_requested = false;
 
   // Set by proc_exit; the dispatcher turns it into HostAction::kExit.
   bool exit_requested = false;

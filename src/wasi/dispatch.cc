@@ -37,6 +37,12 @@ HostAction RunHandler(HostCall& call, const HostBinding& binding, GuestMemory& m
     return call.Exit(ctx.exit_code);
   }
   if (binding.has_result) slots[0] = static_cast<u64>(e);
+  if (ctx.suspend_requested) {
+    // Durable sleep: the call is complete (its errno is in slots[0] and its
+    // events in memory); the guest stops here and resumes after it.
+    ctx.suspend_requested = false;
+    return call.Suspend();
+  }
   return HostAction::kContinue;
 }
 

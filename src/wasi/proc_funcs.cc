@@ -285,6 +285,11 @@ Errno PollOneoff(WasiCtx& ctx, GuestMemory& mem, std::span<const u64> a) {
     wait_ns = 0;  // report the failures now; still look at the descriptors
   }
   int ready = 0;
+  if (fds.empty() && !failed && has_clock && ctx.park_sleep && ctx.park_sleep(wait_ns)) {
+    // Parked instead of sleeping: the clocks fire as if wait_ns had passed.
+    ctx.suspend_requested = true;
+    return StoreEvents(mem, out, nevents_ptr, Collect(ctx, subs, fds, wait_ns));
+  }
   if (Errno e = Wait(ctx, fds, has_clock, has_clock ? wait_ns : 0, &ready); e != Errno::kSuccess) {
     return e;
   }

@@ -241,6 +241,7 @@ Result<std::unique_ptr<Wasi>> Wasi::Create(WasiConfig config, WasiOptions option
       options.system != nullptr ? std::move(options.system) : wasi::MakePosixSystem();
   auto ctx = std::make_unique<wasi::WasiCtx>(std::move(config), std::move(system));
   ctx->interceptor = options.interceptor;
+  ctx->park_sleep = std::move(options.park_sleep);
   // Owned by `wasi` from here on, so an error below closes what was opened.
   std::unique_ptr<Wasi> wasi(new Wasi(std::move(ctx)));
   wasi::WasiCtx& c = wasi->ctx();

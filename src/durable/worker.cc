@@ -1,0 +1,345 @@
+#include "durable/worker.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "deja/session.h"
+#include "deja/store.h"
+#include "durable/clock.h"
+#include "durable/instance_store.h"
+#include "durable/park.h"
+#include "durable/spec_codec.h"
+
+namespace deja::durable {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kIdlePoll = 200ms;     // how often an idle thread looks for new pending work
+constexpr auto kMonitorTick = 50ms;   // drain, cancel and checkpoint checks
+
+std::string WorkerName() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+// A segment the monitor may ask to stop.
+struct Running {
+  Store* store = nullptr;
+  std::chrono::steady_clock::time_point since;
+  bool cancel = false;      // the monitor saw a cancel request
+  bool asked = false;       // a suspension was requested
+};
+
+class Worker {
+ public:
+  Worker(const WorkerOptions& options, const std::atomic<bool>& stop)
+      : opt_(options), stop_(stop), name_(WorkerName()), warp_(WarpClockEnabled()) {}
+
+  Status Run() {
+    // Opening once here reports a bad home before any thread starts.
+    DEJA_ASSIGN_OR_RETURN(std::unique_ptr<InstanceStore> probe, OpenSqliteStore(opt_.home));
+    probe.reset();
+    Say("worker " + name_ + ": " + std::to_string(opt_.threads) + " threads on " + opt_.home);
+    std::vector<std::thread> threads;
+    for (unsigned i = 0; i < std::max(1u, opt_.threads); ++i) {
+      threads.emplace_back([this, i] { ThreadMain(i); });
+    }
+    std::thread monitor([this] { Monitor(); });
+    for (std::thread& t : threads) t.join();
+    done_ = true;
+    wake_.notify_all();
+    monitor.join();
+    Say(stop_ ? "worker " + name_ + ": drained, stopped" : "worker " + name_ + ": idle, stopped");
+    return Status();
+  }
+
+ private:
+  bool Stopping() const { return stop_ || idle_; }
+
+  void Say(const std::string& line) {
+    if (!opt_.log) return;
+    std::lock_guard<std::mutex> lock(log_mu_);
+    opt_.log(line);
+  }
+
+  void Nap(std::chrono::nanoseconds d) {
+    std::unique_lock<std::mutex> lock(mu_);
+    wake_.wait_for(lock, d, [this] { return Stopping() || done_; });
+  }
+
+  void ThreadMain(unsigned index) {
+    Result<std::unique_ptr<InstanceStore>> opened = OpenSqliteStore(opt_.home);
+    if (!opened.ok()) {
+      Say("thread " + std::to_string(index) + ": " + opened.status().ToString());
+      return;
+    }
+    InstanceStore& store = **opened;
+    while (!Stopping()) {
+      int64_t offset = 0;
+      if (warp_) {
+        Result<int64_t> o = store.ClockOffset();
+        if (o.ok()) offset = *o;
+      }
+      int64_t now = RealWallNs() + offset;
+      ++claiming_;
+      Result<std::optional<Claim>> claim = store.ClaimNext(now, name_);
+      if (!claim.ok()) {
+        --claiming_;
+        Say("cannot claim an instance: " + claim.status().ToString());
+        Nap(kIdlePoll);
+        continue;
+      }
+      if (*claim) {
+        ++running_count_;
+        --claiming_;
+        RunSegment(store, **claim, offset);
+        --running_count_;
+        continue;
+      }
+      --claiming_;
+      Idle(store, now, offset);
+    }
+  }
+
+  void Idle(InstanceStore& store, int64_t now, int64_t offset) {
+    Result<std::optional<int64_t>> next = store.NextWake();
+    bool nobody_busy = running_count_ == 0 && claiming_ == 0;
+    if (warp_ && next.ok() && *next && **next > now && nobody_busy) {
+      // Test clock: nothing to do until the next wake, so time jumps there.
+      int64_t target = **next - RealWallNs();
+      if (target > offset) (void)store.SetClockOffset(target);
+      return;
+    }
+    if (opt_.until_idle && nobody_busy && IsIdle(store)) {
+      idle_ = true;
+      wake_.notify_all();
+      return;
+    }
+    std::chrono::nanoseconds nap = kIdlePoll;
+    if (next.ok() && *next) {
+      nap = std::min<std::chrono::nanoseconds>(nap, std::chrono::nanoseconds(
+                                                        std::max<int64_t>(**next - now, 0)));
+    }
+    Nap(nap);
+  }
+
+  bool IsIdle(InstanceStore& store) {
+    Result<std::vector<Instance>> all = store.List();
+    if (!all.ok()) return false;
+    for (const Instance& i : *all) {
+      if (i.state == State::kPending || i.state == State::kRunning ||
+          i.state == State::kSleeping) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void Monitor() {
+    Result<std::unique_ptr<InstanceStore>> opened = OpenSqliteStore(opt_.home);
+    int tick = 0;
+    while (!done_) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait_for(lock, kMonitorTick, [this] { return done_.load(); });
+      }
+      bool check_cancel = opened.ok() && (++tick % 5) == 0;
+      std::vector<std::string> ids;
+      {
+        std::lock_guard<std::mutex> lock(running_mu_);
+        for (auto& [id, r] : running_) ids.push_back(id);
+      }
+      std::map<std::string, bool> cancelled;
+      if (check_cancel) {
+        for (const std::string& id : ids) {
+          Result<bool> c = (*opened)->CancelRequested(id);
+          cancelled[id] = c.ok() && *c;
+        }
+      }
+      auto now = std::chrono::steady_clock::now();
+      std::lock_guard<std::mutex> lock(running_mu_);
+      for (auto& [id, r] : running_) {
+        if (cancelled[id]) r.cancel = true;
+        bool checkpoint = opt_.checkpoint_every && now - r.since >= *opt_.checkpoint_every;
+        if (r.store != nullptr && !r.asked && (Stopping() || r.cancel || checkpoint)) {
+          r.store->RequestSuspend();
+          r.asked = true;
+        }
+      }
+    }
+  }
+
+  void RunSegment(InstanceStore& store, Claim& claim, int64_t offset) {
+    Instance& inst = claim.instance;
+    const std::string& id = inst.id;
+    uint32_t index = static_cast<uint32_t>(inst.segments.size());
+    if (!inst.segments.empty() && inst.segments.back().end.empty()) {
+      // Its worker died while it ran (or between its park's snapshot and Park).
+      Segment killed = inst.segments.back();
+      killed.end = "killed";
+      (void)store.NoteSegmentStart(claim, killed);
+    }
+    if (claim.recovered) {
+      Say("instance " + id + ": its worker died; resuming from " +
+          (inst.snapshot.empty() ? "the module" : "its last snapshot"));
+    }
+    Result<session::RunSpec> start = DecodeSpec(inst.spec_json);
+    if (!start.ok()) {
+      return End(store, claim, Segment{index, "", inst.snapshot, "not started"}, 0,
+                 State::kFailed, session::kStatusFailed, start.status().ToString());
+    }
+    session::RunSpec spec = SegmentSpec(*start, inst.module, inst.snapshot);
+    std::string dir = opt_.home + "/durable/snapshots/" + id;
+    ::mkdir((opt_.home + "/durable/snapshots").c_str(), 0700);
+    ::mkdir(dir.c_str(), 0700);
+    spec.home = opt_.home;
+    spec.record = true;
+    spec.snapshot_to = dir + "/" + std::to_string(index) + ".snap";
+    std::shared_ptr<wasi::System> system =
+        MakeDurableSystem(wasi::MakePosixSystem(), offset, inst.monotonic_floor_ns);
+    spec.system = system;
+    // The guest's output is in its recording (`deja logs ID`); it reads EOF.
+    // One descriptor per stream: a snapshot matches fds 0-2 by them.
+    int null_fds[3] = {::open("/dev/null", O_RDONLY | O_CLOEXEC),
+                       ::open("/dev/null", O_WRONLY | O_CLOEXEC),
+                       ::open("/dev/null", O_WRONLY | O_CLOEXEC)};
+    spec.stdin_fd = null_fds[0];
+    spec.stdout_fd = null_fds[1];
+    spec.stderr_fd = null_fds[2];
+
+    InstanceContext ctx;
+    ctx.instance_id = id;
+    ctx.segment = index;
+    ctx.store = &store;
+    uint64_t floor = 0;
+    const uint64_t threshold = static_cast<uint64_t>(opt_.sleep_threshold.count());
+    spec.park_sleep = [&](uint64_t wait_ns) {
+      if (wait_ns < threshold) return false;
+      WaitCondition wait;
+      wait.until_ns = static_cast<int64_t>(ReadClock(*system, 0) + wait_ns);
+      // Recorded before the snapshot is written: a crash after it is
+      // complete still parks (crash matrix). If the store cannot take it,
+      // the guest just sleeps here.
+      if (!store.PreparePark(claim, wait, spec.snapshot_to).ok()) return false;
+      floor = ReadClock(*system, 1) + wait_ns;
+      ctx.park.Request(wait);
+      return true;
+    };
+    spec.on_store = [&](Store* s) {
+      std::lock_guard<std::mutex> lock(running_mu_);
+      if (s != nullptr) {
+        running_[id] = Running{s, std::chrono::steady_clock::now()};
+      } else {
+        running_[id].store = nullptr;
+      }
+    };
+    Segment seg{index, "", inst.snapshot, ""};
+    session::SessionIo io;
+    io.on_message = [&](std::string_view m) {
+      constexpr std::string_view kRecording = "recording ";
+      if (m.substr(0, kRecording.size()) == kRecording && seg.run_id.empty()) {
+        seg.run_id = std::string(m.substr(kRecording.size()));
+        (void)store.NoteSegmentStart(claim, seg);
+      }
+    };
+    session::RunResult r = session::Run(spec, io);
+    for (int fd : null_fds) {
+      if (fd >= 0) ::close(fd);
+    }
+    bool cancel = false;
+    {
+      std::lock_guard<std::mutex> lock(running_mu_);
+      cancel = running_[id].cancel;
+      running_.erase(id);
+    }
+    if (!cancel) {
+      Result<bool> c = store.CancelRequested(id);
+      cancel = c.ok() && *c;
+    }
+    seg.run_id = r.run_id;
+    seg.fuel = r.fuel_consumed;
+    seg.host_calls = r.host_calls;
+    floor = std::max(floor, ReadClock(*system, 1));
+    if (r.outcome == session::RunOutcome::kSuspended && r.snapshot_path && !cancel) {
+      std::optional<WaitCondition> wait = ctx.park.Take();
+      seg.end = wait ? "parked" : (stop_ ? "drained" : "checkpoint");
+      SegmentEnd end{seg, *r.snapshot_path, floor};
+      WaitCondition w = wait.value_or(WaitCondition{});
+      if (Status s = store.Park(claim, end, w); !s.ok()) {
+        Say("instance " + id + ": cannot park: " + s.ToString());
+        return;
+      }
+      if (!inst.snapshot.empty() && inst.snapshot != *r.snapshot_path) {
+        ::unlink(inst.snapshot.c_str());
+      }
+      Say("instance " + id + " segment " + std::to_string(index) + ": " + seg.end +
+          (w.until_ns ? " until " + std::to_string(*w.until_ns) : ""));
+      return;
+    }
+    if (cancel) {
+      if (r.snapshot_path) ::unlink(r.snapshot_path->c_str());
+      return End(store, claim, seg, floor, State::kCancelled, kCancelledStatus, "cancelled");
+    }
+    seg.end = session::RunOutcomeName(r.outcome);
+    bool ok = (r.outcome == session::RunOutcome::kReturned ||
+               r.outcome == session::RunOutcome::kExited) &&
+              r.exit_status == 0;
+    std::string error;
+    if (!ok) {
+      for (const std::string& m : r.messages) {
+        if (m.rfind("recording ", 0) == 0) continue;
+        error += (error.empty() ? "" : "\n") + m;
+      }
+    }
+    End(store, claim, seg, floor, ok ? State::kDone : State::kFailed, r.exit_status, error);
+  }
+
+  void End(InstanceStore& store, Claim& claim, Segment seg, uint64_t floor, State state,
+           int status, const std::string& error) {
+    std::string old = claim.instance.snapshot;
+    std::string id = claim.instance.id;
+    SegmentEnd end{std::move(seg), "", floor};
+    if (Status s = store.Finish(claim, end, state, status, error); !s.ok()) {
+      Say("instance " + id + ": cannot record its end: " + s.ToString());
+      return;
+    }
+    if (!old.empty()) ::unlink(old.c_str());
+    Say("instance " + id + ": " + StateName(state) + " (exit status " + std::to_string(status) +
+        ")");
+  }
+
+  const WorkerOptions& opt_;
+  const std::atomic<bool>& stop_;
+  std::string name_;
+  bool warp_;
+  std::atomic<bool> idle_{false};
+  std::atomic<bool> done_{false};
+  std::atomic<int> running_count_{0};
+  std::atomic<int> claiming_{0};
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::mutex log_mu_;
+  std::mutex running_mu_;
+  std::map<std::string, Running> running_;
+};
+
+}  // namespace
+
+Status RunWorker(const WorkerOptions& options, const std::atomic<bool>& stop) {
+  if (options.home.empty()) return Status::InvalidArgument("worker: no home directory");
+  Worker worker(options, stop);
+  return worker.Run();
+}
+
+}  // namespace deja::durable
