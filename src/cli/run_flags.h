@@ -32,7 +32,7 @@ struct RunArgs {
   bool trap_unknown = false;
   bool default_unknown = false;
   bool no_record = false;
-  std::string continue_from;  // deja run's own
+  std::string continue_from;  // deja run --continue-from (not a flag of deja start)
   std::string snapshot_to;
   std::string suspend_after_fuel;
   CLI::Option* suspend_after_fuel_option = nullptr;

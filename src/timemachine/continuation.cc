@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 
+
 #include <cstring>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,15 @@ std::optional<T> Load(std::span<const u8> memory, u64 ptr) {
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
+}
+
+// The entry of guest fd `fd` if path_open made it (beneath a preopen), the
+// only kind whose offset is the guest's own: standard streams belong to the
+// process running now, and may be absent (their numbers are then free).
+wasi::FdEntry* OpenedByPath(wasi::WasiCtx& ctx, u64 fd) {
+  wasi::FdEntry* e = fd > UINT32_MAX ? nullptr : ctx.fds.Get(static_cast<u32>(fd));
+  if (e == nullptr || e->host_fd < 0 || e->base_preopen.empty()) return nullptr;
+  return e;
 }
 
 // Runs the real handler with `args` (a copy: slots[0] gets its errno).
@@ -112,16 +122,16 @@ Status Continuation::Mirror(HostCall& call, const wasi::HostBinding& binding,
     // Where the recorded seek left the file, whatever it was relative to
     // (the file may have grown since, so SEEK_END now would land elsewhere).
     std::optional<u64> offset = Load<u64>(memory, arg(3));
-    if (!offset || arg(0) <= 2) return Status();
+    if (!offset || OpenedByPath(ctx, arg(0)) == nullptr) return Status();
     u64 result = 0;
     u64 live_args[] = {arg(0), *offset, kWhenceSet, arg(3)};
     RunLive(call, binding, live_args, &result);
     return Status();  // the handler stored the same offset the recording holds
   }
   if (name == "fd_read" || name == "fd_write") {
-    wasi::FdEntry* e = arg(0) <= 2 ? nullptr : ctx.fds.Get(static_cast<u32>(arg(0)));
+    wasi::FdEntry* e = OpenedByPath(ctx, arg(0));
     std::optional<u32> n = Load<u32>(memory, arg(3));
-    if (e == nullptr || !n || e->host_fd < 0 || e->type != wasi::FileType::kRegularFile) {
+    if (e == nullptr || !n || e->type != wasi::FileType::kRegularFile) {
       return Status();
     }
     u64 pos = 0;

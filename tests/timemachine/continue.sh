@@ -26,7 +26,7 @@ kill_at() {
   mkdir -p "$1"
   "$DEJA" run --dir "$WORK/$1::/data" "${@:4}" "$W" >"$2.out" 2>"$2.err" &
   local pid=$!
-  for _ in $(seq 500); do
+  for _ in $(seq 3000); do  # up to 30 s: a loaded machine, ASan
     grep -q "^step $3" "$2.out" 2>/dev/null && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.01
