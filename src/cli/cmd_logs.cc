@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/durable_lookup.h"
 #include "cli/exit_codes.h"
 #include "cli/run_lookup.h"
 #include "timemachine/trace.h"
@@ -31,8 +32,27 @@ bool WriteAll(int fd, std::span<const u8> bytes) {
   return true;
 }
 
+int RunLogs(const LogsArgs& args, const CliStreams& io);
+
+// A durable instance's id: each segment's recorded run in order.
+template <typename Args, typename Fn>
+int ForEachSegment(const std::string& prefix, const Args& args, const CliStreams& io, Fn fn) {
+  int exit_code = kExitOk;
+  std::optional<durable::Instance> inst = FindInstance(prefix, args.id, io, &exit_code);
+  if (!inst) return exit_code;
+  for (const std::string& run : SegmentRuns(*inst)) {
+    Args one = args;
+    one.id = run;
+    if (int code = fn(one); code != kExitOk) return code;
+  }
+  return kExitOk;
+}
+
 int RunLogs(const LogsArgs& args, const CliStreams& io) {
   const std::string prefix = "deja logs: ";
+  if (IsInstanceId(args.id)) {
+    return ForEachSegment(prefix, args, io, [&](const LogsArgs& one) { return RunLogs(one, io); });
+  }
   int exit_code = kExitOk;
   std::optional<FoundRun> run = FindRun(prefix, args.id, io, &exit_code);
   if (!run) return exit_code;
@@ -65,6 +85,12 @@ struct TraceArgs {
 
 int RunTrace(const TraceArgs& args, bool http, const CliStreams& io) {
   const std::string prefix = http ? "deja trace http: " : "deja trace: ";
+  if (IsInstanceId(args.id)) {
+    return ForEachSegment(prefix, args, io, [&](const TraceArgs& one) {
+      if (!args.json) io.out << "# segment run " << one.id << "\n";
+      return RunTrace(one, http, io);
+    });
+  }
   int exit_code = kExitOk;
   std::optional<FoundRun> run = FindRun(prefix, args.id, io, &exit_code);
   if (!run) return exit_code;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/durable_lookup.h"
 #include "cli/exit_codes.h"
 #include "cli/run_options.h"
 #include "cli/session_io.h"
@@ -63,6 +64,22 @@ class Progress {
 };
 
 int RunReplay(const ReplayArgs& args, const CliStreams& io) {
+  if (IsInstanceId(args.id)) {
+    // Each segment in order: all but the last end suspended (75) where the
+    // instance parked; anything else stops the replay with that status.
+    int exit_code = kExitOk;
+    std::optional<durable::Instance> inst = FindInstance(kPrefix, args.id, io, &exit_code);
+    if (!inst) return exit_code;
+    std::vector<std::string> runs = SegmentRuns(*inst);
+    int status = kExitOk;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      ReplayArgs one = args;
+      one.id = runs[i];
+      status = RunReplay(one, io);
+      if (i + 1 < runs.size() && status != kExitSuspended) return status;
+    }
+    return status;
+  }
   session::ReplaySpec spec;
   spec.id = args.id;
   spec.module_file = args.module_file;

@@ -36,7 +36,9 @@ std::optional<durable::Instance> FindInstance(const std::string& prefix, const s
 std::vector<std::string> SegmentRuns(const durable::Instance& instance) {
   std::vector<std::string> runs;
   for (const durable::Segment& s : instance.segments) {
-    if (!s.run_id.empty()) runs.push_back(s.run_id);
+    // A killed segment's work is redone by the next one (from the same
+    // snapshot), so its partial recording is not part of the history.
+    if (!s.run_id.empty() && s.end != "killed") runs.push_back(s.run_id);
   }
   return runs;
 }

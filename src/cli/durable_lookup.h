@@ -23,8 +23,8 @@ std::unique_ptr<durable::InstanceStore> OpenInstanceStore(const std::string& pre
 // prefix is ambiguous).
 std::optional<durable::Instance> FindInstance(const std::string& prefix, const std::string& id,
                                               const CliStreams& io, int* exit_code);
-// The recorded runs of an instance's segments, in order (a segment killed
-// before its recording started has none and is left out).
+// The recorded runs of an instance's segments, in order. A killed segment
+// is left out: the segment after it started again from the same snapshot.
 std::vector<std::string> SegmentRuns(const durable::Instance& instance);
 
 }  // namespace deja::cli

@@ -315,6 +315,35 @@ TEST_F(ProcRawTest, PollRelativeClockSleepsThroughTheSystem) {
   EXPECT_EQ(ev.type, 0u);
 }
 
+// Durable sleep: WasiOptions::park_sleep may turn a wait on clocks alone
+// into a suspension at the call, the events already written; resuming with
+// errno 0 completes the call. Below its threshold the call sleeps as before.
+TEST_F(ProcRawTest, PollOnClocksAloneParksWhenTheHookSaysSo) {
+  std::vector<u64> asked;
+  raw_.wasi().ctx().park_sleep = [&asked](u64 ns) {
+    asked.push_back(ns);
+    return ns >= 1'000'000'000;
+  };
+  PutClockSub(raw_, 0, 7, 1, 5'000'000'000, 0);
+  PutClockSub(raw_, 48, 8, 1, 9'000'000'000, 0);
+  EXPECT_EQ(raw_.Call("poll_oneoff", {0, 1000, 2, 2000}), UINT32_MAX);
+  EXPECT_EQ(raw_.outcome(), Outcome::kSuspended);
+  EXPECT_EQ(raw_.store().suspend_point(), SuspendPoint::kHostCall);
+  EXPECT_TRUE(sys_->sleeps.empty()) << "parked, not slept";
+  EXPECT_EQ(asked, std::vector<u64>{5'000'000'000});
+  ASSERT_EQ(raw_.Get<u32>(2000), 1u);
+  EXPECT_EQ(GetEvent(raw_, 0).userdata, 7u);
+  std::vector<Value> results;
+  const Value resumed[] = {Value::I32(0)};
+  ASSERT_EQ(raw_.store().Resume(resumed, &results), Outcome::kReturned);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].i32(), 0u);
+
+  PutClockSub(raw_, 0, 9, 1, 500'000'000, 0);
+  ASSERT_EQ(raw_.Call("poll_oneoff", {0, 1000, 1, 2000}), 0u);
+  EXPECT_EQ(sys_->sleeps, std::vector<u64>{500'000'000}) << "below the threshold: a real sleep";
+}
+
 TEST_F(ProcRawTest, PollAbsoluteClock) {
   // Realtime reads now + 0: an absolute deadline 3 s ahead waits 3 s.
   PutClockSub(raw_, 0, 1, 0, sys_->now + 3'000'000'000, 1);

@@ -85,6 +85,7 @@ class RawWasi {
 
   Outcome outcome() const { return outcome_; }
   Store& store() { return store_; }
+  Wasi& wasi() { return *wasi_; }
   WasiCtx& ctx() { return wasi_->ctx(); }
   bool ok() const { return wasi_ != nullptr; }
 

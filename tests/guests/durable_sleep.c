@@ -2,7 +2,8 @@
 // sleep of S seconds between them (argv: N S [FILE]), checking after each
 // sleep that the monotonic clock advanced by at least S, and appending one
 // line per charge to FILE (a preopened directory's file) when given, so a
-// test can count that each charge happened exactly once.
+// test can count that each charge happened exactly once. argv[4]: the
+// iterations of busy work before each charge (2,000,000).
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +19,12 @@ static long long MonoNs(void) {
 int main(int argc, char** argv) {
   int n = argc > 1 ? atoi(argv[1]) : 3;
   unsigned s = argc > 2 ? (unsigned)atoi(argv[2]) : 2;
-  const char* file = argc > 3 ? argv[3] : NULL;
+  const char* file = argc > 3 && argv[3][0] != '\0' ? argv[3] : NULL;
+  unsigned work = argc > 4 ? (unsigned)strtoul(argv[4], NULL, 10) : 2000000u;
   unsigned long long sum = 0;
   for (int i = 1; i <= n; ++i) {
     // Some work between sleeps, so a kill can land while the guest runs.
-    for (unsigned j = 0; j < 2000000u; ++j) sum = sum * 6364136223846793005ULL + j;
+    for (unsigned j = 0; j < work; ++j) sum = sum * 6364136223846793005ULL + j;
     printf("charge %d\n", i);
     fflush(stdout);
     if (file != NULL) {
