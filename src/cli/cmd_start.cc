@@ -4,9 +4,13 @@
 // here, before anything is created.
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
-#include <random>
+#include <vector>
 #include <string>
 
 #include "cli/commands.h"
@@ -22,20 +26,29 @@ namespace {
 
 constexpr const char* kPrefix = "deja start: ";
 
-// The module is copied under the store, so the instance does not depend on
-// the file staying where it was.
+// The module is copied under the store, named by its content hash (one
+// copy for any number of instances), so an instance does not depend on the
+// file staying where it was.
 Result<std::string> KeepModule(const std::string& home, const std::string& file) {
   namespace fs = std::filesystem;
+  std::ifstream in(file, std::ios::binary);
+  std::vector<u8> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return Status::IoError("cannot read " + file);
   std::error_code ec;
   fs::create_directories(home + "/durable/modules", ec);
   if (ec) return Status::IoError("cannot create " + home + "/durable/modules: " + ec.message());
-  std::random_device rd;
-  std::string ext = fs::path(file).extension().string();
-  if (ext != ".wat") ext = ".wasm";
-  std::string name = std::to_string(rd()) + std::to_string(rd()) + ext;
-  std::string dest = home + "/durable/modules/" + name;
-  fs::copy_file(file, dest, fs::copy_options::overwrite_existing, ec);
-  if (ec) return Status::IoError("cannot copy " + file + " to " + dest + ": " + ec.message());
+  std::string hash = registry::Registry::ModuleHash(bytes);  // "sha256:<hex>"
+  std::string ext = fs::path(file).extension().string() == ".wat" ? ".wat" : ".wasm";
+  std::string dest = home + "/durable/modules/" + hash.substr(hash.find(':') + 1) + ext;
+  if (fs::exists(dest, ec)) return dest;
+  std::string tmp = dest + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out.good()) return Status::IoError("cannot write " + tmp);
+  }
+  fs::rename(tmp, dest, ec);
+  if (ec) return Status::IoError("cannot write " + dest + ": " + ec.message());
   return dest;
 }
 

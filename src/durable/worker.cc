@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <ctime>
 #include <condition_variable>
 #include <cstring>
 #include <map>
@@ -27,6 +29,17 @@ using namespace std::chrono_literals;
 
 constexpr auto kIdlePoll = 200ms;     // how often an idle thread looks for new pending work
 constexpr auto kMonitorTick = 50ms;   // drain, cancel and checkpoint checks
+
+// Unix nanoseconds as UTC, to the millisecond, for the worker's log.
+std::string UtcText(int64_t ns) {
+  time_t secs = static_cast<time_t>(ns / 1'000'000'000);
+  struct tm t {};
+  gmtime_r(&secs, &t);
+  char buf[40];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>((ns / 1'000'000) % 1000));
+  return buf;
+}
 
 std::string WorkerName() {
   char host[256] = {};
@@ -298,7 +311,7 @@ class Worker {
       }
       if (api.ok()) (void)(*api)->AfterPark();  // a signal that came meanwhile wakes it
       Say("instance " + id + " segment " + std::to_string(index) + ": " + seg.end +
-          (w.until_ns ? " until " + std::to_string(*w.until_ns) : ""));
+          (w.until_ns ? " until " + UtcText(*w.until_ns) : ""));
       return;
     }
     if (cancel) {
