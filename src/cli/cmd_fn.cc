@@ -170,6 +170,14 @@ int Check(const FnArgs& a, const CliStreams& io) {
   for (const auto& r : (*j)["results"]) {
     io.out << "invocation " << r["invocation"] << " (run " << r["run_id"].get<std::string>() << "): "
            << r["verdict"].get<std::string>() << "\n";
+    if (r.contains("divergence")) {
+      const auto& d = r["divergence"];
+      io.out << "  at host call " << d["call_index"] << ": recorded "
+             << (d["recorded_call"].get<std::string>().empty() ? "(no more calls)" : d["recorded_call"].get<std::string>())
+             << ", version " << (*j)["version"] << " made "
+             << (d["replayed_call"].get<std::string>().empty() ? "(no more calls)" : d["replayed_call"].get<std::string>())
+             << "\n";
+    }
     if (r.contains("detail")) {
       std::istringstream lines(r["detail"].get<std::string>());
       for (std::string line; std::getline(lines, line);) io.out << "  " << line << "\n";

@@ -191,6 +191,13 @@ HttpResponse Check(Context& c, int64_t tenant_id, const Function& f, const Versi
     for (const std::string& m : replay.run.messages) where += (where.empty() ? "" : "\n") + m;
     nlohmann::json r = {{"invocation", v.id}, {"run_id", v.run_id}, {"verdict", verdict}};
     if (verdict != "matched") r["detail"] = where;
+    if (replay.divergence) {
+      const session::ReplayDivergence& d = *replay.divergence;
+      r["divergence"] = {{"call_index", d.index},           {"reason", d.reason},
+                         {"recorded_call", d.recorded_call}, {"replayed_call", d.replayed_call},
+                         {"replayed_backtrace", d.replayed_backtrace},
+                         {"recorded_backtrace", d.recorded_backtrace}};
+    }
     results.push_back(r);
   }
   return Json(200, {{"function", f.name}, {"live_version", *f.live_version}, {"version", candidate.number},

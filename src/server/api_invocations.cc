@@ -117,14 +117,6 @@ HttpResponse InvokeFunction(Context& c) {
     return JsonError(413, "the request body is over the cap of " + std::to_string(c.options.max_invoke_body) +
                               " bytes", "body");
   }
-  // PATH_INFO: the raw path after /TENANT/FUNCTION, as the client sent it.
-  std::string_view target = c.request.target;
-  std::string_view path = target.substr(0, target.find('?'));
-  std::string_view query = target.size() > path.size() ? target.substr(path.size() + 1) : std::string_view();
-  size_t second = path.find('/', 1);
-  size_t third = second == std::string_view::npos ? std::string_view::npos : path.find('/', second + 1);
-  std::string_view path_info = third == std::string_view::npos ? std::string_view() : path.substr(third);
-
   InvokeTarget t;
   t.tenant_id = (*tenant)->id;
   t.tenant = s[0];
@@ -132,7 +124,7 @@ HttpResponse InvokeFunction(Context& c) {
   t.version = **version;
   t.module_path = ModulePath(c.options.home, t.version.module_hash);
   t.home = c.options.home;
-  InvokeOutcome out = InvokeVersion(t, c.request, path_info, query);
+  InvokeOutcome out = InvokeVersion(t, c.request);
   Result<int64_t> id = c.store.AddInvocation(out.invocation);
   if (id.ok()) out.response.Set("X-Deja-Invocation", std::to_string(*id));
   return std::move(out.response);

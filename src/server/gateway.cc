@@ -2,91 +2,57 @@
 
 #include <strings.h>
 
-#include <cctype>
+#include "server/cgi.h"
 
 namespace deja::server {
 
-GuestRequest MapRequest(const HttpRequest& request, std::string_view script_name,
-                        std::string_view path_info, std::string_view query) {
-  GuestRequest g;
-  auto add = [&](std::string name, std::string_view value) {
-    g.env.push_back(std::move(name) + "=" + std::string(value));
-  };
-  add("GATEWAY_INTERFACE", "CGI/1.1");
-  add("SERVER_PROTOCOL", "HTTP/1.1");
-  add("SERVER_SOFTWARE", "deja");
-  add("REQUEST_METHOD", request.method);
-  add("SCRIPT_NAME", script_name);
-  add("PATH_INFO", path_info);
-  add("QUERY_STRING", query);
-  add("SERVER_NAME", request.server_name);
-  add("SERVER_PORT", std::to_string(request.server_port));
-  add("REMOTE_ADDR", request.remote_addr);
-  add("CONTENT_LENGTH", std::to_string(request.body.size()));
-  add("CONTENT_TYPE", request.Header("Content-Type"));
+Result<GuestRequest> MapRequest(const HttpRequest& request, std::string_view script_name,
+                                const std::vector<std::string>& config_env) {
+  CgiRequest cgi;
+  cgi.method = request.method;
+  cgi.target = request.target;
+  cgi.script_name = std::string(script_name);
   for (const auto& [name, value] : request.headers) {
-    if (strcasecmp(name.c_str(), "Content-Type") == 0 || strcasecmp(name.c_str(), "Content-Length") == 0 ||
-        strcasecmp(name.c_str(), "Authorization") == 0) {
-      continue;  // the first two have their own variables; credentials are not the guest's
-    }
-    std::string var = "HTTP_";
-    for (char c : name) var.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-    add(std::move(var), value);
+    // Credentials are the platform's, never the guest's.
+    if (strcasecmp(name.c_str(), "Authorization") == 0) continue;
+    cgi.headers.push_back({name, value});
   }
+  cgi.content_length = request.body.size();
+  cgi.server_name = request.server_name;
+  cgi.server_port = request.server_port;
+  cgi.remote_addr = request.remote_addr;
+  cgi.remote_port = request.remote_port;
+  CgiOptions options;
+  options.matched_route = std::string(script_name) + "/...";
+  for (const std::string& kv : config_env) {
+    size_t eq = kv.find('=');
+    options.config_env.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+  }
+  DEJA_ASSIGN_OR_RETURN(auto env, CgiEnvironment(cgi, options));
+  GuestRequest g;
+  std::vector<std::string> argv = CgiArguments(cgi);
+  if (!argv.empty()) g.args.assign(argv.begin() + 1, argv.end());
+  g.env = CgiEnvStrings(env);
   g.stdin_data = request.body;
   return g;
 }
 
 Result<HttpResponse> MapResponse(std::string_view output) {
+  DEJA_ASSIGN_OR_RETURN(CgiParsedOutput parsed, ParseCgiOutput(output));
+  const CgiResponse& cgi = parsed.response;
+  if (cgi.kind == CgiResponseKind::kLocalRedirect) {
+    return Status::InvalidArgument("the function answered with a local redirect to " + cgi.location +
+                                   ", which deja serve does not follow");
+  }
   HttpResponse response;
-  bool has_content_type = false, has_status = false, has_location = false;
-  size_t pos = 0;
-  while (true) {
-    size_t eol = output.find('\n', pos);
-    if (eol == std::string_view::npos) {
-      return Status::InvalidArgument(pos == 0 && output.empty()
-                                         ? "the function wrote nothing (a CGI response starts with headers)"
-                                         : "the function's output has no blank line ending its headers");
-    }
-    std::string_view line = output.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) break;
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) {
-      return Status::InvalidArgument("the function's output has a header line without a name and ':': \"" +
-                                     std::string(line.substr(0, 80)) + "\"");
-    }
-    std::string name(line.substr(0, colon));
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    for (char c : name) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
-        return Status::InvalidArgument("the function's output has an invalid header name \"" + name + "\"");
-      }
-    }
-    if (strcasecmp(name.c_str(), "Status") == 0) {
-      int code = 0;
-      if (value.size() < 3 || !std::isdigit(static_cast<unsigned char>(value[0])) ||
-          !std::isdigit(static_cast<unsigned char>(value[1])) || !std::isdigit(static_cast<unsigned char>(value[2])) ||
-          (code = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0')) < 100 || code > 599) {
-        return Status::InvalidArgument("the function's Status header is not a 3-digit code: \"" +
-                                       std::string(value.substr(0, 40)) + "\"");
-      }
-      response.status = code;
-      has_status = true;
-      continue;
-    }
-    if (strcasecmp(name.c_str(), "Content-Type") == 0) has_content_type = true;
-    if (strcasecmp(name.c_str(), "Location") == 0) has_location = true;
-    response.Set(std::move(name), std::string(value));
+  response.status = cgi.status;
+  for (const HttpHeader& h : cgi.headers) response.Set(h.name, h.value);
+  if (cgi.kind == CgiResponseKind::kClientRedirect) {
+    bool has_location = false;
+    for (const HttpHeader& h : cgi.headers) has_location |= strcasecmp(h.name.c_str(), "Location") == 0;
+    if (!has_location) response.Set("Location", cgi.location);
   }
-  if (!has_content_type && !has_location && !has_status) {
-    return Status::InvalidArgument(
-        "the function's output names none of Content-Type, Location or Status (RFC 3875 6.2)");
-  }
-  if (has_location && !has_status) response.status = 302;
-  response.body = std::string(output.substr(pos));
+  response.body = std::move(parsed.body);
   return response;
 }
 

@@ -30,18 +30,17 @@ void AddFigureHeaders(const Invocation& v, HttpResponse& r) {
   r.Set("X-Deja-Bytes-Out", std::to_string(v.bytes_out));
 }
 
-InvokeOutcome InvokeVersion(const InvokeTarget& t, const HttpRequest& request, std::string_view path_info,
-                            std::string_view query) {
+InvokeOutcome InvokeVersion(const InvokeTarget& t, const HttpRequest& request) {
   const VersionConfig& config = t.version.config;
   std::string script_name = "/" + t.tenant + "/" + t.function;
-  GuestRequest guest = MapRequest(request, script_name, path_info, query);
-
+  Result<GuestRequest> mapped_request = MapRequest(request, script_name, config.env);
+  bool guest_ok = mapped_request.ok();
+  GuestRequest guest = guest_ok ? std::move(*mapped_request) : GuestRequest{};
   session::RunSpec spec;
   spec.source = session::Source::kModule;
   spec.file = t.module_path;
-  spec.args = {t.function};
-  spec.env = config.env;
-  spec.env.insert(spec.env.end(), guest.env.begin(), guest.env.end());
+  spec.args = std::move(guest.args);
+  spec.env = std::move(guest.env);
   spec.allow_connect = config.allow_hosts;
   spec.stdin_stream.kind = StdioKind::kBuffer;
   spec.stdin_stream.input = std::move(guest.stdin_data);
@@ -64,6 +63,7 @@ InvokeOutcome InvokeVersion(const InvokeTarget& t, const HttpRequest& request, s
 
   InvokeOutcome out;
   Invocation& v = out.invocation;
+  HttpResponse& r = out.response;
   v.tenant_id = t.tenant_id;
   v.function = t.function;
   v.version = t.version.number;
@@ -72,6 +72,13 @@ InvokeOutcome InvokeVersion(const InvokeTarget& t, const HttpRequest& request, s
   v.path = request.target.substr(0, 1024);
   v.bytes_in = request.body.size();
 
+  if (!guest_ok) {
+    v.error = "request to " + script_name + ": " + std::string(mapped_request.status().message());
+    v.status = 400;
+    v.outcome = "refused";
+    r = JsonError(400, v.error);
+    return out;
+  }
   session::SessionIo io;
   session::RunResult run = session::Run(spec, io);
   v.run_id = run.run_id;
@@ -84,7 +91,6 @@ InvokeOutcome InvokeVersion(const InvokeTarget& t, const HttpRequest& request, s
   const std::string who = "function " + t.tenant + "/" + t.function + " version " +
                           std::to_string(t.version.number);
 
-  HttpResponse& r = out.response;
   using session::RunOutcome;
   if (run.outcome == RunOutcome::kTimedOut) {
     v.error = who + " timed out after " + spec.timeout_text;

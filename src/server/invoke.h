@@ -29,8 +29,7 @@ struct InvokeOutcome {
 inline constexpr uint64_t kMaxGuestOutput = uint64_t{16} << 20;
 inline constexpr size_t kMaxStoredLogs = 64 * 1024;
 
-InvokeOutcome InvokeVersion(const InvokeTarget& target, const HttpRequest& request,
-                            std::string_view path_info, std::string_view query);
+InvokeOutcome InvokeVersion(const InvokeTarget& target, const HttpRequest& request);
 
 // The X-Deja-* headers of an invocation (also used by the routes).
 void AddFigureHeaders(const Invocation& invocation, HttpResponse& response);

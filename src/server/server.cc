@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <csignal>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -35,8 +36,11 @@ struct Shared {
 };
 
 // Runs `work` on the engine pool and resumes the caller on its own executor.
+// (`work` by reference: g++ 12 can destroy a temporary in a co_await
+// expression twice, so callers pass a named variable and nothing in the
+// co_await expression itself has a destructor.)
 template <typename Token>
-auto OnEngine(asio::thread_pool& pool, std::function<HttpResponse()> work, Token&& token) {
+auto OnEngine(asio::thread_pool& pool, std::function<HttpResponse()>&& work, Token&& token) {
   return asio::async_initiate<Token, void(HttpResponse)>(
       [&pool](auto handler, std::function<HttpResponse()> work) {
         auto guard = asio::make_work_guard(asio::get_associated_executor(handler));
@@ -83,9 +87,15 @@ http::response<http::string_body> ToBeast(HttpResponse&& r, unsigned version, bo
 
 // Answers a request that never reached the routes (too big, too slow,
 // malformed) and closes.
-awaitable<void> Refuse(beast::tcp_stream& stream, const ServerOptions& options, int status,
-                       const std::string& message, const std::string& field) {
-  http::response<http::string_body> res = ToBeast(JsonError(status, message, field), 11, false);
+struct Refusal {
+  int status = 0;
+  std::string message;
+  std::string field;
+};
+
+awaitable<void> Refuse(beast::tcp_stream& stream, const ServerOptions& options, const Refusal& refusal) {
+  http::response<http::string_body> res =
+      ToBeast(JsonError(refusal.status, refusal.message, refusal.field), 11, false);
   stream.expires_after(options.write_timeout);
   auto [ec, n] = co_await http::async_write(stream, res, kTuple);
   if (ec) co_return;
@@ -114,10 +124,12 @@ awaitable<void> Connection(tcp::socket socket, Shared& shared) {
   tcp::endpoint remote = stream.socket().remote_endpoint(ignored);
   tcp::endpoint local = stream.socket().local_endpoint(ignored);
   beast::flat_buffer buffer;
+  std::optional<Refusal> refusal;
   while (!shared.stopping) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(options.max_header_bytes);
-    parser.body_limit(options.api.max_module_bytes);
+    // The body's cap depends on the route: checked once the head is in.
+    parser.body_limit(boost::none);
     stream.expires_after(options.read_timeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
@@ -125,20 +137,20 @@ awaitable<void> Connection(tcp::socket socket, Shared& shared) {
       break;  // a timeout has closed the socket already (slowloris, or an idle keep-alive)
     }
     if (ec == http::error::header_limit) {
-      co_await Refuse(stream, options, 431, "the request head is over " +
-                      std::to_string(options.max_header_bytes) + " bytes", "headers");
+      refusal = Refusal{431, "the request head is over " +
+                      std::to_string(options.max_header_bytes) + " bytes", "headers"};
       break;
     }
     if (ec) {
-      co_await Refuse(stream, options, 400, "malformed request: " + ec.message(), "");
+      refusal = Refusal{400, "malformed request: " + ec.message(), ""};
       break;
     }
     std::string_view target(parser.get().target().data(), parser.get().target().size());
     uint64_t limit = BodyLimitFor(options.api, target);
     if (parser.content_length() && *parser.content_length() > limit) {
-      co_await Refuse(stream, options, 413, "the request body (" + std::to_string(*parser.content_length()) +
+      refusal = Refusal{413, "the request body (" + std::to_string(*parser.content_length()) +
                       " bytes) is over the cap of " + std::to_string(limit) + " bytes for " +
-                      std::string(target.substr(0, target.find('?'))).substr(0, 200), "body");
+                      std::string(target.substr(0, target.find('?'))).substr(0, 200), "body"};
       break;
     }
     parser.body_limit(limit);
@@ -146,13 +158,13 @@ awaitable<void> Connection(tcp::socket socket, Shared& shared) {
       stream.expires_after(options.read_timeout);
       auto [ec2, n2] = co_await http::async_read(stream, buffer, parser, kTuple);
       if (ec2 == http::error::body_limit) {
-        co_await Refuse(stream, options, 413, "the request body is over the cap of " + std::to_string(limit) +
-                        " bytes", "body");
+        refusal = Refusal{413, "the request body is over the cap of " + std::to_string(limit) +
+                        " bytes", "body"};
         break;
       }
       if (ec2) {
         if (ec2 != asio::error::eof && ec2 != http::error::end_of_stream && ec2 != beast::error::timeout) {
-          co_await Refuse(stream, options, 400, "malformed request body: " + ec2.message(), "body");
+          refusal = Refusal{400, "malformed request body: " + ec2.message(), "body"};
         }
         break;
       }
@@ -171,8 +183,10 @@ awaitable<void> Connection(tcp::socket socket, Shared& shared) {
     request->server_name = local.address().to_string();
     request->server_port = local.port();
     shared.in_flight.fetch_add(1);
-    HttpResponse response = co_await OnEngine(
-        shared.engines, [&api = shared.api, request] { return api.Handle(*request); }, asio::use_awaitable);
+    std::function<HttpResponse()> work = [&api = shared.api, request = std::move(request)] {
+      return api.Handle(*request);
+    };
+    HttpResponse response = co_await OnEngine(shared.engines, std::move(work), asio::use_awaitable);
     bool keep_alive = req.keep_alive() && !shared.stopping;
     http::response<http::string_body> res = ToBeast(std::move(response), req.version(), keep_alive);
     stream.expires_after(options.write_timeout);
@@ -180,6 +194,7 @@ awaitable<void> Connection(tcp::socket socket, Shared& shared) {
     shared.in_flight.fetch_sub(1);
     if (wec || !keep_alive) break;
   }
+  if (refusal) co_await Refuse(stream, options, *refusal);
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 

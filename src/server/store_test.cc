@@ -4,7 +4,6 @@
 #include <filesystem>
 
 #include "server/auth.h"
-#include "server/gateway.h"
 #include "server/store.h"
 
 namespace deja::server {
@@ -101,38 +100,6 @@ TEST_F(StoreTest, TokensAuthenticateRevokeAndExpire) {
   std::string expiring = *IssueToken(*store_, a.id, {kScopeRead}, 200, "");
   EXPECT_TRUE(Authenticate(*store_, expiring, 199).ok());
   EXPECT_NE(Authenticate(*store_, expiring, 200).status().message().find("expired"), std::string_view::npos);
-}
-
-TEST(Gateway, ResponseParsing) {
-  auto ok = MapResponse("Status: 201 Created\r\nX-A: 1\r\nX-A: 2\r\n\r\nbody");
-  ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(ok->status, 201);
-  EXPECT_EQ(ok->headers.size(), 2u);
-  EXPECT_EQ(ok->body, "body");
-  EXPECT_EQ(MapResponse("Location: /x\n\n")->status, 302);
-  EXPECT_FALSE(MapResponse("").ok());
-  EXPECT_FALSE(MapResponse("no headers").ok());
-  EXPECT_FALSE(MapResponse("X-Only: 1\n\n").ok());
-  EXPECT_FALSE(MapResponse("Status: abc\n\n").ok());
-  EXPECT_FALSE(MapResponse("Bad Name: 1\nContent-Type: x\n\n").ok());
-}
-
-TEST(Gateway, RequestVariables) {
-  HttpRequest r;
-  r.method = "POST";
-  r.headers = {{"Content-Type", "text/plain"}, {"X-Trace-Id", "7"}, {"Authorization", "Bearer s"}};
-  r.body = "abc";
-  GuestRequest g = MapRequest(r, "/t/f", "/p", "a=1");
-  auto has = [&](const std::string& kv) { return std::find(g.env.begin(), g.env.end(), kv) != g.env.end(); };
-  EXPECT_TRUE(has("REQUEST_METHOD=POST"));
-  EXPECT_TRUE(has("SCRIPT_NAME=/t/f"));
-  EXPECT_TRUE(has("PATH_INFO=/p"));
-  EXPECT_TRUE(has("QUERY_STRING=a=1"));
-  EXPECT_TRUE(has("CONTENT_LENGTH=3"));
-  EXPECT_TRUE(has("CONTENT_TYPE=text/plain"));
-  EXPECT_TRUE(has("HTTP_X_TRACE_ID=7"));
-  for (const std::string& kv : g.env) EXPECT_EQ(kv.find("Bearer"), std::string::npos);
-  EXPECT_EQ(g.stdin_data, "abc");
 }
 
 }  // namespace

@@ -20,8 +20,15 @@ import time
 DEJA, GUESTS, SCENARIO = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
+SERVERS = []
+
+
 def fail(message):
     print("FAIL: " + message, flush=True)
+    for server in SERVERS:
+        if server.proc.poll() is None:
+            server.proc.kill()
+        print("server stderr:\n" + "".join(server.lines), flush=True)
     sys.exit(1)
 
 
@@ -38,6 +45,7 @@ class Server:
         self.proc = subprocess.Popen([DEJA, "serve", "--listen", "127.0.0.1:0", *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         self.lines = []
+        SERVERS.append(self)
         self.admin = None
         self.port = None
         deadline = time.time() + 30
@@ -305,7 +313,7 @@ def raw(port, data, read_timeout=10):
 
 
 def hostile_http():
-    s = Server("--max-body", "1KiB", "--max-module-size", "64KiB")
+    s = Server("--max-body", "1KiB", "--max-module-size", "1MiB")
     t = tenant(s, "acme")
     s.cli("fn", "deploy", "f", guest("hello_cgi"), token=t)
     r = raw(s.port, b"GARBAGE\r\n\r\n")
@@ -319,7 +327,7 @@ def hostile_http():
     r = raw(s.port, b"POST /acme/f/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
             b"".join(b"100\r\n" + b"x" * 256 + b"\r\n" for _ in range(10)) + b"0\r\n\r\n")
     check(r.startswith(b"HTTP/1.1 413"), "chunked body over the cap: %r" % r[:80])
-    status, _, _ = s.request("POST", "/v1/functions/g/versions", body=b"\0asm" + b"\0" * 70000, token=t)
+    status, _, _ = s.request("POST", "/v1/functions/g/versions", body=b"\0asm" + b"\0" * (2 << 20), token=t)
     check(status == 413, "module over the cap: %d" % status)
     r = raw(s.port, b"GET /acme/f/ HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n")
     check(r.startswith(b"HTTP/1.1 400"), "bad content-length: %r" % r[:80])
@@ -385,7 +393,7 @@ def guest_limits():
     t = tenant(s, "acme")
     s.cli("fn", "deploy", "loop", guest("loop_cgi"), "--timeout", "500ms", token=t)
     s.cli("fn", "deploy", "fuel", guest("loop_cgi"), "--fuel", "1000000", token=t)
-    s.cli("fn", "deploy", "bomb", guest("bomb_cgi"), "--max-memory", "8MiB", token=t)
+    s.cli("fn", "deploy", "bomb", guest("bomb_cgi"), "--max-memory", "8MiB", "--timeout", "60s", token=t)
     s.cli("fn", "deploy", "garbage", guest("garbage_cgi"), token=t)
     s.cli("fn", "deploy", "ok", guest("hello_cgi"), token=t)
     results = {}
@@ -422,7 +430,7 @@ def bad_modules():
     check(j["field"] == "body" and "not valid" in j["error"], "%r" % j)
     s.json("POST", "/v1/functions/f/versions", b"", token=t, expect=400)
     # A module importing something beyond WASI preview 1.
-    wasm = bytes.fromhex("0061736d01000000" "010401600000" "020b0103656e76036f7468000000")
+    wasm = bytes.fromhex("0061736d01000000" "010401600000" "020b0103656e76036f74680000")
     j = s.json("POST", "/v1/functions/f/versions", wasm, token=t, expect=422)
     check("env.oth" in j["error"], "%r" % j)
     j = s.json("POST", "/v1/functions/f/versions?allow_unknown_imports=true", wasm, token=t, expect=201)
@@ -453,6 +461,8 @@ def replay_check():
     check("3 replayed, 3 diverged" in out and "fd_write" in out, "changed module: " + out)
     j = s.json("POST", "/v1/functions/f/versions/3/check?limit=1", None, token=t)
     check(j["checked"] == 1 and j["results"][0]["verdict"] == "diverged", "%r" % j)
+    d = j["results"][0]["divergence"]
+    check("fd_write" in d["recorded_call"] and "fd_write" in d["replayed_call"], "divergence: %r" % d)
     s.stop()
 
 
