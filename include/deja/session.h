@@ -100,6 +100,15 @@ struct RunSpec {
   bool record = true;
   std::string home;
   uint64_t max_log_bytes = uint64_t{2} << 30;
+  // Continue a killed run (id, unique prefix or "last"; needs record): this
+  // spec must start as that run did (same module or snapshot, arguments,
+  // environment, call, directory names). Its recorded calls are replayed
+  // (answered from its log: nothing in the world is done again, its output
+  // is not written again) while the descriptors it opened are opened again
+  // and follow its offsets; when the records run out, the guest goes on
+  // live. The new run's log holds the copied records, then the live ones,
+  // and names the killed run (docs/RECORDING.md, "Continuing a killed run").
+  std::string continue_from;
 
   // Snapshots: where a suspended guest goes (empty: the guest's
   // "deja" "snapshot" call answers ENOTSUP and nothing suspends it), and a
@@ -191,6 +200,14 @@ struct ReplaySpec {
   // The guest's recorded stdout (stream 1) and stderr (2) as replay
   // reproduces them, per replay; null: written to this process's fds 1 and 2.
   std::function<void(int stream, std::span<const uint8_t> bytes)> output;
+  // Upgrade by replay (with module_file): a run resumed from a snapshot
+  // starts instead from these snapshot file bytes (the other module's
+  // state at the same point), and where the recorded run was suspended at
+  // the guest's "deja" "snapshot" call the replayed engine state is kept
+  // (ReplayResult::suspended_state). With another module, a suspension is
+  // found by the guest's own request, never by the recorded fuel count.
+  std::vector<uint8_t> start_snapshot;
+  bool keep_suspended_state = false;
 };
 
 enum class ReplayVerdict {
@@ -201,10 +218,32 @@ enum class ReplayVerdict {
   kDamaged,     // the log is damaged
   kNotStarted,  // no such run, unreadable log or module: see RunResult::error
 };
+// Where a replay parted from its recording (ReplayVerdict::kDiverged at a
+// host call). Backtraces are Wasm frames, innermost first, one "at ..." line
+// each; empty when that side had no call there (its run had ended).
+struct ReplayDivergence {
+  uint64_t index = 0;         // of the host call, 0-based as in `deja trace`
+  std::string reason;
+  std::string recorded_call;  // "fd_write(1, ...)"; empty: the recording has no more calls
+  std::string replayed_call;  // empty: the replayed run made no more calls
+  std::string replayed_backtrace;
+  // Only with ReplaySpec::module_file: the recorded module's stack at the
+  // recorded call (from a second replay of it, stopped there).
+  std::string recorded_backtrace;
+};
 struct ReplayResult {
   ReplayVerdict verdict = ReplayVerdict::kNotStarted;
   RunResult run;  // the replayed run; exit_status is what `deja replay` exits with
-  std::string state_digest;  // the final state's digest, when it matched
+  // The final state's digest (with module_file: the replayed module's) and
+  // the bytes of linear memory it covers, once the replay reached the end
+  // (whatever the verdict: a differing digest is kDiverged).
+  std::string state_digest;
+  uint64_t memory_bytes = 0;
+  std::string recorded_digest;  // the recording's, when its log has an end
+  std::optional<ReplayDivergence> divergence;  // kDiverged at a host call
+  std::string backtrace;  // kStopped: the guest's stack at the --until call
+  std::vector<uint8_t> suspended_state;  // keep_suspended_state: Store::SaveState there
+  uint64_t suspended_fuel = 0;
 };
 ReplayResult Replay(const ReplaySpec& spec, const SessionIo& io);
 

@@ -45,6 +45,8 @@ int RunCli(std::span<const std::string> args, std::ostream& out, std::ostream& e
       AddInvokeCommand(app, io),
       AddRunCommand(app, io),
       AddReplayCommand(app, io),
+      AddReplicateCommand(app, io),
+      AddUpgradeCommand(app, io),
       AddResumeCommand(app, io),
       AddHibernateCommand(app, io),
       AddSnapshotCommand(app, io),

@@ -151,6 +151,7 @@ Result<session::RunSpec> MakeRunSpec(const RunArgs& args, bool snapshot) {
   spec.listen = args.listen;
   spec.allow_connect = args.allow_connect;
   spec.record = !args.no_record;
+  spec.continue_from = args.continue_from;
   spec.snapshot_to = args.snapshot_to;
   spec.hibernate_on_sigusr1 = !args.snapshot_to.empty();
   spec.exit_process_at_deadline = true;
@@ -232,6 +233,11 @@ Subcommand AddRunCommand(CLI::App& app, const CliStreams& io) {
   sub->add_flag("--no-record", args->no_record,
                 "do not record the run (by default every run is recorded\n"
                 "in $DEJA_HOME for `deja replay`; see `deja ls`)");
+  sub->add_option("--continue-from", args->continue_from,
+                  "continue the killed run RUN (same module, arguments and\n"
+                  "directory names): its recorded calls are replayed, then\n"
+                  "the guest goes on live (docs/RECORDING.md)")
+      ->type_name("RUN");
   sub->footer(kRunFooter);
   return {sub, [args, io] { return RunRun(*args, io); }};
 }

@@ -117,6 +117,10 @@ int RunDescribe(const std::string& id, bool json, const CliStreams& io) {
     nlohmann::json j = RowJson(row);
     j["info"] = InfoJson(info);
     if (!info.resumed_from.empty()) j["resumed_from"] = info.resumed_from;
+    if (!info.continued_from.empty()) {
+      j["continued_from"] = info.continued_from;
+      j["continued_calls"] = info.continued_calls;
+    }
     if (log->end()) j["end"] = EndJson(*log->end());
     j["log_path"] = run->registry->LogPath(row.id);
     j["log_records"] = records.ok() ? *records : 0;
@@ -137,6 +141,11 @@ int RunDescribe(const std::string& id, bool json, const CliStreams& io) {
   line("command", row.command);
   // A resumed run started from a stored snapshot (deja replay restores it first).
   if (!info.resumed_from.empty()) line("resumed from", "snapshot " + info.resumed_from);
+  // A continued run's first calls are the killed run's records, copied.
+  if (!info.continued_from.empty()) {
+    line("continues", "run " + info.continued_from + " (its " +
+                          std::to_string(info.continued_calls) + " recorded calls, then live)");
+  }
   line("args", Join(info.args));
   line("env", Join(info.env));
   line("dirs", Join(info.dirs));

@@ -26,6 +26,8 @@ Subcommand AddValidateCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddInvokeCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddRunCommand(CLI::App& app, const CliStreams& io);
 Subcommand AddReplayCommand(CLI::App& app, const CliStreams& io);
+Subcommand AddReplicateCommand(CLI::App& app, const CliStreams& io);  // cmd_replicate.cc
+Subcommand AddUpgradeCommand(CLI::App& app, const CliStreams& io);    // cmd_upgrade.cc
 Subcommand AddResumeCommand(CLI::App& app, const CliStreams& io);     // cmd_resume.cc
 Subcommand AddHibernateCommand(CLI::App& app, const CliStreams& io);  // cmd_hibernate.cc
 Subcommand AddSnapshotCommand(CLI::App& app, const CliStreams& io);   // cmd_snapshot.cc

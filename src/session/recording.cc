@@ -48,11 +48,13 @@ tm::LogWriter::Options LogOptions(const RunSpec& spec) {
 Result<std::unique_ptr<RunRecording>> RunRecording::Start(const std::string& home,
                                                           const RunSpec& spec,
                                                           std::span<const u8> wasm,
-                                                          std::span<const u8> snapshot) {
+                                                          std::span<const u8> snapshot,
+                                                          u64 continued_calls) {
   std::unique_ptr<RunRecording> rec(new RunRecording());
   rec->home_ = home;
   DEJA_ASSIGN_OR_RETURN(rec->registry_, registry::Registry::Open(home));
   rec->info_ = DescribeRun(spec);
+  rec->info_.continued_calls = continued_calls;
   DEJA_ASSIGN_OR_RETURN(rec->info_.module_hash, rec->registry_->PutModule(wasm));
   if (!snapshot.empty()) {
     DEJA_ASSIGN_OR_RETURN(rec->info_.resumed_from, rec->registry_->PutSnapshot(snapshot));

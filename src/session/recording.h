@@ -23,10 +23,12 @@ class RunRecording {
   // Opens the registry at `home`, stores the module, creates the run's log
   // and row; a resumed run also stores `snapshot` (the file's bytes) and
   // links to it (RunInfo::resumed_from). Errors: kIoError naming what could
-  // not be written.
+  // not be written. A continuation (spec.continue_from, the full id) says
+  // how many calls it copies from the killed run (RunInfo::continued_calls).
   static Result<std::unique_ptr<RunRecording>> Start(const std::string& home, const RunSpec& spec,
                                                      std::span<const u8> wasm,
-                                                     std::span<const u8> snapshot = {});
+                                                     std::span<const u8> snapshot = {},
+                                                     u64 continued_calls = 0);
   ~RunRecording();
 
   const std::string& id() const { return info_.id; }

@@ -27,11 +27,21 @@ std::string Backtrace(const Trap& trap) {
   return first == std::string::npos ? std::string() : "\n" + text.substr(first + 1);
 }
 
-std::string Divergence(const tm::Divergence& d, const Trap* trap) {
+// The recorded side's frames are indented further, so that the replayed
+// side's stay the lines after "replayed:" (as tests and tools read them).
+std::string Divergence(const ReplayDivergence& d) {
+  std::string recorded_frames;
+  size_t at = 0;
+  while (at < d.recorded_backtrace.size()) {
+    size_t nl = d.recorded_backtrace.find('\n', at);
+    if (nl == std::string::npos) nl = d.recorded_backtrace.size();
+    if (nl > at) recorded_frames += "\n  " + d.recorded_backtrace.substr(at, nl - at);
+    at = nl + 1;
+  }
   return "diverged at host call " + std::to_string(d.index) + ": " + d.reason +
-         "\n  recorded: " + (d.expected.empty() ? "(no call)" : d.expected) +
-         "\n  replayed: " + (d.actual.empty() ? "(no call)" : d.actual) +
-         (trap != nullptr ? Backtrace(*trap) : std::string());
+         "\n  recorded: " + (d.recorded_call.empty() ? "(no call)" : d.recorded_call) +
+         recorded_frames + "\n  replayed: " + (d.replayed_call.empty() ? "(no call)" : d.replayed_call) +
+         d.replayed_backtrace;
 }
 
 RunOutcome OutcomeOf(tm::RunEnd::Kind kind) {
@@ -118,7 +128,18 @@ class ReplaySession {
     // A resumed run starts from the snapshot it was resumed from; WASI needs
     // no state of its own, as the replayer answers every call.
     std::optional<snapshot::Snapshot> snap;
-    if (!info.resumed_from.empty()) {
+    if (!spec_.start_snapshot.empty() && info.resumed_from.empty()) {
+      return Refuse(StartError::kUsage, kStatusUsage,
+                    "run " + row_.id + " started from its module, not from a snapshot");
+    }
+    if (!spec_.start_snapshot.empty()) {
+      Result<snapshot::Snapshot> decoded = snapshot::Decode(spec_.start_snapshot);
+      if (!decoded.ok()) {
+        return Refuse(StartError::kInvalid, kStatusFailed,
+                      "the snapshot to start from: " + decoded.status().ToString());
+      }
+      snap = std::move(decoded).value();
+    } else if (!info.resumed_from.empty()) {
       Result<std::vector<u8>> bytes = registry_->GetSnapshot(info.resumed_from);
       Result<snapshot::Snapshot> decoded =
           bytes.ok() ? snapshot::Decode(*bytes) : Result<snapshot::Snapshot>(bytes.status());
@@ -166,12 +187,18 @@ class ReplaySession {
       run.StopAtFuel(row_.fuel_consumed, RunOutcome::kTimedOut);
     }
     if (row_.status == tm::RunEndKindName(tm::RunEnd::Kind::kSuspended)) {
-      run.StopAtFuel(row_.fuel_consumed, RunOutcome::kSuspended);
+      // Another module spends other fuel: only its own request can match.
+      if (spec_.module_file.empty()) run.StopAtFuel(row_.fuel_consumed, RunOutcome::kSuspended);
       // Snapshots were on in the recorded run: the guest's own request
       // suspends it here too. Nothing is written; the status is the one the
       // recorded run ended with.
       int status = row_.exit_status.value_or(kStatusSuspended);
       run.set_suspend_handler([this, &run, status] {
+        if (spec_.keep_suspended_state) {
+          Result<std::vector<u8>> state = run.store().SaveState();
+          if (state.ok()) out_.suspended_state = std::move(state).value();
+          out_.suspended_fuel = run.store().fuel_consumed();
+        }
         messages_.Say("suspended after " + std::to_string(run.store().fuel_consumed()) +
                       " units of fuel, where the recorded run was suspended");
         return status;
@@ -191,8 +218,9 @@ class ReplaySession {
 
   std::optional<int> OnTrap(const Trap& trap, tm::Replayer& replayer) {
     if (replayer.stopped_at_until()) {
+      out_.backtrace = Backtrace(trap);
       messages_.Say("stopped after host call " + std::to_string(spec_.until.value_or(0)) +
-                    " (--until)" + Backtrace(trap));
+                    " (--until)" + out_.backtrace);
       Verdict(ReplayVerdict::kStopped, kStatusOk);
       return kStatusOk;
     }
@@ -233,8 +261,7 @@ class ReplaySession {
         Verdict(ReplayVerdict::kIncomplete, kStatusIncomplete);
         return kStatusIncomplete;
       }
-      messages_.Say(Divergence(*d, &trap));
-      Verdict(ReplayVerdict::kDiverged, kStatusDiverged);
+      Diverged(*d, Backtrace(trap));
       return kStatusDiverged;
     }
     if (!replayer.log_error().ok()) {
@@ -247,8 +274,7 @@ class ReplaySession {
 
   void Compare(tm::Replayer& replayer, const GuestRun& run, int code) {
     if (std::optional<tm::Divergence> left = replayer.CheckNoCallsLeft()) {
-      messages_.Say(Divergence(*left, nullptr));
-      return Verdict(ReplayVerdict::kDiverged, kStatusDiverged);
+      return Diverged(*left, std::string());
     }
     const std::optional<tm::RunEnd>& end = log_->end();
     if (!end && log_->damaged()) {
@@ -263,6 +289,14 @@ class ReplaySession {
       return Verdict(ReplayVerdict::kIncomplete, kStatusIncomplete);
     }
     std::string digest = run.store().StateDigest();
+    out_.state_digest = digest;
+    out_.recorded_digest = end->state_digest;
+    if (std::optional<InstanceId> instance = run.instance()) {
+      std::optional<Extern> memory = run.store().GetExport(*instance, "memory");
+      if (memory && memory->kind == ExternKind::kMemory) {
+        out_.memory_bytes = u64{run.store().MemoryPages(*memory)} * 65536;
+      }
+    }
     std::vector<std::string> differences;
     RunOutcome recorded = OutcomeOf(end->kind);
     if (recorded != out_.run.outcome) {
@@ -274,7 +308,8 @@ class ReplaySession {
                             ", replayed " + std::to_string(code));
     }
     if (end->results != out_.run.results) differences.push_back("results of --invoke differ");
-    if (end->state_digest != digest) {
+    bool other_module = !spec_.module_file.empty();
+    if (end->state_digest != digest && !other_module) {
       differences.push_back("final state digest: recorded " + end->state_digest + ", replayed " +
                             digest);
     }
@@ -284,8 +319,40 @@ class ReplaySession {
       messages_.Say(text);
       return Verdict(ReplayVerdict::kDiverged, kStatusDiverged);
     }
-    out_.state_digest = digest;
+    if (other_module) {
+      // Another module may lay out its memory differently: what must match
+      // is what it did to the world and how it ended.
+      messages_.Say("same behaviour: " + spec_.module_file + " makes the " +
+                    std::to_string(replayer.calls()) +
+                    " recorded host calls with the same arguments and guest bytes, and ends the "
+                    "same way (" + RunOutcomeName(out_.run.outcome) + ", status " +
+                    std::to_string(code) + "); final state " +
+                    (end->state_digest == digest ? "identical" : "differs (" + digest + ")"));
+    }
     Verdict(ReplayVerdict::kMatched, code);
+  }
+
+  // A divergence at a host call; with another module, the recorded
+  // module's stack at that call comes from a second replay stopped there.
+  void Diverged(const tm::Divergence& d, std::string replayed_backtrace) {
+    ReplayDivergence out;
+    out.index = d.index;
+    out.reason = d.reason;
+    out.recorded_call = d.expected;
+    out.replayed_call = d.actual;
+    out.replayed_backtrace = std::move(replayed_backtrace);
+    if (!spec_.module_file.empty() && !d.expected.empty()) {
+      ReplaySpec old;
+      old.id = row_.id;
+      old.home = spec_.home;
+      old.until = d.index;
+      old.output = [](int, std::span<const u8>) {};
+      ReplayResult recorded = Replay(old, SessionIo{});
+      if (recorded.verdict == ReplayVerdict::kStopped) out.recorded_backtrace = recorded.backtrace;
+    }
+    messages_.Say(Divergence(out));
+    out_.divergence = std::move(out);
+    Verdict(ReplayVerdict::kDiverged, kStatusDiverged);
   }
 
   const ReplaySpec& spec_;

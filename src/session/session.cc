@@ -9,11 +9,13 @@
 #include <optional>
 
 #include "registry/registry.h"
+#include "session/continue_run.h"
 #include "session/guest_run.h"
 #include "session/recording.h"
 #include "session/snapshot_io.h"
 #include "session/spec.h"
 #include "text/wat.h"
+#include "timemachine/continuation.h"
 #include "wasi/system.h"
 
 namespace deja::session {
@@ -80,6 +82,10 @@ std::optional<Refusal> CheckSpec(const RunSpec& spec) {
   }
   if (spec.suspend_after_fuel && spec.fuel) {
     return Refuse(StartError::kUsage, "--suspend-after-fuel and --fuel exclude each other");
+  }
+  if (!spec.continue_from.empty() && !spec.record) {
+    return Refuse(StartError::kUsage, "continuing a killed run records the continuation: it "
+                                      "cannot be combined with --no-record");
   }
   if (spec.hibernate_on_sigusr1 && spec.snapshot_to.empty()) {
     return Refuse(StartError::kUsage, "hibernation needs a snapshot target (--snapshot-to FILE)");
@@ -226,9 +232,21 @@ class Session {
   void Execute() {
     const RunSpec& spec = loaded_.spec;
     std::shared_ptr<wasi::System> system = spec.system ? spec.system : wasi::MakePosixSystem();
+    if (!spec.continue_from.empty()) {
+      Result<Prefix> prefix = OpenPrefix(home_, spec, loaded_.wasm, loaded_.snapshot_bytes);
+      if (!prefix.ok()) {
+        Status::Code code = prefix.status().code();
+        bool io = code == Status::Code::kNotFound || code == Status::Code::kIoError;
+        return Refused(Refuse(io ? StartError::kIo : StartError::kUsage,
+                              "cannot continue run " + spec.continue_from + ": " +
+                                  std::string(prefix.status().message())));
+      }
+      prefix_ = std::move(prefix).value();
+      loaded_.spec.continue_from = prefix_.id;  // the full id, into the new log's header
+    }
     if (spec.record) {
-      Result<std::unique_ptr<RunRecording>> started =
-          RunRecording::Start(home_, spec, loaded_.wasm, loaded_.snapshot_bytes);
+      Result<std::unique_ptr<RunRecording>> started = RunRecording::Start(
+          home_, spec, loaded_.wasm, loaded_.snapshot_bytes, prefix_.records);
       if (!started.ok()) {
         return Refused(Refuse(StartError::kIo, "cannot record this run in " + home_ + ": " +
                                                    started.status().ToString() +
@@ -246,6 +264,13 @@ class Session {
     wasi_options.system = system;
     if (recording_) wasi_options.interceptor = &recording_->recorder();
     if (!spec.snapshot_to.empty()) wasi_options.park_sleep = spec.park_sleep;
+    if (prefix_.log) {
+      continuation_ = std::make_unique<tm::Continuation>(*prefix_.log, recording_->recorder());
+      wasi_options.interceptor = continuation_.get();
+      messages_.Say("continuing run " + prefix_.id + ": its " + std::to_string(prefix_.records) +
+                    " recorded host calls are replayed, then the run goes on live");
+      run.set_trap_handler([this](const Trap& trap) { return ContinuationTrap(trap); });
+    }
     Result<std::unique_ptr<Wasi>> wasi = Wasi::Create(GuestConfig(spec), wasi_options);
     if (!wasi.ok()) {
       // Checked before, so the host changed in between (or a socket).
@@ -295,6 +320,29 @@ class Session {
     if (recording_) recording_->Finish(result_, run.store().StateDigest(), messages_);
   }
 
+  // A continuation that cannot go on: the killed run's log and this run
+  // disagree, or a descriptor it had cannot be opened again.
+  std::optional<int> ContinuationTrap(const Trap& trap) {
+    const std::string& refusal = continuation_->refusal();
+    if (!refusal.empty()) {
+      messages_.Say("cannot continue run " + prefix_.id + " after " +
+                    std::to_string(continuation_->replayed()) + " replayed host calls: " +
+                    refusal);
+      return kStatusIoError;
+    }
+    if (const std::optional<tm::Divergence>& d = continuation_->replayer().divergence()) {
+      std::string text = trap.ToString();
+      size_t nl = text.find('\n');
+      messages_.Say("cannot continue run " + prefix_.id + ": the guest diverged from its log at host call " +
+                    std::to_string(d->index) + ": " + d->reason + "\n  recorded: " +
+                    (d->expected.empty() ? "(no call)" : d->expected) + "\n  replayed: " +
+                    (d->actual.empty() ? "(no call)" : d->actual) +
+                    (nl == std::string::npos ? std::string() : "\n" + text.substr(nl + 1)));
+      return kStatusDiverged;
+    }
+    return std::nullopt;
+  }
+
   // A start that failed once recorded: the log and the row say "failed".
   void FailStarted(GuestRun& run, const Refusal& r) {
     Refused(r);
@@ -307,6 +355,8 @@ class Session {
   std::string home_;
   Loaded loaded_;
   std::unique_ptr<RunRecording> recording_;
+  Prefix prefix_;  // a continuation's killed run (RunSpec::continue_from)
+  std::unique_ptr<tm::Continuation> continuation_;
 };
 
 }  // namespace

@@ -43,6 +43,7 @@ tm::RunInfo DescribeRun(const RunSpec& spec) {
   info.max_fds = spec.max_fds;
   info.unknown_imports = static_cast<u8>(spec.unknown_imports);
   info.call_names = tm::WasiCallNames();
+  info.continued_from = spec.continue_from;
   return info;
 }
 

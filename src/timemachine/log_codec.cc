@@ -205,7 +205,11 @@ void EncodeRunInfo(const RunInfo& info, std::vector<u8>* out) {
   w.Varint(info.max_fds);
   w.U8(info.unknown_imports);
   w.Strings(info.call_names);
-  if (!info.resumed_from.empty()) w.String(info.resumed_from);
+  if (!info.resumed_from.empty() || !info.continued_from.empty()) w.String(info.resumed_from);
+  if (!info.continued_from.empty()) {
+    w.String(info.continued_from);
+    w.Varint(info.continued_calls);
+  }
 }
 
 Status DecodeRunInfo(std::span<const u8> in, RunInfo* info) {
@@ -225,6 +229,9 @@ Status DecodeRunInfo(std::span<const u8> in, RunInfo* info) {
        r.U8(&info->unknown_imports) && r.Strings(&info->call_names);
   // Added after the first logs were written: absent in those.
   if (ok && r.remaining() > 0) ok = r.String(&info->resumed_from);
+  if (ok && r.remaining() > 0) {
+    ok = r.String(&info->continued_from) && r.Varint(&info->continued_calls);
+  }
   // Bytes past the known fields are left for later minor additions.
   if (!ok) return Bad("header frame is malformed");
   return {};

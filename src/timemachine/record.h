@@ -42,6 +42,12 @@ struct RunInfo {
   // started from (in the registry), which replay restores first. Empty
   // otherwise. Encoded last in the header, so older logs still decode.
   std::string resumed_from;
+  // A run continued from a killed one (RunSpec::continue_from): that run's
+  // id, and how many of this log's first calls are its records, copied (the
+  // rest were made live). Replay needs neither: the log holds every call.
+  // Encoded after resumed_from, so older logs still decode.
+  std::string continued_from;
+  u64 continued_calls = 0;
 };
 
 // How the recorded run ended. Written once, last; absent when the run was

@@ -248,4 +248,9 @@ HostAction Recorder::Intercept(HostCall& call, const wasi::HostBinding& binding,
   return action;
 }
 
+void Recorder::Copy(const CallRecord& rec) {
+  writer_.Append(rec);
+  ++calls_;
+}
+
 }  // namespace deja::tm

@@ -30,6 +30,10 @@ class Recorder : public wasi::CallInterceptor {
   HostAction Intercept(HostCall& call, const wasi::HostBinding& binding,
                        std::span<u64> slots) override;
 
+  // Appends a call made elsewhere (a continued run's recorded prefix) as
+  // this run's next call.
+  void Copy(const CallRecord& rec);
+
   u64 calls() const { return calls_; }
   // Monotonic time the recording started (CallRecord::time_ns is relative to it).
   std::chrono::steady_clock::time_point start() const { return start_; }

@@ -93,6 +93,11 @@ HostAction Replayer::Intercept(HostCall& call, const wasi::HostBinding& binding,
   };
 
   auto more = reader_.Next(&rec_);
+  if (more.ok() && !*more && options_.live_after_records && !reader_.end() &&
+      !reader_.damaged()) {
+    exhausted_ = true;
+    return HostAction::kContinue;
+  }
   if (!more.ok() || !*more) {
     std::string why;
     if (!more.ok()) {

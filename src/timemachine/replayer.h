@@ -43,6 +43,10 @@ struct ReplayOptions {
   std::optional<u64> until;  // stop (trap) after the call with this index
   // Called after each replayed call with its index (for progress display).
   std::function<void(u64 index)> progress;
+  // A log that ends without an end frame (a killed run) is not a
+  // divergence: the call that finds no record returns untouched and
+  // exhausted() turns true, so a Continuation can make it live.
+  bool live_after_records = false;
 };
 
 class Replayer : public wasi::CallInterceptor {
@@ -61,6 +65,11 @@ class Replayer : public wasi::CallInterceptor {
   bool stopped_at_until() const { return stopped_at_until_; }
   // A log read error met while replaying (the call trapped with it).
   const Status& log_error() const { return log_error_; }
+  // live_after_records: the last call found no record and was left alone.
+  bool exhausted() const { return exhausted_; }
+  // The record the last replayed call was answered from (its call id as
+  // recorded: see RecordedName).
+  const CallRecord& record() const { return rec_; }
 
   // After the guest finished: a Divergence if the log holds calls the
   // replayed run did not make. Reads the rest of the log.
@@ -77,6 +86,7 @@ class Replayer : public wasi::CallInterceptor {
   u64 calls_ = 0;
   std::optional<Divergence> divergence_;
   bool stopped_at_until_ = false;
+  bool exhausted_ = false;
   Status log_error_;
 };
 

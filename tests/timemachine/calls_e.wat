@@ -1,0 +1,22 @@
+;; deja replay --module: an incompatible change of calls_a.wat: the second
+;; message goes to stderr, from another function (host call 3, argument 1).
+(module
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "step one\n")
+  (data (i32.const 80) "step two\n")
+  (data (i32.const 96) "done\n")
+  (func $say (param $fd i32) (param $ptr i32) (param $len i32)
+    (i32.store (i32.const 0) (local.get $ptr))
+    (i32.store (i32.const 4) (local.get $len))
+    (drop (call $write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func $shout (param $ptr i32) (param $len i32)
+    (call $say (i32.const 2) (local.get $ptr) (local.get $len)))
+  (func (export "_start")
+    (drop (call $clock (i32.const 1) (i64.const 1) (i32.const 16)))
+    (call $say (i32.const 1) (i32.const 64) (i32.const 9))
+    (drop (call $clock (i32.const 1) (i64.const 1) (i32.const 16)))
+    (call $shout (i32.const 80) (i32.const 9))
+    (drop (call $clock (i32.const 1) (i64.const 1) (i32.const 16)))
+    (call $say (i32.const 1) (i32.const 96) (i32.const 5))))
