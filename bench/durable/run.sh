@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Durable instances (docs/PERFORMANCE.md, "Durable instances"):
+# Durable instances (docs/DURABLE.md, "Costs"):
 #   1. resident memory of a worker holding N parked instances (default
 #      10,000): each is a row and a snapshot file, not a process or a store;
 #   2. wake-up latency after the due time, p50/p99, over W instances

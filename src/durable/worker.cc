@@ -198,11 +198,15 @@ class Worker {
     Instance& inst = claim.instance;
     const std::string& id = inst.id;
     uint32_t index = static_cast<uint32_t>(inst.segments.size());
+    std::string killed_run;
     if (!inst.segments.empty() && inst.segments.back().end.empty()) {
       // Its worker died while it ran (or between its park's snapshot and Park).
       Segment killed = inst.segments.back();
       killed.end = "killed";
       (void)store.NoteSegmentStart(claim, killed);
+      // Started from the same snapshot this segment starts from: its log is
+      // this segment's prefix (not so when the park's snapshot stood).
+      if (killed.snapshot == inst.snapshot) killed_run = killed.run_id;
     }
     if (claim.recovered) {
       Say("instance " + id + ": its worker died; resuming from " +
@@ -273,7 +277,20 @@ class Worker {
         (void)store.NoteSegmentStart(claim, seg);
       }
     };
+    // Recovery replays what the killed segment recorded, then goes live: the
+    // host calls it made are answered from its log, not made again.
+    spec.continue_from = killed_run;
     session::RunResult r = session::Run(spec, io);
+    if (r.outcome == session::RunOutcome::kNotStarted && !killed_run.empty()) {
+      Say("instance " + id + ": cannot continue the killed run " + killed_run + " (" +
+          (r.messages.empty() ? std::string("refused") : r.messages.back()) +
+          "); re-executing from " + (inst.snapshot.empty() ? "the module" : "the snapshot"));
+      spec.continue_from.clear();
+      seg.run_id.clear();
+      r = session::Run(spec, io);
+    } else if (!killed_run.empty()) {
+      Say("instance " + id + ": continued the killed run " + killed_run + " from its log");
+    }
     for (int fd : null_fd) {
       if (fd >= 0) ::close(fd);
     }

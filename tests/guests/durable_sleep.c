@@ -3,7 +3,7 @@
 // sleep that the monotonic clock advanced by at least S, and appending one
 // line per charge to FILE (a preopened directory's file) when given, so a
 // test can count that each charge happened exactly once. argv[4]: the
-// iterations of busy work before each charge (2,000,000).
+// iterations of busy work before and after each charge (2,000,000).
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
       fprintf(f, "charge %d\n", i);
       fclose(f);
     }
+    // As much work after the charge: a kill here finds the append in the log.
+    for (unsigned j = 0; j < work; ++j) sum = sum * 6364136223846793005ULL + j;
     if (i == n) break;
     long long before = MonoNs();
     sleep(s);
