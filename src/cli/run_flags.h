@@ -34,7 +34,6 @@ struct RunArgs {
   bool no_record = false;
   std::string continue_from;  // deja run --continue-from (not a flag of deja start)
   std::string snapshot_to;
-  std::string continue_from;  // deja run --continue-from RUN
   std::string suspend_after_fuel;
   CLI::Option* suspend_after_fuel_option = nullptr;
   CLI::Option* fuel_option = nullptr;  // count() > 0: the flag was given
