@@ -32,7 +32,7 @@ printf 'charge 1\ncharge 2\ncharge 3\n' >expected.txt
 same data/sleep expected.txt "a kill during sleep repeated or lost a file append"
 
 note "kill -9 while the instance runs, after a charge's file append"
-expect_exit 0 s2 start --dir "$WORK/data::/data" "$S" 3 2 /data/run 150000000
+expect_exit 0 s2 start --dir "$WORK/data::/data" "$S" 3 2 /data/run 2000000000
 id2=$(cat s2.out)
 start_worker k2 --threads 2
 for ((i = 0; i < 1200; i++)); do
@@ -40,7 +40,7 @@ for ((i = 0; i < 1200; i++)); do
   sleep 0.05
 done
 grep -q "charge 1" data/run || fail "the guest never made its first charge"
-sleep 0.3  # past the log's 20 ms flush: the append is recorded
+sleep 0.1  # past the log's 20 ms flush: the append is recorded (the work after it lasts ~1.5 s)
 [[ $(state "$id2") == running ]] || fail "the instance was not running when its worker was killed"
 kill -9 "$LAST_WORKER"
 wait "$LAST_WORKER" 2>/dev/null || true
