@@ -63,6 +63,34 @@ TEST(ExceptionsTest, ThrowUnwindsFramesAndDeliversThePayload) {
   EXPECT_EQ(Call1(store, inst, "many", {Value::I32(100000)}).lo, 100000u * 100001u / 2);
 }
 
+// A v128 payload keeps its high half (kept in the slots' upper half, see
+// docs/INTERPRETER.md) through throw, catch and rethrow.
+TEST(ExceptionsTest, AV128PayloadKeepsBothHalves) {
+  Store store;
+  InstanceId inst = LoadWat(store, R"(
+(module
+  (tag $t (param v128 i32))
+  (func (export "caught") (result v128)
+    (try (result v128 i32)
+      (do (v128.const i64x2 0x1111111122222222 0x3333333344444444) (i32.const 7) (throw $t))
+      (catch $t))
+    (drop))
+  (func (export "rethrown") (result v128)
+    (try (result v128)
+      (do (try (do (v128.const i64x2 0x5555555566666666 0x7777777788888888) (i32.const 1)
+                   (throw $t))
+               (catch $t (drop) (drop) (rethrow 0)))
+          (unreachable))
+      (catch $t (drop)))))
+)");
+  Value caught = Call1(store, inst, "caught", {});
+  EXPECT_EQ(caught.lo, 0x1111111122222222u);
+  EXPECT_EQ(caught.hi, 0x3333333344444444u);
+  Value rethrown = Call1(store, inst, "rethrown", {});
+  EXPECT_EQ(rethrown.lo, 0x5555555566666666u);
+  EXPECT_EQ(rethrown.hi, 0x7777777788888888u);
+}
+
 TEST(ExceptionsTest, AnUncaughtExceptionNamesTheTagWithABacktrace) {
   Store store;
   InstanceId inst = LoadWat(store, kGuest);
