@@ -21,7 +21,8 @@ enum class Feature : uint8_t {
   kBulkMemory,
   kReferenceTypes,
   kSimd,
-  // Later proposals: not implemented, always off.
+  // Later proposals: relaxed SIMD is implemented and on by default; the
+  // rest are not implemented, always off.
   kRelaxedSimd,
   kTailCall,
   kExceptions,
@@ -59,7 +60,7 @@ class Features {
   bool all_implemented() const { return bits_ == kDefaultBits; }
 
  private:
-  static constexpr uint32_t kDefaultBits = (1u << 7) - 1;  // kMutableGlobal .. kSimd
+  static constexpr uint32_t kDefaultBits = (1u << 8) - 1;  // kMutableGlobal .. kRelaxedSimd
   uint32_t bits_;
 };
 

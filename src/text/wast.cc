@@ -154,6 +154,7 @@ Result<ParsedScript> ParseScript(std::string_view text, std::string_view filenam
   ParsedScript parsed;
   parsed.lexer = wabt::WastLexer::CreateBufferLexer(filename, text.data(), text.size(), &errors);
   wabt::Features features;  // WebAssembly 2.0, SIMD included
+  features.enable_relaxed_simd();  // deja decides per --wasm whether a module may use it
   wabt::WastParseOptions options(features);
   if (wabt::Failed(wabt::ParseWastScript(parsed.lexer.get(), &parsed.script, &errors, &options))) {
     std::string message = wabt::FormatErrorsToString(errors, wabt::Location::Type::Text);

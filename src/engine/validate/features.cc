@@ -24,7 +24,7 @@ constexpr std::array<FeatureInfo, kFeatureCount> kFeatures = {{
     {"bulk-memory", true},
     {"reference-types", true},
     {"simd", true},
-    {"relaxed-simd", false},
+    {"relaxed-simd", true},
     {"tail-call", false},
     {"exceptions", false},
     {"threads", false},
@@ -100,6 +100,10 @@ std::optional<Feature> InstrFeature(const Instr& in, const char** what) {
   if ((code >> 8) == 0xfd) {
     *what = "SIMD instruction";
     return Feature::kSimd;
+  }
+  if ((code >> 8) == 0xfe) {
+    *what = "relaxed SIMD instruction";
+    return Feature::kRelaxedSimd;
   }
   if ((code == 0x02 || code == 0x03 || code == 0x04) &&
       in.block_type.kind == BlockType::Kind::kTypeIndex) {
