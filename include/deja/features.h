@@ -59,8 +59,9 @@ class Features {
   bool all_implemented() const { return bits_ == kDefaultBits; }
 
  private:
-  // kMutableGlobal .. kSimd (WebAssembly 2.0), then the implemented proposals.
-  static constexpr uint32_t kDefaultBits = ((1u << 7) - 1)  //
+  // kMutableGlobal .. kRelaxedSimd (WebAssembly 2.0 and relaxed SIMD), then the
+  // other implemented proposals.
+  static constexpr uint32_t kDefaultBits = ((1u << 8) - 1)  //
                                            | (1u << static_cast<int>(Feature::kTailCall))  //
                                            | (1u << static_cast<int>(Feature::kExtendedConst))
                                            | (1u << static_cast<int>(Feature::kExceptions));

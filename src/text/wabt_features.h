@@ -10,6 +10,7 @@ namespace deja::text {
 
 inline wabt::Features TextFeatures() {
   wabt::Features features;
+  features.enable_relaxed_simd();
   features.enable_extended_const();
   features.enable_tail_call();
   features.enable_exceptions();  // the legacy form

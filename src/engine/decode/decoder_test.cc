@@ -132,9 +132,8 @@ const ErrorCase kFunctionErrors[] = {
     {"atomic", CodeSection({0x00, 0xfe, 0x03, 0x00, 0x0b}),
      "unsupported: func 0 offset 0x17: unsupported feature: threads (0xfe-prefixed atomic "
      "instruction)"},
-    {"relaxed simd opcode", CodeSection({0x00, 0xfd, 0x80, 0x02, 0x0b}),
-     "unsupported: func 0 offset 0x17: unsupported feature: relaxed-simd (relaxed SIMD "
-     "instruction)"},
+    {"simd opcode past relaxed simd", CodeSection({0x00, 0xfd, 0x94, 0x02, 0x0b}),
+     "malformed: func 0 offset 0x17: illegal opcode"},
     {"memory.size reserved byte", CodeSection({0x00, 0x3f, 0x01, 0x1a, 0x0b}),
      "malformed: func 0 offset 0x18: zero byte expected"},
     {"body size past section", Section(10, {0x01, 0x05, 0x00, 0x0b}),

@@ -29,6 +29,7 @@ constexpr std::array<u8, 256> BuildImmTable(u8 prefix) {
 constexpr std::array<u8, 256> kOneByteImm = BuildImmTable(0);
 constexpr std::array<u8, 256> kPrefixedImm = BuildImmTable(0xfc);
 constexpr std::array<u8, 256> kSimdImm = BuildImmTable(0xfd);
+constexpr std::array<u8, 256> kRelaxedSimdImm = BuildImmTable(0xfe);  // 0xFD 0x100 + i
 
 // A copy of the reader's position, so helpers can advance it and Next()
 // writes it back once.
@@ -263,12 +264,8 @@ Status InstrReader::Next(Instr* out) {
   } else if (b == 0xfd) {
     u32 sub{};
     DEJA_TRY(c.U32(&sub));
-    if (sub >= 256) {  // relaxed SIMD's range
-      if (sub <= 0x113) return UnsupportedAt(base_ + start, "relaxed-simd", "relaxed SIMD instruction");
-      return c.Fail(start, "illegal opcode");
-    }
-    imm = kSimdImm[sub];
-    code = static_cast<u16>(0xfd00 | sub);
+    imm = sub < 0x100 ? kSimdImm[sub] : sub < 0x200 ? kRelaxedSimdImm[sub - 0x100] : kNoOpcode;
+    code = static_cast<u16>(0xfd00 + (sub & 0x1ff));
   } else {
     imm = kOneByteImm[b];
   }

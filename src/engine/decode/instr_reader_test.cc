@@ -151,8 +151,7 @@ TEST(InstrReaderTest, Errors) {
       {{0xfc, 0x12}, "malformed: offset 0x100: illegal opcode"},
       {{0xfc, 0x80, 0x02}, "malformed: offset 0x100: illegal opcode"},  // 256: not a byte
       {{0xfd, 0x0c}, "malformed: offset 0x102: unexpected end of section or function"},
-      {{0xfd, 0x80, 0x02},  // 0x100: relaxed SIMD's first opcode
-       "unsupported: offset 0x100: unsupported feature: relaxed-simd (relaxed SIMD instruction)"},
+      {{0xfd, 0x94, 0x02}, "malformed: offset 0x100: illegal opcode"},  // 0x114: past relaxed SIMD
       {{0xfd, 0x9a, 0x01}, "malformed: offset 0x100: illegal opcode"},  // 0x9a: a gap
       {{0xfd, 0x80, 0x04}, "malformed: offset 0x100: illegal opcode"},
       {{0x41}, "malformed: offset 0x101: unexpected end of section or function"},

@@ -18,7 +18,7 @@
 #include "engine/exec/thread_state.h"
 #include "engine/exec/unwind.h"
 #include "engine/runtime/store_impl.h"
-#include "engine/simd/v128.h"
+#include "engine/simd/simd_ops.h"
 
 namespace deja::engine {
 namespace {

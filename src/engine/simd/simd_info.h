@@ -26,7 +26,10 @@ enum class SimdShape : u8 {
   kStoreLane,
 };
 
-constexpr bool IsSimd(Opcode op) { return (static_cast<u16>(op) >> 8) == 0xfd; }
+// 2.0 SIMD (0xFDxx) and relaxed SIMD (0xFExx).
+constexpr bool IsSimd(Opcode op) {
+  return (static_cast<u16>(op) >> 8) == 0xfd || (static_cast<u16>(op) >> 8) == 0xfe;
+}
 
 constexpr SimdShape SimdShapeOf(Opcode op) {
   switch (op) {

@@ -28,20 +28,25 @@ struct V128 {
 template <typename T>
 using Lanes = std::array<T, 16 / sizeof(T)>;
 
+// The two halves as one 16-byte vector value (a GCC/clang vector type,
+// no CPU-specific intrinsic). Split and Join go through it rather than
+// through two 8-byte stores and a 16-byte load, which would defeat the
+// CPU's store forwarding and cost more than the operator itself.
+typedef u64 U64x2 __attribute__((vector_size(16)));
+
 template <typename T>
 inline Lanes<T> Split(V128 v) {
+  U64x2 x = {v.lo, v.hi};
   Lanes<T> l;
-  std::memcpy(l.data(), &v.lo, 8);
-  std::memcpy(reinterpret_cast<u8*>(l.data()) + 8, &v.hi, 8);
+  std::memcpy(l.data(), &x, 16);
   return l;
 }
 
 template <typename T>
 inline V128 Join(const Lanes<T>& l) {
-  V128 v;
-  std::memcpy(&v.lo, l.data(), 8);
-  std::memcpy(&v.hi, reinterpret_cast<const u8*>(l.data()) + 8, 8);
-  return v;
+  U64x2 x;
+  std::memcpy(&x, l.data(), 16);
+  return V128{x[0], x[1]};
 }
 
 template <typename T, typename Fn>
@@ -241,6 +246,41 @@ inline V128 Dot(V128 a, V128 b) {
            static_cast<u32>(i32{x[2 * i + 1]} * i32{y[2 * i + 1]});
   }
   return Join<u32>(r);
+}
+
+// Relaxed SIMD's multiply-add, unfused: a * b rounded, then + c rounded
+// (`negate`: -(a * b) + c). C++ does not contract it into an FMA (ISO mode,
+// -ffp-contract=off), so every host gives the same bits.
+template <typename F>
+inline V128 MulAdd(V128 a, V128 b, V128 c, bool negate) {
+  Lanes<F> x = Split<F>(a), y = Split<F>(b), z = Split<F>(c);
+  for (size_t i = 0; i < x.size(); ++i) {
+    F p = x[i] * y[i];
+    x[i] = Canon((negate ? -p : p) + z[i]);
+  }
+  return Join<F>(x);
+}
+
+// Relaxed dot products: both operands' bytes signed (the i7 operand's
+// "implementation-defined" sign taken as signed), pairs summed and wrapped
+// to 16 bits; the i32 form adds the pairs of pairs to c.
+inline Lanes<i16> DotPairsI8(V128 a, V128 b) {
+  Lanes<i8> x = Split<i8>(a), y = Split<i8>(b);
+  Lanes<i16> r;
+  for (size_t i = 0; i < 8; ++i) {
+    r[i] = static_cast<i16>(static_cast<u16>(i32{x[2 * i]} * y[2 * i] +
+                                             i32{x[2 * i + 1]} * y[2 * i + 1]));
+  }
+  return r;
+}
+inline V128 DotI8(V128 a, V128 b) { return Join<i16>(DotPairsI8(a, b)); }
+inline V128 DotI8Add(V128 a, V128 b, V128 c) {
+  Lanes<i16> p = DotPairsI8(a, b);
+  Lanes<u32> z = Split<u32>(c);
+  for (size_t i = 0; i < 4; ++i) {
+    z[i] += static_cast<u32>(i32{p[2 * i]} + i32{p[2 * i + 1]});
+  }
+  return Join<u32>(z);
 }
 
 template <typename I, typename F>

@@ -25,7 +25,7 @@ constexpr std::array<FeatureInfo, kFeatureCount> kFeatures = {{
     {"bulk-memory", true},
     {"reference-types", true},
     {"simd", true},
-    {"relaxed-simd", false},
+    {"relaxed-simd", true},
     {"tail-call", true},
     {"exceptions", true},  // the legacy form; exnref (try_table, throw_ref) is refused
     {"threads", false},
@@ -106,6 +106,10 @@ std::optional<Feature> InstrFeature(const Instr& in, const Features& features,
   if ((code >> 8) == 0xfd) {
     *what = "SIMD instruction";
     return Feature::kSimd;
+  }
+  if ((code >> 8) == 0xfe) {
+    *what = "relaxed SIMD instruction";
+    return Feature::kRelaxedSimd;
   }
   // A try with a type index needs both multi-value and exceptions.
   if ((code == 0x02 || code == 0x03 || code == 0x04 || code == 0x06) &&

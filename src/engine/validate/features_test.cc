@@ -69,6 +69,11 @@ TEST(FeaturesTest, A20FeatureTurnedOffRefusesAModuleUsingIt) {
        "unsupported: feature turned off: simd (SIMD instruction) in func 0 offset 0x1c"},
       {Feature::kSimd, Wasm({Section(1, {0x01, 0x60, 0x01, 0x7b, 0x00})}),
        "unsupported: feature turned off: simd (v128 value type) in type 0"},
+      {Feature::kRelaxedSimd,
+       OneFunc(Cat({{0x00, 0xfd, 0x0c}, Bytes(16, 0x00), {0xfd, 0x0c}, Bytes(16, 0x00),
+                    {0xfd, 0x80, 0x02, 0x1a, 0x0b}})),
+       "unsupported: feature turned off: relaxed-simd (relaxed SIMD instruction) in func 0 "
+       "offset 0x40"},
       {Feature::kSimd, OneFunc({0x01, 0x01, 0x7b, 0x0b}),
        "unsupported: feature turned off: simd (v128 local) in func 0 offset 0x1e"},
   };
@@ -93,8 +98,9 @@ TEST(FeaturesTest, DefaultsAndNames) {
     EXPECT_EQ(ParseFeature(FeatureName(feature)), feature);
   }
   EXPECT_TRUE(f.enabled(Feature::kSimd));
-  f.set(Feature::kRelaxedSimd, true);  // not implemented: stays off
-  EXPECT_FALSE(f.enabled(Feature::kRelaxedSimd));
+  EXPECT_TRUE(f.enabled(Feature::kRelaxedSimd));
+  f.set(Feature::kTailCall, true);  // not implemented (in this branch): stays off
+  EXPECT_FALSE(f.enabled(Feature::kTailCall));
   f.set(Feature::kMultiValue, false);
   EXPECT_FALSE(f.enabled(Feature::kMultiValue));
   EXPECT_FALSE(f.all_implemented());
