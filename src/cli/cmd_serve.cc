@@ -25,6 +25,9 @@ struct ServeArgs {
   std::string drain_timeout = "30s";
   std::string max_module = "32MiB";
   std::string max_body = "8MiB";
+  uint32_t tenant_concurrency = 0;
+  double tenant_rps = 0;
+  uint64_t tenant_fuel_per_minute = 0;
 };
 
 int RunServe(const ServeArgs& args, const CliStreams& io) {
@@ -32,6 +35,13 @@ int RunServe(const ServeArgs& args, const CliStreams& io) {
   options.listen = args.listen;
   options.io_threads = args.io_threads;
   options.engine_threads = args.engine_threads;
+  if (args.tenant_rps < 0) {
+    io.err << kPrefix << "--tenant-rps " << args.tenant_rps << ": not a rate (0: unlimited)\n";
+    return kExitUsage;
+  }
+  options.api.tenant_limits.max_concurrent = args.tenant_concurrency;
+  options.api.tenant_limits.requests_per_second = args.tenant_rps;
+  options.api.tenant_limits.fuel_per_minute = args.tenant_fuel_per_minute;
   struct DurationFlag {
     const char* name;
     const std::string& text;
@@ -110,6 +120,11 @@ Subcommand AddServeCommand(CLI::App& app, const CliStreams& io) {
       ->capture_default_str();
   cmd->add_option("--max-body", args->max_body, "largest request body given to a function")
       ->capture_default_str();
+  cmd->add_option("--tenant-concurrency", args->tenant_concurrency,
+                  "invocations each tenant may run at once; more get 429 (0: unlimited)");
+  cmd->add_option("--tenant-rps", args->tenant_rps, "requests per second per tenant; more get 429 (0: unlimited)");
+  cmd->add_option("--tenant-fuel-per-minute", args->tenant_fuel_per_minute,
+                  "fuel each tenant's invocations may burn per minute; more get 429 (0: unlimited)");
   return {cmd, [args, io] { return RunServe(*args, io); }};
 }
 
