@@ -234,7 +234,8 @@ PlatformMetrics::PlatformMetrics(MetricsRegistry& r)
       in_flight(Must(r.AddGauge("deja_invocations_in_flight", "Invocations running", {"tenant"}))) {}
 
 Api::Api(Store& store, ApiOptions options)
-    : store_(store), options_(std::move(options)), metrics_(registry_), idempotency_(&idempotency_records_) {
+    : store_(store), options_(std::move(options)), metrics_(registry_), idempotency_(&idempotency_records_),
+      modules_(options_.module_cache_entries, options_.module_cache_bytes) {
   quotas_.SetDefaultLimits(options_.tenant_limits);
 }
 
@@ -257,7 +258,7 @@ HttpResponse Api::Route(const HttpRequest& request) {
   size_t question = target.find('?');
   std::string_view path = target.substr(0, question);
   std::string_view query = question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
-  api::Context c{store_, options_, request, {}, {}, std::nullopt, &quotas_, &metrics_, &idempotency_};
+  api::Context c{store_, options_, request, {}, {}, std::nullopt, &quotas_, &metrics_, &idempotency_, &modules_};
   if (path.empty() || path[0] != '/') return JsonError(400, "the request target must start with '/'");
   for (size_t pos = 1; pos <= path.size();) {
     size_t slash = path.find('/', pos);

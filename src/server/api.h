@@ -10,6 +10,7 @@
 #include "server/http_types.h"
 #include "server/idempotency.h"
 #include "server/metrics.h"
+#include "server/module_cache.h"
 #include "server/quota.h"
 #include "server/store.h"
 
@@ -22,6 +23,10 @@ struct ApiOptions {
   int check_default = 20;                       // invocations a version check replays
   int check_max = 200;
   QuotaLimits tenant_limits;                    // every tenant's (0: unlimited)
+  // Compiled modules kept between invocations (module_cache.h); 0 entries:
+  // every invocation compiles its module again.
+  size_t module_cache_entries = 256;
+  uint64_t module_cache_bytes = uint64_t{512} << 20;
 };
 
 // The platform's counters, exposed at GET /metrics (Prometheus text).
@@ -53,6 +58,7 @@ class Api {
   QuotaTracker quotas_;
   MemoryIdempotencyBackend idempotency_records_;
   IdempotencyGate idempotency_;
+  ModuleCache modules_;
 };
 
 }  // namespace deja::server

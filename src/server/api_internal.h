@@ -25,6 +25,7 @@ struct Context {
   QuotaTracker* quotas = nullptr;
   PlatformMetrics* metrics = nullptr;
   IdempotencyGate* idempotency = nullptr;
+  ModuleCache* modules = nullptr;
   std::string Query(std::string_view name) const;  // the last value, or empty
   bool HasQuery(std::string_view name) const;
 };

@@ -163,6 +163,11 @@ HttpResponse InvokeFunction(Context& c) {
   t.version = **version;
   t.module_path = ModulePath(c.options.home, t.version.module_hash);
   t.home = c.options.home;
+  // A cache miss that fails to compile runs from the file, so the session
+  // reports why as for any invocation.
+  if (auto prepared = c.modules->Get(t.version.module_hash, t.module_path); prepared.ok()) {
+    t.prepared = std::move(prepared).value();
+  }
   InvokeOutcome out = InvokeVersion(t, c.request);
   admission.permit.Finish(out.invocation.fuel);
   c.metrics->in_flight->Add({tenant_name}, -1);

@@ -39,6 +39,7 @@ InvokeOutcome InvokeVersion(const InvokeTarget& t, const HttpRequest& request) {
   session::RunSpec spec;
   spec.source = session::Source::kModule;
   spec.file = t.module_path;
+  spec.prepared = t.prepared;
   spec.args = std::move(guest.args);
   spec.env = std::move(guest.env);
   spec.allow_connect = config.allow_hosts;

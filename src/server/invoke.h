@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "deja/session.h"
 #include "server/http_types.h"
 #include "server/store.h"
 
@@ -18,6 +19,8 @@ struct InvokeTarget {
   Version version;
   std::string module_path;  // the version's module file
   std::string home;         // recordings go to this registry
+  // The module compiled before (ModuleCache); null: compiled from module_path.
+  std::shared_ptr<const session::PreparedModule> prepared;
 };
 
 struct InvokeOutcome {
