@@ -28,6 +28,7 @@ struct ServeArgs {
   uint32_t tenant_concurrency = 0;
   double tenant_rps = 0;
   uint64_t tenant_fuel_per_minute = 0;
+  size_t module_cache = 256;
 };
 
 int RunServe(const ServeArgs& args, const CliStreams& io) {
@@ -42,6 +43,7 @@ int RunServe(const ServeArgs& args, const CliStreams& io) {
   options.api.tenant_limits.max_concurrent = args.tenant_concurrency;
   options.api.tenant_limits.requests_per_second = args.tenant_rps;
   options.api.tenant_limits.fuel_per_minute = args.tenant_fuel_per_minute;
+  options.api.module_cache_entries = args.module_cache;
   struct DurationFlag {
     const char* name;
     const std::string& text;
@@ -125,6 +127,9 @@ Subcommand AddServeCommand(CLI::App& app, const CliStreams& io) {
   cmd->add_option("--tenant-rps", args->tenant_rps, "requests per second per tenant; more get 429 (0: unlimited)");
   cmd->add_option("--tenant-fuel-per-minute", args->tenant_fuel_per_minute,
                   "fuel each tenant's invocations may burn per minute; more get 429 (0: unlimited)");
+  cmd->add_option("--module-cache", args->module_cache,
+                  "compiled modules kept between invocations (0: compile on every invocation)")
+      ->capture_default_str();
   return {cmd, [args, io] { return RunServe(*args, io); }};
 }
 
