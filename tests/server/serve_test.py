@@ -504,6 +504,43 @@ def quotas_metrics():
     s.stop()
 
 
+def fair_scheduling():
+    # One engine thread: alpha floods it with slow invocations (each stopped
+    # at its 200 ms timeout); beta's one request must wait for at most the
+    # running one and about one more, not for alpha's whole queue (which
+    # arrival order would make it do: 20 x 200 ms).
+    s = Server("--engine-threads", "1")
+    a = tenant(s, "alpha")
+    b = tenant(s, "beta")
+    s.cli("fn", "deploy", "slow", guest("loop_cgi"), "--timeout", "200ms", token=a)
+    s.cli("fn", "deploy", "ok", guest("hello_cgi"), token=b)
+    order = []
+    lock = threading.Lock()
+
+    def call(who, path):
+        status, _, _ = s.request("GET", path, timeout=90)
+        with lock:
+            order.append((who, status))
+
+    flood = [threading.Thread(target=call, args=("alpha", "/alpha/slow/")) for _ in range(20)]
+    for th in flood:
+        th.start()
+    time.sleep(0.6)
+    with lock:
+        done_before = len(order)
+    call("beta", "/beta/ok/")
+    for th in flood:
+        th.join(timeout=90)
+    check(len(order) == 21, "not every request was answered: %r" % order)
+    beta_at = [i for i, (who, _) in enumerate(order) if who == "beta"][0]
+    check(order[beta_at][1] == 200, "beta: %r" % (order[beta_at],))
+    check(all(st == 504 for who, st in order if who == "alpha"), "alpha: %r" % order)
+    waited_for = beta_at - done_before
+    check(waited_for <= 3, "beta waited for %d of alpha's invocations (done before it asked: %d): %r"
+          % (waited_for, done_before, order))
+    s.stop()
+
+
 def shutdown():
     s = Server()
     t = tenant(s, "acme")
