@@ -9,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "cli/run_options.h"
 #include "registry/registry.h"
+#include "server/access_log.h"
 #include "server/server.h"
 #include "server/store.h"
 
@@ -29,6 +30,7 @@ struct ServeArgs {
   double tenant_rps = 0;
   uint64_t tenant_fuel_per_minute = 0;
   size_t module_cache = 256;
+  std::string access_log = "-";
 };
 
 int RunServe(const ServeArgs& args, const CliStreams& io) {
@@ -80,6 +82,14 @@ int RunServe(const ServeArgs& args, const CliStreams& io) {
     return kExitIoError;
   }
   options.api.home = home;
+  if (args.access_log != "none") {
+    Result<std::unique_ptr<server::AccessLog>> log = server::AccessLog::Open(args.access_log);
+    if (!log.ok()) {
+      io.err << kPrefix << "--access-log: " << log.status().message() << "\n";
+      return kExitIoError;
+    }
+    options.api.access_log = std::move(log).value();
+  }
   Result<std::unique_ptr<server::Store>> store = server::OpenSqliteStore(home);
   if (!store.ok()) {
     io.err << kPrefix << store.status().message() << "\n";
@@ -129,6 +139,9 @@ Subcommand AddServeCommand(CLI::App& app, const CliStreams& io) {
                   "fuel each tenant's invocations may burn per minute; more get 429 (0: unlimited)");
   cmd->add_option("--module-cache", args->module_cache,
                   "compiled modules kept between invocations (0: compile on every invocation)")
+      ->capture_default_str();
+  cmd->add_option("--access-log", args->access_log,
+                  "one JSON line per request to this file (\"-\": stderr, \"none\": off)")
       ->capture_default_str();
   return {cmd, [args, io] { return RunServe(*args, io); }};
 }

@@ -241,7 +241,8 @@ Api::Api(Store& store, ApiOptions options)
 
 HttpResponse Api::Handle(const HttpRequest& request) {
   auto start = std::chrono::steady_clock::now();
-  HttpResponse response = Route(request);
+  AccessEntry access;
+  HttpResponse response = Route(request, access);
   // The route label is the kind of route, never the raw path (which a client
   // could make unbounded).
   std::string_view path = request.target;
@@ -249,16 +250,28 @@ HttpResponse Api::Handle(const HttpRequest& request) {
                       : path.substr(0, 8) == "/metrics" || path.substr(0, 8) == "/healthz" ? std::string(path.substr(1, 7))
                                                                                           : "invoke";
   metrics_.requests->Add({route, std::to_string(response.status)});
-  metrics_.latency->Observe({route}, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  metrics_.latency->Observe({route}, std::chrono::duration<double>(elapsed).count());
+  if (options_.access_log) {
+    access.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    access.method = request.method.substr(0, 32);
+    access.path = request.target.substr(0, std::min<size_t>(request.target.find('?'), 1024));
+    access.status = response.status;
+    access.duration_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
+    access.bytes_in = request.body.size();
+    access.bytes_out = response.body.size();
+    options_.access_log->Write(access);
+  }
   return response;
 }
 
-HttpResponse Api::Route(const HttpRequest& request) {
+HttpResponse Api::Route(const HttpRequest& request, AccessEntry& access) {
   std::string_view target = request.target;
   size_t question = target.find('?');
   std::string_view path = target.substr(0, question);
   std::string_view query = question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
-  api::Context c{store_, options_, request, {}, {}, std::nullopt, &quotas_, &metrics_, &idempotency_, &modules_};
+  api::Context c{store_, options_, request, {}, {}, std::nullopt, &quotas_, &metrics_, &idempotency_, &modules_, &access};
   if (path.empty() || path[0] != '/') return JsonError(400, "the request target must start with '/'");
   for (size_t pos = 1; pos <= path.size();) {
     size_t slash = path.find('/', pos);

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "server/access_log.h"
 #include "server/http_types.h"
 #include "server/idempotency.h"
 #include "server/metrics.h"
@@ -27,6 +29,7 @@ struct ApiOptions {
   // every invocation compiles its module again.
   size_t module_cache_entries = 256;
   uint64_t module_cache_bytes = uint64_t{512} << 20;
+  std::shared_ptr<AccessLog> access_log;        // null: no access log
 };
 
 // The platform's counters, exposed at GET /metrics (Prometheus text).
@@ -50,7 +53,7 @@ class Api {
   HttpResponse Handle(const HttpRequest& request);
 
  private:
-  HttpResponse Route(const HttpRequest& request);
+  HttpResponse Route(const HttpRequest& request, AccessEntry& access);
   Store& store_;
   ApiOptions options_;
   MetricsRegistry registry_;

@@ -26,6 +26,7 @@ struct Context {
   PlatformMetrics* metrics = nullptr;
   IdempotencyGate* idempotency = nullptr;
   ModuleCache* modules = nullptr;
+  AccessEntry* access = nullptr;  // an invocation adds its tenant, function, version, run
   std::string Query(std::string_view name) const;  // the last value, or empty
   bool HasQuery(std::string_view name) const;
 };

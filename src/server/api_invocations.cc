@@ -169,6 +169,11 @@ HttpResponse InvokeFunction(Context& c) {
     t.prepared = std::move(prepared).value();
   }
   InvokeOutcome out = InvokeVersion(t, c.request);
+  c.access->tenant = t.tenant;
+  c.access->function = t.function;
+  c.access->version = t.version.number;
+  c.access->run_id = out.invocation.run_id;
+  c.access->traceparent = out.traceparent;
   admission.permit.Finish(out.invocation.fuel);
   c.metrics->in_flight->Add({tenant_name}, -1);
   c.metrics->invocations->Add({tenant_name, std::to_string(out.response.status)});

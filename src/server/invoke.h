@@ -26,6 +26,7 @@ struct InvokeTarget {
 struct InvokeOutcome {
   HttpResponse response;
   Invocation invocation;  // id not set yet
+  std::string traceparent;  // the request's, when valid (trace_context.h): echoed, logged
 };
 
 // Caps what a guest can write before it is cut off: 16 MiB of stdout.

@@ -541,6 +541,52 @@ def fair_scheduling():
     s.stop()
 
 
+def traceparent_access_log():
+    log_path = os.path.join(tempfile.mkdtemp(prefix="deja-access-log."), "access.log")
+    s = Server("--access-log", log_path)
+    t = tenant(s, "acme")
+    s.cli("fn", "deploy", "hello", guest("hello_cgi"), token=t)
+    tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+    def invoke(headers):
+        status, h, body = s.request("POST", "/acme/hello/p?q=secret", body=b"12345", headers=headers)
+        check(status == 200, "invoke: %d %s" % (status, body))
+        inv = header(h, "X-Deja-Invocation")[0]
+        _, _, logs = s.request("GET", "/v1/invocations/%s/logs" % inv, token=t)
+        return h, body, logs
+
+    h, body, logs = invoke({"traceparent": tp})
+    check(header(h, "traceparent") == [tp], "not echoed: %r" % h)
+    check(("hello_cgi: traceparent " + tp).encode() in logs, "the guest did not get it: %r" % logs)
+    run_id = header(h, "X-Deja-Run-Id")[0]
+    out_bytes = len(body)
+    for bad in ["00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  # uppercase
+                "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  # zero trace id
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  # zero parent id
+                "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  # version ff
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",  # v00 with more
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7"]:  # no flags
+        h, _, logs = invoke({"traceparent": bad})
+        check(not header(h, "traceparent"), "an invalid traceparent was echoed: %s" % bad)
+        check(b"traceparent" not in logs, "an invalid traceparent reached the guest: %s %r" % (bad, logs))
+    s.request("GET", "/healthz")
+    s.stop()
+    with open(log_path) as f:
+        lines = [json.loads(line) for line in f]
+    invocations = [l for l in lines if l.get("function") == "hello"]
+    check(len(invocations) == 7, "access log: %d invocation lines: %r" % (len(invocations), lines))
+    first = invocations[0]
+    check(first["tenant"] == "acme" and first["version"] == 1 and first["status"] == 200 and
+          first["run_id"] == run_id and first["traceparent"] == tp and first["bytes_in"] == 5 and
+          first["bytes_out"] == out_bytes and first["duration_us"] > 0 and first["method"] == "POST" and
+          first["path"] == "/acme/hello/p" and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", first["time"]),
+          "access log line: %r" % first)
+    check(all("traceparent" not in l for l in invocations[1:]), "invalid traceparents logged")
+    check(any(l["path"] == "/healthz" and "tenant" not in l for l in lines), "no /healthz line")
+    check(all("secret" not in json.dumps(l) for l in lines), "the query was logged")
+    shutil.rmtree(os.path.dirname(log_path), ignore_errors=True)
+
+
 def shutdown():
     s = Server()
     t = tenant(s, "acme")
