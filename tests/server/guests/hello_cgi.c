@@ -1,6 +1,5 @@
 // A CGI function: answers with what it was asked (method, PATH_INFO, query,
-// body), two Set-Cookie headers, and a line of log on stderr (two with a
-// traceparent: the one it was given).
+// body), two Set-Cookie headers, and a line of log on stderr.
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,7 +13,6 @@ int main(void) {
   size_t n = fread(body, 1, sizeof body - 1, stdin);
   body[n] = 0;
   fprintf(stderr, "hello_cgi: %s %s\n", Env("REQUEST_METHOD"), Env("PATH_INFO"));
-  if (getenv("HTTP_TRACEPARENT")) fprintf(stderr, "hello_cgi: traceparent %s\n", Env("HTTP_TRACEPARENT"));
   printf("Content-Type: text/plain\r\n");
   printf("Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n");
   printf("\r\n");
