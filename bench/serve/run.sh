@@ -3,9 +3,11 @@
 # GET /healthz (the HTTP layer alone, the reference) and the hello CGI
 # function recorded and unrecorded, with the compiled-module cache off
 # (--module-cache 0: every invocation compiles) and on (the default).
-# Usage: bench/serve/run.sh DEJA HELLO_CGI_WASM [SECONDS]
+# With NATIVE_HELLO (bench_serve_native), a native Beast hello server is
+# measured first in the same run.
+# Usage: bench/serve/run.sh DEJA HELLO_CGI_WASM [SECONDS] [NATIVE_HELLO]
 set -eu
-DEJA=$1; HELLO=$2; SECS=${3:-5}
+DEJA=$1; HELLO=$2; SECS=${3:-5}; NATIVE=${4:-}
 command -v wrk >/dev/null || { echo "bench/serve: wrk is not installed" >&2; exit 2; }
 
 bench() {  # label, url, token
@@ -35,5 +37,14 @@ serve() {  # cache entries, label
 }
 
 echo "wrk -t2 -c64 -d${SECS}s on 127.0.0.1, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+if [ -n "$NATIVE" ]; then
+  nlog=$(mktemp /tmp/deja-bench-native.XXXXXX)
+  "$NATIVE" >"$nlog" &
+  npid=$!
+  for _ in $(seq 100); do grep -q "listening on" "$nlog" && break; sleep 0.1; done
+  bench "native Beast hello" "$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$nlog")/" none
+  kill "$npid"; wait "$npid" 2>/dev/null || true
+  rm -f "$nlog"
+fi
 serve 0 "no module cache"
 serve 256 "module cache"
