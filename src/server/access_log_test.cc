@@ -80,7 +80,8 @@ TEST(AccessLog, LinesFromManyThreadsStayWhole) {
   std::string line;
   int lines = 0;
   while (std::getline(in, line)) {
-    ASSERT_NO_THROW(nlohmann::json::parse(line)) << line.substr(0, 200);
+    // accept() parses without throwing: a torn line would fail it.
+    ASSERT_TRUE(nlohmann::json::accept(line)) << line.substr(0, 200);
     ++lines;
   }
   EXPECT_EQ(lines, 2000);
