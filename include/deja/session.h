@@ -22,6 +22,7 @@
 
 #include "deja/features.h"
 #include "deja/imports.h"
+#include "deja/module.h"
 #include "deja/store.h"
 #include "deja/wasi.h"
 
@@ -47,6 +48,15 @@ inline constexpr int kStatusDiverged = 65;    // the replay does not match the r
 inline constexpr int kStatusIncomplete = 66;  // the recording ends before the run did
 inline constexpr int kStatusDamaged = 67;     // the log is damaged
 
+// A module decoded, validated and compiled once, with the bytes it was
+// compiled from, shared read-only by many runs (a server's per-version
+// cache): RunSpec::prepared. Immutable, so safe to share across threads.
+struct PreparedModule {
+  std::vector<uint8_t> wasm;
+  Module module;
+  Features features;  // what it was compiled with
+};
+
 // Where a run starts.
 enum class Source {
   kAuto,      // a snapshot if the file starts with the snapshot magic, else a module
@@ -62,6 +72,10 @@ enum class Source {
 struct RunSpec {
   Source source = Source::kAuto;
   std::string file;  // module or snapshot; also argv[0] and the name in messages
+  // A module already compiled (Source::kModule only; `file` still names it
+  // as argv[0] and in messages, but is not read). Its features must be
+  // `features`. Runs skip decoding, validating and compiling.
+  std::shared_ptr<const PreparedModule> prepared;
 
   // The guest's world (see WasiConfig): argv[1..] of a module, environment
   // ("NAME=VALUE"), granted directories and sockets, descriptor cap.
@@ -194,6 +208,12 @@ struct SessionIo {
 // in the registry; once the guest has started, every end (a failure to
 // instantiate included) is recorded the same way for a module and a snapshot.
 RunResult Run(const RunSpec& spec, const SessionIo& io);
+
+// Loads and compiles a module file (.wasm or .wat) once, for many runs
+// (RunSpec::prepared). Errors as Module::Compile's, or the file's kIoError,
+// named by `file`.
+Result<std::shared_ptr<const PreparedModule>> Prepare(const std::string& file,
+                                                      const Features& features = {});
 
 // Replaying a recording.
 struct ReplaySpec {

@@ -9,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "cli/run_options.h"
 #include "registry/registry.h"
+#include "server/access_log.h"
 #include "server/server.h"
 #include "server/store.h"
 
@@ -25,6 +26,11 @@ struct ServeArgs {
   std::string drain_timeout = "30s";
   std::string max_module = "32MiB";
   std::string max_body = "8MiB";
+  uint32_t tenant_concurrency = 0;
+  double tenant_rps = 0;
+  uint64_t tenant_fuel_per_minute = 0;
+  size_t module_cache = 256;
+  std::string access_log = "-";
 };
 
 int RunServe(const ServeArgs& args, const CliStreams& io) {
@@ -32,6 +38,14 @@ int RunServe(const ServeArgs& args, const CliStreams& io) {
   options.listen = args.listen;
   options.io_threads = args.io_threads;
   options.engine_threads = args.engine_threads;
+  if (args.tenant_rps < 0) {
+    io.err << kPrefix << "--tenant-rps " << args.tenant_rps << ": not a rate (0: unlimited)\n";
+    return kExitUsage;
+  }
+  options.api.tenant_limits.max_concurrent = args.tenant_concurrency;
+  options.api.tenant_limits.requests_per_second = args.tenant_rps;
+  options.api.tenant_limits.fuel_per_minute = args.tenant_fuel_per_minute;
+  options.api.module_cache_entries = args.module_cache;
   struct DurationFlag {
     const char* name;
     const std::string& text;
@@ -68,6 +82,14 @@ int RunServe(const ServeArgs& args, const CliStreams& io) {
     return kExitIoError;
   }
   options.api.home = home;
+  if (args.access_log != "none") {
+    Result<std::unique_ptr<server::AccessLog>> log = server::AccessLog::Open(args.access_log);
+    if (!log.ok()) {
+      io.err << kPrefix << "--access-log: " << log.status().message() << "\n";
+      return kExitIoError;
+    }
+    options.api.access_log = std::move(log).value();
+  }
   Result<std::unique_ptr<server::Store>> store = server::OpenSqliteStore(home);
   if (!store.ok()) {
     io.err << kPrefix << store.status().message() << "\n";
@@ -109,6 +131,17 @@ Subcommand AddServeCommand(CLI::App& app, const CliStreams& io) {
   cmd->add_option("--max-module-size", args->max_module, "largest module (and /v1 body) accepted")
       ->capture_default_str();
   cmd->add_option("--max-body", args->max_body, "largest request body given to a function")
+      ->capture_default_str();
+  cmd->add_option("--tenant-concurrency", args->tenant_concurrency,
+                  "invocations each tenant may run at once; more get 429 (0: unlimited)");
+  cmd->add_option("--tenant-rps", args->tenant_rps, "requests per second per tenant; more get 429 (0: unlimited)");
+  cmd->add_option("--tenant-fuel-per-minute", args->tenant_fuel_per_minute,
+                  "fuel each tenant's invocations may burn per minute; more get 429 (0: unlimited)");
+  cmd->add_option("--module-cache", args->module_cache,
+                  "compiled modules kept between invocations (0: compile on every invocation)")
+      ->capture_default_str();
+  cmd->add_option("--access-log", args->access_log,
+                  "one JSON line per request to this file (\"-\": stderr, \"none\": off)")
       ->capture_default_str();
   return {cmd, [args, io] { return RunServe(*args, io); }};
 }

@@ -1,5 +1,6 @@
 // Routing and authentication, tenants and tokens.
 #include <charconv>
+#include <cstdlib>
 #include <chrono>
 
 #include "server/api_internal.h"
@@ -207,12 +208,70 @@ HttpResponse Tokens(Context& c) {
 
 }  // namespace api
 
+namespace {
+template <typename T>
+T* Must(Result<T*> r) {
+  // The names below are constants that satisfy the rules: a failure is a bug.
+  if (!r.ok()) std::abort();
+  return *r;
+}
+constexpr double kSecondsBounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                     0.1,    0.25,  0.5,    1,     2.5,  5,    10, 30};
+}  // namespace
+
+PlatformMetrics::PlatformMetrics(MetricsRegistry& r)
+    : requests(Must(r.AddCounter("deja_http_requests_total", "Requests answered, by route and status",
+                                 {"route", "status"}))),
+      latency(Must(r.AddHistogram("deja_http_request_seconds", "Time from a complete request to its answer",
+                                  {"route"}, {std::begin(kSecondsBounds), std::end(kSecondsBounds)}))),
+      invocations(Must(r.AddCounter("deja_invocations_total", "Function invocations, by tenant and status",
+                                    {"tenant", "status"}))),
+      invocation_seconds(Must(r.AddHistogram("deja_invocation_seconds", "Wall time of invocations",
+                                             {"tenant"}, {std::begin(kSecondsBounds), std::end(kSecondsBounds)}))),
+      fuel(Must(r.AddCounter("deja_fuel_total", "Fuel burnt by invocations", {"tenant"}))),
+      quota_refusals(Must(r.AddCounter("deja_quota_refusals_total", "Invocations refused by a quota",
+                                       {"tenant", "limit"}))),
+      in_flight(Must(r.AddGauge("deja_invocations_in_flight", "Invocations running", {"tenant"}))) {}
+
+Api::Api(Store& store, ApiOptions options)
+    : store_(store), options_(std::move(options)), metrics_(registry_), idempotency_(&idempotency_records_),
+      modules_(options_.module_cache_entries, options_.module_cache_bytes) {
+  quotas_.SetDefaultLimits(options_.tenant_limits);
+}
+
 HttpResponse Api::Handle(const HttpRequest& request) {
+  auto start = std::chrono::steady_clock::now();
+  AccessEntry access;
+  HttpResponse response = Route(request, access);
+  // The route label is the kind of route, never the raw path (which a client
+  // could make unbounded).
+  std::string_view path = request.target;
+  std::string route = path.substr(0, 4) == "/v1/" || path == "/v1" ? "api"
+                      : path.substr(0, 8) == "/metrics" || path.substr(0, 8) == "/healthz" ? std::string(path.substr(1, 7))
+                                                                                          : "invoke";
+  metrics_.requests->Add({route, std::to_string(response.status)});
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  metrics_.latency->Observe({route}, std::chrono::duration<double>(elapsed).count());
+  if (options_.access_log) {
+    access.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    access.method = request.method.substr(0, 32);
+    access.path = request.target.substr(0, std::min<size_t>(request.target.find('?'), 1024));
+    access.status = response.status;
+    access.duration_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
+    access.bytes_in = request.body.size();
+    access.bytes_out = response.body.size();
+    options_.access_log->Write(access);
+  }
+  return response;
+}
+
+HttpResponse Api::Route(const HttpRequest& request, AccessEntry& access) {
   std::string_view target = request.target;
   size_t question = target.find('?');
   std::string_view path = target.substr(0, question);
   std::string_view query = question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
-  api::Context c{store_, options_, request, {}, {}, std::nullopt};
+  api::Context c{store_, options_, request, {}, {}, std::nullopt, &quotas_, &metrics_, &idempotency_, &modules_, &access};
   if (path.empty() || path[0] != '/') return JsonError(400, "the request target must start with '/'");
   for (size_t pos = 1; pos <= path.size();) {
     size_t slash = path.find('/', pos);
@@ -229,6 +288,12 @@ HttpResponse Api::Handle(const HttpRequest& request) {
 
   if (c.segments.empty()) return JsonError(404, "nothing here: functions answer at /TENANT/FUNCTION/");
   if (c.segments.size() == 1 && c.segments[0] == "healthz") return api::Json(200, {{"ok", true}});
+  if (c.segments.size() == 1 && c.segments[0] == "metrics" && request.method == "GET") {
+    HttpResponse r;
+    r.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    r.body = registry_.Serialize();
+    return r;
+  }
   if (c.segments[0] != "v1") return api::InvokeFunction(c);
 
   std::string_view authorization = request.Header("Authorization");

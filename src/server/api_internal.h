@@ -22,6 +22,11 @@ struct Context {
   std::vector<std::string> segments;  // the path split at '/', decoded
   std::vector<std::pair<std::string, std::string>> query;
   std::optional<Principal> principal;
+  QuotaTracker* quotas = nullptr;
+  PlatformMetrics* metrics = nullptr;
+  IdempotencyGate* idempotency = nullptr;
+  ModuleCache* modules = nullptr;
+  AccessEntry* access = nullptr;  // an invocation adds its tenant, function, version, run
   std::string Query(std::string_view name) const;  // the last value, or empty
   bool HasQuery(std::string_view name) const;
 };

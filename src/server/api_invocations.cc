@@ -117,6 +117,45 @@ HttpResponse InvokeFunction(Context& c) {
     return JsonError(413, "the request body is over the cap of " + std::to_string(c.options.max_invoke_body) +
                               " bytes", "body");
   }
+  // Idempotency-Key: a retried request gets the first one's answer.
+  std::optional<IdempotencyKey> idempotency_key;
+  if (std::string_view key = c.request.Header("Idempotency-Key"); !key.empty()) {
+    if (std::string why = ValidIdempotencyKey(key); !why.empty()) return JsonError(400, why, "Idempotency-Key");
+    RequestFingerprint fingerprint;
+    fingerprint.AddMethodAndTarget(c.request.method, c.request.target);
+    fingerprint.AddBody(c.request.body);
+    idempotency_key = IdempotencyKey{s[0], s[1], std::string(key)};
+    IdempotencyBegin begin = c.idempotency->Begin(*idempotency_key, fingerprint.Final());
+    switch (begin.outcome) {
+      case IdempotencyOutcome::kRun: break;
+      case IdempotencyOutcome::kReplay: {
+        HttpResponse replayed;
+        replayed.status = begin.stored.status;
+        for (HttpHeader& h : begin.stored.headers) replayed.Set(std::move(h.name), std::move(h.value));
+        replayed.body = std::move(begin.stored.body);
+        replayed.Set("Idempotent-Replayed", "true");
+        return replayed;
+      }
+      case IdempotencyOutcome::kMismatch: return JsonError(422, begin.message, "Idempotency-Key");
+      case IdempotencyOutcome::kInProgress:
+      case IdempotencyOutcome::kTooLarge: return JsonError(409, begin.message, "Idempotency-Key");
+      case IdempotencyOutcome::kBusy: return JsonError(503, begin.message, "Idempotency-Key");
+    }
+  }
+  // Quotas after authentication (a stranger cannot spend a tenant's quota
+  // on a private function) and before any guest work.
+  const std::string& tenant_name = (*tenant)->name;
+  Admission admission = c.quotas->Admit(tenant_name);
+  if (!admission.decision.allowed) {
+    c.metrics->quota_refusals->Add({tenant_name, std::string(QuotaLimitName(admission.decision.limit))});
+    if (idempotency_key) c.idempotency->Abandon(*idempotency_key);  // a refusal is not a result
+    HttpResponse refused = JsonError(429, admission.decision.message, "quota");
+    if (admission.decision.retry_after_seconds > 0) {
+      refused.Set("Retry-After", std::to_string(admission.decision.retry_after_seconds));
+    }
+    return refused;
+  }
+  c.metrics->in_flight->Add({tenant_name}, 1);
   InvokeTarget t;
   t.tenant_id = (*tenant)->id;
   t.tenant = s[0];
@@ -124,9 +163,29 @@ HttpResponse InvokeFunction(Context& c) {
   t.version = **version;
   t.module_path = ModulePath(c.options.home, t.version.module_hash);
   t.home = c.options.home;
+  // A cache miss that fails to compile runs from the file, so the session
+  // reports why as for any invocation.
+  if (auto prepared = c.modules->Get(t.version.module_hash, t.module_path); prepared.ok()) {
+    t.prepared = std::move(prepared).value();
+  }
   InvokeOutcome out = InvokeVersion(t, c.request);
+  c.access->tenant = t.tenant;
+  c.access->function = t.function;
+  c.access->version = t.version.number;
+  c.access->run_id = out.invocation.run_id;
+  c.access->traceparent = out.traceparent;
+  admission.permit.Finish(out.invocation.fuel);
+  c.metrics->in_flight->Add({tenant_name}, -1);
+  c.metrics->invocations->Add({tenant_name, std::to_string(out.response.status)});
+  c.metrics->invocation_seconds->Observe({tenant_name}, static_cast<double>(out.invocation.wall_us) / 1e6);
+  c.metrics->fuel->Add({tenant_name}, static_cast<double>(out.invocation.fuel));
   Result<int64_t> id = c.store.AddInvocation(out.invocation);
   if (id.ok()) out.response.Set("X-Deja-Invocation", std::to_string(*id));
+  if (idempotency_key) {
+    StoredResponse stored{out.response.status, {}, out.response.body};
+    for (const auto& [name, value] : out.response.headers) stored.headers.push_back({name, value});
+    c.idempotency->Complete(*idempotency_key, std::move(stored));
+  }
   return std::move(out.response);
 }
 

@@ -1,10 +1,13 @@
 #include "server/invoke.h"
 
+#include <strings.h>
+
 #include <chrono>
 
 #include "deja/session.h"
 #include "server/gateway.h"
 #include "server/json_error.h"
+#include "server/trace_context.h"
 
 namespace deja::server {
 namespace {
@@ -33,12 +36,25 @@ void AddFigureHeaders(const Invocation& v, HttpResponse& r) {
 InvokeOutcome InvokeVersion(const InvokeTarget& t, const HttpRequest& request) {
   const VersionConfig& config = t.version.config;
   std::string script_name = "/" + t.tenant + "/" + t.function;
-  Result<GuestRequest> mapped_request = MapRequest(request, script_name, config.env);
+  // A traceparent that is not exactly one valid header does not reach the
+  // guest (W3C Trace Context: a receiver drops it and starts a new trace).
+  std::string_view traceparent = AcceptedTraceparent(request);
+  const HttpRequest* mapped_from = &request;
+  HttpRequest without_traceparent;
+  if (traceparent.empty() && !request.Header("traceparent").empty()) {
+    without_traceparent = request;
+    std::erase_if(without_traceparent.headers, [](const auto& h) {
+      return h.first.size() == 11 && strncasecmp(h.first.c_str(), "traceparent", 11) == 0;
+    });
+    mapped_from = &without_traceparent;
+  }
+  Result<GuestRequest> mapped_request = MapRequest(*mapped_from, script_name, config.env);
   bool guest_ok = mapped_request.ok();
   GuestRequest guest = guest_ok ? std::move(*mapped_request) : GuestRequest{};
   session::RunSpec spec;
   spec.source = session::Source::kModule;
   spec.file = t.module_path;
+  spec.prepared = t.prepared;
   spec.args = std::move(guest.args);
   spec.env = std::move(guest.env);
   spec.allow_connect = config.allow_hosts;
@@ -62,6 +78,7 @@ InvokeOutcome InvokeVersion(const InvokeTarget& t, const HttpRequest& request) {
   spec.home = t.home;
 
   InvokeOutcome out;
+  out.traceparent = std::string(traceparent);
   Invocation& v = out.invocation;
   HttpResponse& r = out.response;
   v.tenant_id = t.tenant_id;
@@ -121,6 +138,7 @@ InvokeOutcome InvokeVersion(const InvokeTarget& t, const HttpRequest& request) {
   v.status = r.status;
   v.bytes_out = r.body.size();
   AddFigureHeaders(v, r);
+  if (!out.traceparent.empty()) r.Set("traceparent", out.traceparent);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "deja/session.h"
 #include "server/http_types.h"
 #include "server/store.h"
 
@@ -18,11 +19,14 @@ struct InvokeTarget {
   Version version;
   std::string module_path;  // the version's module file
   std::string home;         // recordings go to this registry
+  // The module compiled before (ModuleCache); null: compiled from module_path.
+  std::shared_ptr<const session::PreparedModule> prepared;
 };
 
 struct InvokeOutcome {
   HttpResponse response;
   Invocation invocation;  // id not set yet
+  std::string traceparent;  // the request's, when valid (trace_context.h): echoed, logged
 };
 
 // Caps what a guest can write before it is cut off: 16 MiB of stdout.

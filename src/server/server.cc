@@ -15,6 +15,7 @@
 
 #include "server/auth.h"
 #include "server/json_error.h"
+#include "server/quota_scheduler.h"
 
 namespace deja::server {
 namespace {
@@ -29,34 +30,72 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 struct Shared {
   Api& api;
   const ServerOptions& options;
-  asio::thread_pool& engines;
+  FairScheduler& engines;
   std::atomic<int> in_flight{0};
   std::atomic<uint32_t> connections{0};
   std::atomic<bool> stopping{false};
 };
 
-// Runs `work` on the engine pool and resumes the caller on its own executor.
-// (`work` by reference: g++ 12 can destroy a temporary in a co_await
-// expression twice, so callers pass a named variable and nothing in the
-// co_await expression itself has a destructor.)
+// Who a request waits in line as (FairScheduler): a function's tenant (the
+// first path segment), or for the API the token's id, so that one client's
+// flood of API calls does not hold up another's either.
+std::string QueueKey(const HttpRequest& request) {
+  std::string_view path = request.target;
+  path = path.substr(0, path.find('?'));
+  if (path.starts_with("/v1/") || path == "/v1" || path.starts_with("/metrics") ||
+      path.starts_with("/healthz")) {
+    std::string_view auth = request.Header("Authorization");
+    // "Bearer deja_ID_SECRET": the id only (the secret never becomes a key).
+    size_t start = auth.find("deja_");
+    size_t end = start == std::string_view::npos ? start : auth.find('_', start + 5);
+    if (end == std::string_view::npos) return "api";
+    return "api:" + std::string(auth.substr(start + 5, std::min<size_t>(end - start - 5, 20)));
+  }
+  path.remove_prefix(std::min<size_t>(path.size(), 1));
+  return "fn:" + std::string(path.substr(0, std::min<size_t>(path.find('/'), 64)));
+}
+
+// Runs `work` on an engine thread, in its key's turn (FairScheduler), and
+// resumes the caller on its own executor; a full queue is answered with 429
+// at once. (`work` by reference: g++ 12 can destroy a temporary in a
+// co_await expression twice, so callers pass a named variable and nothing in
+// the co_await expression itself has a destructor.)
 template <typename Token>
-auto OnEngine(asio::thread_pool& pool, std::function<HttpResponse()>&& work, Token&& token) {
+auto OnEngine(FairScheduler& scheduler, const std::string& key, std::function<HttpResponse()>&& work,
+              Token&& token) {
   return asio::async_initiate<Token, void(HttpResponse)>(
-      [&pool](auto handler, std::function<HttpResponse()> work) {
+      [&scheduler, &key](auto handler, std::function<HttpResponse()> work) {
         auto guard = asio::make_work_guard(asio::get_associated_executor(handler));
-        asio::post(pool, [handler = std::move(handler), work = std::move(work),
-                          guard = std::move(guard)]() mutable {
+        using Handler = decltype(handler);
+        using Guard = decltype(guard);
+        // The scheduler's jobs are copyable std::functions; the handler is not.
+        struct Pending {
+          Handler handler;
+          Guard guard;
+          std::function<HttpResponse()> work;
+          void Complete(HttpResponse response) {
+            auto executor = guard.get_executor();
+            asio::post(executor, [handler = std::move(handler), response = std::move(response)]() mutable {
+              std::move(handler)(std::move(response));
+            });
+          }
+        };
+        auto pending = std::make_shared<Pending>(Pending{std::move(handler), std::move(guard), std::move(work)});
+        bool queued = scheduler.Submit(key, [pending] {
           HttpResponse response;
           try {
-            response = work();
+            response = pending->work();
           } catch (const std::exception& e) {
             response = JsonError(500, std::string("internal error: ") + e.what());
           }
-          auto executor = guard.get_executor();
-          asio::post(executor, [handler = std::move(handler), response = std::move(response)]() mutable {
-            std::move(handler)(std::move(response));
-          });
+          pending->Complete(std::move(response));
         });
+        if (!queued) {
+          HttpResponse busy = JsonError(429, "too many requests are queued for " + key.substr(key.find(':') + 1) +
+                                                 " (the server is stopping, or the queue is full)", "queue");
+          busy.Set("Retry-After", "1");
+          pending->Complete(std::move(busy));
+        }
       },
       token, std::move(work));
 }
@@ -183,10 +222,11 @@ awaitable<void> Connection(tcp::socket socket, Shared& shared) {
     request->server_name = local.address().to_string();
     request->server_port = local.port();
     shared.in_flight.fetch_add(1);
+    std::string queue_key = QueueKey(*request);
     std::function<HttpResponse()> work = [&api = shared.api, request = std::move(request)] {
       return api.Handle(*request);
     };
-    HttpResponse response = co_await OnEngine(shared.engines, std::move(work), asio::use_awaitable);
+    HttpResponse response = co_await OnEngine(shared.engines, queue_key, std::move(work), asio::use_awaitable);
     bool keep_alive = req.keep_alive() && !shared.stopping;
     http::response<http::string_body> res = ToBeast(std::move(response), req.version(), keep_alive);
     stream.expires_after(options.write_timeout);
@@ -261,7 +301,17 @@ Status Serve(Store& store, const ServerOptions& options, const OnListening& on_l
   // Declared before the io_context: destroying it destroys the suspended
   // connections, whose frames still refer to `shared`.
   Api api(store, options.api);
-  asio::thread_pool engines(static_cast<size_t>(engine_threads));
+  FairScheduler engines(options.max_queue_per_tenant);
+  std::vector<std::thread> engine_pool;
+  for (int i = 0; i < engine_threads; ++i) {
+    engine_pool.emplace_back([&engines] {
+      while (std::optional<FairScheduler::Job> job = engines.Next()) (*job)();
+    });
+  }
+  auto stop_engines = [&] {
+    engines.Close();  // drains: queued requests still get their answer
+    for (std::thread& t : engine_pool) t.join();
+  };
   Shared shared{api, options, engines};
   asio::io_context ioc(io_threads);
   tcp::acceptor acceptor(ioc);
@@ -271,7 +321,7 @@ Status Serve(Store& store, const ServerOptions& options, const OnListening& on_l
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    engines.join();
+    stop_engines();
     return Status::IoError("cannot listen on " + options.listen + ": " + ec.message());
   }
   tcp::endpoint bound = acceptor.local_endpoint(ec);
@@ -291,7 +341,7 @@ Status Serve(Store& store, const ServerOptions& options, const OnListening& on_l
   for (int i = 1; i < io_threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (std::thread& t : threads) t.join();
-  engines.join();  // guests still running past the drain finish within their own timeouts
+  stop_engines();  // guests still running past the drain finish within their own timeouts
   return {};
 }
 

@@ -21,6 +21,9 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
   int io_threads = 0;      // 0: one per core
   int engine_threads = 0;  // 0: two per core, at least 4
+  // Requests waiting for an engine thread, per tenant (and per API token):
+  // served round-robin across them (FairScheduler); past this, 429.
+  size_t max_queue_per_tenant = 1024;
   // A request's head, and then its body, must arrive within this (slowloris);
   // an idle keep-alive connection is closed after it too.
   std::chrono::milliseconds read_timeout{10'000};

@@ -38,7 +38,8 @@ namespace {
 // What a session loaded before it runs anything.
 struct Loaded {
   RunSpec spec;                         // effective (for a snapshot: ResumeSpec)
-  std::vector<u8> wasm;
+  std::span<const u8> wasm;             // into wasm_bytes or spec.prepared
+  std::vector<u8> wasm_bytes;
   std::optional<Module> module;
   std::vector<u8> snapshot_bytes;       // the snapshot file, for the registry
   std::optional<snapshot::Snapshot> snapshot;
@@ -119,7 +120,30 @@ std::optional<Refusal> LoadModule(const RunSpec& spec, Loaded* out) {
                   spec.file + ": " + bytes.status().ToString());
   }
   out->spec = spec;
-  out->wasm = std::move(bytes).value();
+  out->wasm_bytes = std::move(bytes).value();
+  out->wasm = out->wasm_bytes;
+  return std::nullopt;
+}
+
+bool SameFeatures(const Features& a, const Features& b) {
+  for (int i = 0; i < kFeatureCount; ++i) {
+    if (a.enabled(static_cast<Feature>(i)) != b.enabled(static_cast<Feature>(i))) return false;
+  }
+  return true;
+}
+
+// A module compiled before (RunSpec::prepared): shared, not copied.
+std::optional<Refusal> UsePrepared(const RunSpec& spec, Loaded* out) {
+  if (spec.source != Source::kModule) {
+    return Refuse(StartError::kUsage, "a prepared module runs as a module (Source::kModule)");
+  }
+  if (!SameFeatures(spec.prepared->features, spec.features)) {
+    return Refuse(StartError::kUsage, spec.file + ": the prepared module was compiled with "
+                                                  "other WebAssembly features than this run asks for");
+  }
+  out->spec = spec;
+  out->wasm = spec.prepared->wasm;
+  out->module = spec.prepared->module;
   return std::nullopt;
 }
 
@@ -135,7 +159,8 @@ std::optional<Refusal> LoadSnapshot(const RunSpec& spec, const std::string& home
   Result<std::vector<u8>> wasm = SnapshotModule(*snap, home);
   if (!wasm.ok()) return Refuse(StartError::kInvalid, spec.file + ": " + wasm.status().ToString());
   out->spec = std::move(resumed).value();
-  out->wasm = std::move(wasm).value();
+  out->wasm_bytes = std::move(wasm).value();
+  out->wasm = out->wasm_bytes;
   out->snapshot_bytes = std::move(bytes).value();
   out->snapshot = std::move(snap).value();
   return std::nullopt;
@@ -208,11 +233,13 @@ class Session {
     bool from_snapshot = requested_.source == Source::kSnapshot ||
                          (requested_.source == Source::kAuto && IsSnapshotFile(requested_.file));
     std::optional<Refusal> refused = CheckSpec(requested_);
-    if (!refused) {
+    if (!refused && requested_.prepared) {
+      refused = UsePrepared(requested_, &loaded_);
+    } else if (!refused) {
       refused = from_snapshot ? LoadSnapshot(requested_, home_, &loaded_)
                               : LoadModule(requested_, &loaded_);
     }
-    if (!refused) {
+    if (!refused && !loaded_.module) {
       CompileOptions options;
       options.features = requested_.features;
       Result<Module> module = Module::Compile(loaded_.wasm, options);
@@ -363,5 +390,16 @@ class Session {
 }  // namespace
 
 RunResult Run(const RunSpec& spec, const SessionIo& io) { return Session(spec, io).Go(); }
+
+Result<std::shared_ptr<const PreparedModule>> Prepare(const std::string& file,
+                                                      const Features& features) {
+  DEJA_ASSIGN_OR_RETURN(std::vector<u8> wasm, text::LoadModuleFile(file));
+  CompileOptions options;
+  options.features = features;
+  Result<Module> module = Module::Compile(wasm, options);
+  if (!module.ok()) return module.status().WithContext(file);
+  return std::shared_ptr<const PreparedModule>(
+      new PreparedModule{std::move(wasm), std::move(module).value(), features});
+}
 
 }  // namespace deja::session

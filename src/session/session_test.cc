@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "registry/registry.h"
@@ -109,6 +110,56 @@ TEST_F(SessionTest, RunsAModuleWithoutRecording) {
   EXPECT_TRUE(r.run_id.empty());
   EXPECT_EQ(Out("hello.out"), "hello from deja one two\n");
   EXPECT_FALSE(fs::exists(home_ + "/runs"));
+}
+
+TEST_F(SessionTest, RunsAPreparedModuleSharedByConcurrentRunsAndReplaysThem) {
+  Result<std::shared_ptr<const PreparedModule>> prepared = Prepare(Guest("hello.wasm"));
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  std::vector<RunResult> results(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      RunSpec spec;
+      spec.file = "not-read.wasm";  // the name only: the prepared module runs
+      spec.source = Source::kModule;
+      spec.prepared = *prepared;
+      spec.args = {std::to_string(i)};
+      spec.home = home_;
+      spec.stdin_fd = -1;
+      spec.stdout_stream.kind = StdioKind::kBuffer;
+      spec.stderr_fd = -1;
+      results[i] = session::Run(spec, {});
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].exit_status, 0) << i;
+    EXPECT_EQ(results[i].stdout_output, "hello from deja " + std::to_string(i) + "\n");
+    ASSERT_FALSE(results[i].run_id.empty());
+    // The registry got the prepared module's bytes: the replay finds them.
+    EXPECT_EQ(ReplayRun(results[i].run_id).verdict, ReplayVerdict::kMatched) << i;
+  }
+}
+
+TEST_F(SessionTest, APreparedModuleIsRefusedForOtherFeaturesOrASnapshot) {
+  Result<std::shared_ptr<const PreparedModule>> prepared = Prepare(Guest("hello.wasm"));
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  RunSpec spec = Spec("hello.wasm", "refused.out");
+  spec.source = Source::kModule;
+  spec.prepared = *prepared;
+  spec.features.set(Feature::kBulkMemory, false);
+  RunResult r = session::Run(spec, io_);
+  EXPECT_EQ(r.error, StartError::kUsage);
+  ASSERT_FALSE(r.messages.empty());
+  EXPECT_NE(r.messages[0].find("other WebAssembly features"), std::string::npos) << r.messages[0];
+  spec.features = Features();
+  spec.source = Source::kSnapshot;
+  EXPECT_EQ(session::Run(spec, io_).error, StartError::kUsage);
+  EXPECT_FALSE(fs::exists(home_ + "/runs"));
+
+  Result<std::shared_ptr<const PreparedModule>> missing = Prepare(dir_ + "/none.wasm");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().ToString().find("none.wasm"), std::string::npos);
 }
 
 TEST_F(SessionTest, RecordsAndReplaysARun) {

@@ -466,6 +466,125 @@ def replay_check():
     s.stop()
 
 
+def quotas_metrics():
+    s = Server("--tenant-concurrency", "1", "--tenant-rps", "1000")
+    a = tenant(s, "alpha")
+    b = tenant(s, "beta")
+    s.cli("fn", "deploy", "slow", guest("loop_cgi"), "--timeout", "1500ms", token=a)
+    s.cli("fn", "deploy", "ok", guest("hello_cgi"), token=a)
+    s.cli("fn", "deploy", "ok", guest("hello_cgi"), token=b)
+    result = {}
+    th = threading.Thread(target=lambda: result.update(r=s.request("GET", "/alpha/slow/")))
+    th.start()
+    time.sleep(0.5)
+    # alpha is at its one concurrent invocation: 429 with Retry-After; beta is not held up.
+    status, headers, body = s.request("GET", "/alpha/ok/")
+    check(status == 429 and header(headers, "Retry-After") and b"quota" in body, "429: %d %r %s" % (status, headers, body))
+    status, _, _ = s.request("GET", "/beta/ok/")
+    check(status == 200, "beta refused while alpha is at its quota: %d" % status)
+    th.join(timeout=30)
+    check(result["r"][0] == 504, "slow: %r" % (result["r"][:1],))
+    status, _, _ = s.request("GET", "/alpha/ok/")
+    check(status == 200, "alpha after its slot came back: %d" % status)
+    status, _, metrics = s.request("GET", "/metrics")
+    text = metrics.decode()
+    check(status == 200 and 'deja_quota_refusals_total{tenant="alpha",limit="concurrency"} 1' in text,
+          "metrics: " + text[:2000])
+    check('deja_invocations_total{tenant="beta",status="200"} 1' in text, "invocations metric")
+    check("deja_http_request_seconds_bucket" in text, "latency histogram")
+    # Idempotency-Key: the retry gets the first answer (same invocation), another body is refused.
+    k = {"Idempotency-Key": "order-17"}
+    st1, h1, b1 = s.request("POST", "/beta/ok/x", body=b"one", headers=k)
+    st2, h2, b2 = s.request("POST", "/beta/ok/x", body=b"one", headers=k)
+    check(st1 == 200 and st2 == 200 and b1 == b2, "idempotent replay: %d %d" % (st1, st2))
+    check(header(h1, "X-Deja-Invocation") == header(h2, "X-Deja-Invocation"), "a retry ran again")
+    check(header(h2, "Idempotent-Replayed") == ["true"], "replay not marked")
+    st3, _, b3 = s.request("POST", "/beta/ok/x", body=b"two", headers=k)
+    check(st3 == 422 and b"Idempotency-Key" in b3, "same key, other body: %d %s" % (st3, b3))
+    s.stop()
+
+
+def fair_scheduling():
+    # One engine thread: alpha floods it with slow invocations (each stopped
+    # at its 200 ms timeout); beta's one request must wait for at most the
+    # running one and about one more, not for alpha's whole queue (which
+    # arrival order would make it do: 20 x 200 ms).
+    s = Server("--engine-threads", "1")
+    a = tenant(s, "alpha")
+    b = tenant(s, "beta")
+    s.cli("fn", "deploy", "slow", guest("loop_cgi"), "--timeout", "200ms", token=a)
+    s.cli("fn", "deploy", "ok", guest("hello_cgi"), token=b)
+    order = []
+    lock = threading.Lock()
+
+    def call(who, path):
+        status, _, _ = s.request("GET", path, timeout=90)
+        with lock:
+            order.append((who, status))
+
+    flood = [threading.Thread(target=call, args=("alpha", "/alpha/slow/")) for _ in range(20)]
+    for th in flood:
+        th.start()
+    time.sleep(0.6)
+    with lock:
+        done_before = len(order)
+    call("beta", "/beta/ok/")
+    for th in flood:
+        th.join(timeout=90)
+    check(len(order) == 21, "not every request was answered: %r" % order)
+    beta_at = [i for i, (who, _) in enumerate(order) if who == "beta"][0]
+    check(order[beta_at][1] == 200, "beta: %r" % (order[beta_at],))
+    check(all(st == 504 for who, st in order if who == "alpha"), "alpha: %r" % order)
+    waited_for = beta_at - done_before
+    check(waited_for <= 3, "beta waited for %d of alpha's invocations (done before it asked: %d): %r"
+          % (waited_for, done_before, order))
+    s.stop()
+
+
+def traceparent_access_log():
+    log_path = os.path.join(tempfile.mkdtemp(prefix="deja-access-log."), "access.log")
+    s = Server("--access-log", log_path)
+    t = tenant(s, "acme")
+    s.cli("fn", "deploy", "hello", guest("trace_cgi"), token=t)
+    tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+    def invoke(headers):
+        status, h, body = s.request("POST", "/acme/hello/p?q=secret", body=b"12345", headers=headers)
+        check(status == 200, "invoke: %d %s" % (status, body))
+        return h, body
+
+    h, body = invoke({"traceparent": tp})
+    check(header(h, "traceparent") == [tp], "not echoed: %r" % h)
+    check(body == ("traceparent=%s\n" % tp).encode(), "the guest did not get it: %r" % body)
+    run_id = header(h, "X-Deja-Run-Id")[0]
+    out_bytes = len(body)
+    for bad in ["00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  # uppercase
+                "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  # zero trace id
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  # zero parent id
+                "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  # version ff
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",  # v00 with more
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7"]:  # no flags
+        h, body = invoke({"traceparent": bad})
+        check(not header(h, "traceparent"), "an invalid traceparent was echoed: %s" % bad)
+        check(body == b"traceparent=none\n", "an invalid traceparent reached the guest: %s %r" % (bad, body))
+    s.request("GET", "/healthz")
+    s.stop()
+    with open(log_path) as f:
+        lines = [json.loads(line) for line in f]
+    invocations = [l for l in lines if l.get("function") == "hello"]
+    check(len(invocations) == 7, "access log: %d invocation lines: %r" % (len(invocations), lines))
+    first = invocations[0]
+    check(first["tenant"] == "acme" and first["version"] == 1 and first["status"] == 200 and
+          first["run_id"] == run_id and first["traceparent"] == tp and first["bytes_in"] == 5 and
+          first["bytes_out"] == out_bytes and first["duration_us"] > 0 and first["method"] == "POST" and
+          first["path"] == "/acme/hello/p" and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", first["time"]),
+          "access log line: %r" % first)
+    check(all("traceparent" not in l for l in invocations[1:]), "invalid traceparents logged")
+    check(any(l["path"] == "/healthz" and "tenant" not in l for l in lines), "no /healthz line")
+    check(all("secret" not in json.dumps(l) for l in lines), "the query was logged")
+    shutil.rmtree(os.path.dirname(log_path), ignore_errors=True)
+
+
 def shutdown():
     s = Server()
     t = tenant(s, "acme")
