@@ -99,8 +99,11 @@ TEST(FeaturesTest, DefaultsAndNames) {
   }
   EXPECT_TRUE(f.enabled(Feature::kSimd));
   EXPECT_TRUE(f.enabled(Feature::kRelaxedSimd));
-  f.set(Feature::kTailCall, true);  // not implemented (in this branch): stays off
-  EXPECT_FALSE(f.enabled(Feature::kTailCall));
+  EXPECT_TRUE(f.enabled(Feature::kTailCall));
+  EXPECT_TRUE(f.enabled(Feature::kExceptions));
+  EXPECT_TRUE(f.enabled(Feature::kExtendedConst));
+  f.set(Feature::kMemory64, true);  // not implemented: stays off
+  EXPECT_FALSE(f.enabled(Feature::kMemory64));
   f.set(Feature::kMultiValue, false);
   EXPECT_FALSE(f.enabled(Feature::kMultiValue));
   EXPECT_FALSE(f.all_implemented());
