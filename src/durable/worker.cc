@@ -1,6 +1,7 @@
 #include "durable/worker.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -254,7 +255,11 @@ class Worker {
       wait.until_ns = static_cast<int64_t>(ReadClock(*system, 0) + wait_ns);
       // Recorded before the snapshot is written: a crash after it is
       // complete still parks (crash matrix). If the store cannot take it,
-      // the guest just sleeps here.
+      // the guest just sleeps here. The request cursor goes first, under the
+      // snapshot's name: a park that stands after a crash resumes with it
+      // (without it the guest's next requests reused keys from 0, and took
+      // old signals and children again: found by scripts/durable-chaos).
+      if (api.ok() && !(*api)->Suspended().ok()) return false;
       if (!store.PreparePark(claim, wait, spec.snapshot_to).ok()) return false;
       floor = ReadClock(*system, 1) + wait_ns;
       ctx.park.Request(wait);
@@ -311,6 +316,14 @@ class Worker {
     if (r.outcome == session::RunOutcome::kSuspended && r.snapshot_path && !cancel) {
       std::optional<WaitCondition> wait = ctx.park.Take();
       seg.end = wait ? "parked" : (stop_ ? "drained" : "checkpoint");
+      // Crash tests only (api_worker_test.cc): SIGKILL with a durable
+      // sleep's snapshot complete, before the park commits, once the guest
+      // has made a request (so that its cursor matters).
+      if (const char* at = ::getenv("DEJA_TEST_KILL_AT");
+          at != nullptr && std::strcmp(at, "sleep-snapshotted") == 0 && wait && wait->until_ns &&
+          api.ok() && (*api)->api().next_request() > 0) {
+        ::raise(SIGKILL);
+      }
       if (api.ok()) {
         if (Status s = (*api)->Suspended(); !s.ok()) {
           Say("instance " + id + ": cannot save its request cursor: " + s.ToString());
