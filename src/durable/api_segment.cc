@@ -95,7 +95,9 @@ Result<std::string> StoreLauncher::ChildStdout(std::string_view id, u64 max_byte
   DEJA_ASSIGN_OR_RETURN(std::unique_ptr<registry::Registry> reg, registry::Registry::Open(home_));
   std::string out;
   for (const Segment& seg : inst.segments) {
-    if (seg.run_id.empty()) continue;
+    // As `deja logs`: a killed segment's output is made again by the next
+    // one (its log continued), so it is not counted twice.
+    if (seg.run_id.empty() || seg.end == "killed") continue;
     DEJA_ASSIGN_OR_RETURN(std::unique_ptr<tm::LogReader> log,
                           tm::LogReader::Open(reg->LogPath(seg.run_id)));
     tm::CallRecord rec;

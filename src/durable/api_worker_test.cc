@@ -208,7 +208,8 @@ INSTANTIATE_TEST_SUITE_P(KillPoints, KillDuringSpawnTest,
 // A worker SIGKILLed after a durable sleep's snapshot is complete, before the
 // park commits: the park stands (crash matrix), and the guest resumes with
 // the request cursor it had (found by scripts/durable-chaos: it restarted
-// from 0, so step 2 got step 1's child and signal again).
+// from 0, so step 2 got step 1's child and signal again), and the killed
+// segment's output is kept, as nothing redoes it (it was left out).
 TEST_F(ApiWorkerTest, AParkThatStandsAfterAKillKeepsItsRequestCursor) {
   setenv("DEJA_TEST_CLOCK", "warp", 1);
   Start("chaos_child", {"0", "0"});  // names the module chaos_child.wasm

@@ -203,11 +203,14 @@ class Worker {
     if (!inst.segments.empty() && inst.segments.back().end.empty()) {
       // Its worker died while it ran (or between its park's snapshot and Park).
       Segment killed = inst.segments.back();
-      killed.end = "killed";
-      (void)store.NoteSegmentStart(claim, killed);
       // Started from the same snapshot this segment starts from: its log is
-      // this segment's prefix (not so when the park's snapshot stood).
-      if (killed.snapshot == inst.snapshot) killed_run = killed.run_id;
+      // this segment's prefix and its output is made again. Otherwise its
+      // park's snapshot stood: nothing of it is redone, so its output stays
+      // in `deja logs` (it was left out: found by scripts/durable-chaos).
+      bool stood = killed.snapshot != inst.snapshot;
+      killed.end = stood ? "parked (killed)" : "killed";
+      (void)store.NoteSegmentStart(claim, killed);
+      if (!stood) killed_run = killed.run_id;
     }
     if (claim.recovered) {
       Say("instance " + id + ": its worker died; resuming from " +
