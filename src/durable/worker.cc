@@ -268,6 +268,20 @@ class Worker {
       ctx.park.Request(wait);
       return true;
     };
+    // A wait of the guest API (signal, children, message) is recorded
+    // before its snapshot is written, as a durable sleep's is: a kill after
+    // the snapshot is complete then resumes from it, with its request
+    // cursor, instead of re-executing the segment (whose log cannot be
+    // continued: it ended). It is recorded as pending, not waiting: no
+    // AfterPark re-check follows a recovery, so the resumed guest asks again
+    // (a spurious wake-up) rather than risk a lost one. Found by
+    // scripts/durable-chaos (a file append made twice).
+    ctx.park.on_request = [&](const WaitCondition& wait) {
+      if (wait.signal.empty() && wait.children.empty()) return;  // a sleep: park_sleep did it
+      if (api.ok() && (*api)->Suspended().ok()) {
+        (void)store.PreparePark(claim, WaitCondition{}, spec.snapshot_to);
+      }
+    };
     spec.on_store = [&](Store* s) {
       std::lock_guard<std::mutex> lock(running_mu_);
       if (s != nullptr) {
@@ -319,12 +333,13 @@ class Worker {
     if (r.outcome == session::RunOutcome::kSuspended && r.snapshot_path && !cancel) {
       std::optional<WaitCondition> wait = ctx.park.Take();
       seg.end = wait ? "parked" : (stop_ ? "drained" : "checkpoint");
-      // Crash tests only (api_worker_test.cc): SIGKILL with a durable
-      // sleep's snapshot complete, before the park commits, once the guest
-      // has made a request (so that its cursor matters).
+      // Crash tests only (api_worker_test.cc): SIGKILL with a park's
+      // snapshot complete, before the park commits, once the guest has made
+      // a request (so that its cursor matters): a durable sleep's park
+      // (sleep-snapshotted) or a guest API wait's (wait-snapshotted).
       if (const char* at = ::getenv("DEJA_TEST_KILL_AT");
-          at != nullptr && std::strcmp(at, "sleep-snapshotted") == 0 && wait && wait->until_ns &&
-          api.ok() && (*api)->api().next_request() > 0) {
+          at != nullptr && wait && api.ok() && (*api)->api().next_request() > 0 &&
+          std::strcmp(at, wait->until_ns ? "sleep-snapshotted" : "wait-snapshotted") == 0) {
         ::raise(SIGKILL);
       }
       if (api.ok()) {
