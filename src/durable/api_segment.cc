@@ -151,6 +151,23 @@ Result<std::unique_ptr<ApiSegment>> ApiSegment::Open(const std::string& home,
   return seg;
 }
 
+Result<u64> ApiSegment::RequestsIn(const std::string& home, const std::string& run_id) {
+  DEJA_ASSIGN_OR_RETURN(std::unique_ptr<registry::Registry> reg, registry::Registry::Open(home));
+  DEJA_ASSIGN_OR_RETURN(std::unique_ptr<tm::LogReader> log,
+                        tm::LogReader::Open(reg->LogPath(run_id)));
+  const std::vector<std::string>& names = log->info().call_names;
+  u64 n = 0;
+  tm::CallRecord rec;
+  for (;;) {
+    Result<bool> more = log->Next(&rec);
+    if (!more.ok() || !*more) break;  // a killed run's log ends at its last complete frame
+    if (rec.call >= names.size()) continue;
+    const std::string& name = names[rec.call];
+    n += name == "signal_take" || name == "spawn" || name == "send" || name == "recv";
+  }
+  return n;
+}
+
 Status ApiSegment::Suspended() {
   return mailbox_->SaveCursor(instance_, snapshot_to_, host_->next_request());
 }

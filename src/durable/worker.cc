@@ -263,6 +263,15 @@ class Worker {
       // (without it the guest's next requests reused keys from 0, and took
       // old signals and children again: found by scripts/durable-chaos).
       if (api.ok() && !(*api)->Suspended().ok()) return false;
+      // Crash tests only (api_worker_test.cc): SIGKILL while the segment
+      // runs, its earlier calls in the log (past the 20 ms flush), once the
+      // guest has made a request.
+      if (const char* at = ::getenv("DEJA_TEST_KILL_AT");
+          at != nullptr && std::strcmp(at, "sleep-requested") == 0 && api.ok() &&
+          (*api)->api().next_request() > 0) {
+        ::usleep(100000);
+        ::raise(SIGKILL);
+      }
       if (!store.PreparePark(claim, wait, spec.snapshot_to).ok()) return false;
       floor = ReadClock(*system, 1) + wait_ns;
       ctx.park.Request(wait);
@@ -302,8 +311,17 @@ class Worker {
     // Recovery replays what the killed segment recorded, then goes live: the
     // host calls it made are answered from its log, not made again.
     spec.continue_from = killed_run;
+    // The continued log's requests are answered from it: the live calls
+    // after them take the numbers that follow (they reused them, and took
+    // a message twice: found by scripts/durable-chaos).
+    const u64 first_request = api.ok() ? (*api)->api().next_request() : 0;
+    if (!killed_run.empty() && api.ok()) {
+      Result<u64> used = ApiSegment::RequestsIn(opt_.home, killed_run);
+      if (used.ok()) (*api)->api().set_next_request(first_request + *used);
+    }
     session::RunResult r = session::Run(spec, io);
     if (r.outcome == session::RunOutcome::kNotStarted && !killed_run.empty()) {
+      if (api.ok()) (*api)->api().set_next_request(first_request);
       Say("instance " + id + ": cannot continue the killed run " + killed_run + " (" +
           (r.messages.empty() ? std::string("refused") : r.messages.back()) +
           "); re-executing from " + (inst.snapshot.empty() ? "the module" : "the snapshot"));
