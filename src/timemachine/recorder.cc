@@ -275,6 +275,15 @@ HostAction Recorder::Intercept(HostCall& call, const wasi::HostBinding& binding,
 void Recorder::Copy(const CallRecord& rec) {
   writer_.Append(rec);
   ++calls_;
+  // A copied effect goes out at once too: if this run is killed in turn,
+  // the next continuation must find it, or it would make it live again
+  // (found by scripts/durable-chaos: a chain of kills repeated an append).
+  if (flush_effects_) {
+    static const std::vector<std::string> names = WasiCallNames();
+    if (rec.call < names.size() && ChangesWorld(names[rec.call].c_str(), rec.args)) {
+      (void)writer_.Flush();
+    }
+  }
 }
 
 }  // namespace deja::tm
