@@ -200,16 +200,23 @@ class Worker {
     const std::string& id = inst.id;
     uint32_t index = static_cast<uint32_t>(inst.segments.size());
     std::string killed_run;
-    if (!inst.segments.empty() && inst.segments.back().end.empty()) {
-      // Its worker died while it ran (or between its park's snapshot and Park).
+    // Its worker died while it ran (or between its park's snapshot and
+    // Park). A last segment already marked killed is continued too: the
+    // recovery that marked it died before its own segment was noted (it was
+    // re-executed from its snapshot instead, repeating a file append: found
+    // by scripts/durable-chaos under ASan's slower timing).
+    if (!inst.segments.empty() &&
+        (inst.segments.back().end.empty() || inst.segments.back().end == "killed")) {
       Segment killed = inst.segments.back();
       // Started from the same snapshot this segment starts from: its log is
       // this segment's prefix and its output is made again. Otherwise its
       // park's snapshot stood: nothing of it is redone, so its output stays
       // in `deja logs` (it was left out: found by scripts/durable-chaos).
       bool stood = killed.snapshot != inst.snapshot;
-      killed.end = stood ? "parked (killed)" : "killed";
-      (void)store.NoteSegmentStart(claim, killed);
+      if (killed.end.empty()) {
+        killed.end = stood ? "parked (killed)" : "killed";
+        (void)store.NoteSegmentStart(claim, killed);
+      }
       if (!stood) killed_run = killed.run_id;
     }
     if (claim.recovered) {
