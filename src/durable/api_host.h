@@ -55,6 +55,10 @@ class ApiHost : public wasi::DurableHost {
   Result<WaitCondition> ToStoreWait(const wasi::WaitCondition& wait);
 
   u64 next_request() const { return request_; }
+  // A segment that continues a killed run's log starts past the requests
+  // that log answers (replayed calls run no handler, so they would not
+  // count), and back at the start if the log cannot be continued.
+  void set_next_request(u64 n) { request_ = n; }
   // Crash tests only (DEJA_TEST_KILL_AT, api_segment.cc): the process kills
   // itself with SIGKILL at this point of a spawn: "spawn-recorded" (the row
   // is committed, the child not created) or "spawn-created" (both done, the

@@ -95,7 +95,9 @@ Result<std::string> StoreLauncher::ChildStdout(std::string_view id, u64 max_byte
   DEJA_ASSIGN_OR_RETURN(std::unique_ptr<registry::Registry> reg, registry::Registry::Open(home_));
   std::string out;
   for (const Segment& seg : inst.segments) {
-    if (seg.run_id.empty()) continue;
+    // As `deja logs`: a killed segment's output is made again by the next
+    // one (its log continued), so it is not counted twice.
+    if (seg.run_id.empty() || seg.end == "killed") continue;
     DEJA_ASSIGN_OR_RETURN(std::unique_ptr<tm::LogReader> log,
                           tm::LogReader::Open(reg->LogPath(seg.run_id)));
     tm::CallRecord rec;
@@ -147,6 +149,23 @@ Result<std::unique_ptr<ApiSegment>> ApiSegment::Open(const std::string& home,
   // Crash tests (tests/durable, api_worker_test.cc): see ApiHost::set_kill_point.
   if (const char* at = ::getenv("DEJA_TEST_KILL_AT"); at != nullptr) seg->host_->set_kill_point(at);
   return seg;
+}
+
+Result<u64> ApiSegment::RequestsIn(const std::string& home, const std::string& run_id) {
+  DEJA_ASSIGN_OR_RETURN(std::unique_ptr<registry::Registry> reg, registry::Registry::Open(home));
+  DEJA_ASSIGN_OR_RETURN(std::unique_ptr<tm::LogReader> log,
+                        tm::LogReader::Open(reg->LogPath(run_id)));
+  const std::vector<std::string>& names = log->info().call_names;
+  u64 n = 0;
+  tm::CallRecord rec;
+  for (;;) {
+    Result<bool> more = log->Next(&rec);
+    if (!more.ok() || !*more) break;  // a killed run's log ends at its last complete frame
+    if (rec.call >= names.size()) continue;
+    const std::string& name = names[rec.call];
+    n += name == "signal_take" || name == "spawn" || name == "send" || name == "recv";
+  }
+  return n;
 }
 
 Status ApiSegment::Suspended() {

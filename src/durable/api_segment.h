@@ -45,6 +45,9 @@ class ApiSegment {
   wasi::DurableHost* host() { return host_.get(); }
   ApiHost& api() { return *host_; }
 
+  // How many request numbers the calls recorded in run `run_id` used
+  // (signal_take, spawn, send, recv: one each), for a segment continuing it.
+  static Result<u64> RequestsIn(const std::string& home, const std::string& run_id);
   // The segment ended suspended into snapshot_to: the request cursor is
   // saved under it (before it becomes the instance's snapshot).
   Status Suspended();

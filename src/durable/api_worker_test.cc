@@ -205,5 +205,67 @@ TEST_P(KillDuringSpawnTest, ARecoveredParentCreatesNoSecondChild) {
 INSTANTIATE_TEST_SUITE_P(KillPoints, KillDuringSpawnTest,
                          ::testing::Values("spawn-recorded", "spawn-created"));
 
+// A worker SIGKILLed after a durable sleep's snapshot is complete, before the
+// park commits: the park stands (crash matrix), and the guest resumes with
+// the request cursor it had (found by scripts/durable-chaos: it restarted
+// from 0, so step 2 got step 1's child and signal again), and the killed
+// segment's output is kept, as nothing redoes it (it was left out).
+// The same after a guest API wait (wait_children): its park is recorded
+// before the snapshot too, so the segment is not re-executed (its file
+// appends would be made again; found by scripts/durable-chaos).
+class KillAfterParkSnapshotTest : public ApiWorkerTest,
+                                  public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(KillAfterParkSnapshotTest, AParkThatStandsAfterAKillKeepsItsRequestCursor) {
+  setenv("DEJA_TEST_CLOCK", "warp", 1);
+  Start("chaos_child", {"0", "0"});  // names the module chaos_child.wasm
+  std::string id = Start("chaos_flow", {"flow", "1", "2", "1000", "", ""});
+  Signal(id, "go", "payment 1.1");
+  Signal(id, "go", "payment 1.2");
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setenv("DEJA_TEST_KILL_AT", GetParam(), 1);
+    WorkerOptions o;
+    o.home = home_;
+    o.threads = 1;
+    o.until_idle = true;
+    std::atomic<bool> stop{false};
+    (void)RunWorker(o, stop);
+    _exit(0);  // not reached: a park kills the process
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL) << "status " << wstatus;
+  RunUntilIdle();
+  unsetenv("DEJA_TEST_CLOCK");
+  Instance flow = Get(id);
+  ASSERT_EQ(flow.state, State::kDone) << flow.error;
+  EXPECT_EQ(Stdout(id),
+            "wf 1 step 1\n"
+            "wf 1 child 1 status 0: child 1.1 got input 1.1 (905)\n"
+            "wf 1 signal 1: payment 1.1\n"
+            "wf 1 step 2\n"
+            "wf 1 child 2 status 0: child 1.2 got input 1.2 (905)\n"
+            "wf 1 signal 2: payment 1.2\n");
+  EXPECT_EQ(InstancesWithParent(id), 2);
+  int stood = 0;
+  for (const Segment& seg : flow.segments) stood += seg.end == "parked (killed)";
+  const bool continued = std::string(GetParam()) == "sleep-requested";
+  EXPECT_EQ(stood, continued ? 0 : 1) << "the killed segment's park stood (not re-executed)";
+  // Requests 0 (spawn), 1 (signal), 2 (spawn), 3 (signal): a segment that
+  // continued the killed run's log took the numbers after the log's.
+  auto q = db_->Prepare("SELECT group_concat(request, ',') FROM (SELECT request FROM "
+                        "durable_children WHERE parent = ?1 ORDER BY request)");
+  ASSERT_TRUE(q.ok());
+  q->Bind(1, id);
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Text(0), "0,2");
+}
+
+INSTANTIATE_TEST_SUITE_P(KillPoints, KillAfterParkSnapshotTest,
+                         ::testing::Values("sleep-snapshotted", "wait-snapshotted",
+                                           "sleep-requested"));
+
 }  // namespace
 }  // namespace deja::durable

@@ -8,6 +8,7 @@
 // with no request (a worker draining on SIGTERM) parks as pending.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,9 +22,13 @@ class ParkRequest {
   // Called from the guest's thread inside a host call, before it suspends.
   // A second request before Take replaces the first.
   void Request(WaitCondition wait) {
+    if (on_request) on_request(wait);
     std::lock_guard<std::mutex> lock(mu_);
     wait_ = std::move(wait);
   }
+  // Called first by Request, on the guest's thread (the worker records the
+  // park before the snapshot is written: crash matrix).
+  std::function<void(const WaitCondition&)> on_request;
   std::optional<WaitCondition> Take() {
     std::lock_guard<std::mutex> lock(mu_);
     std::optional<WaitCondition> w = std::move(wait_);

@@ -1,6 +1,7 @@
 #include "durable/worker.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -199,14 +200,24 @@ class Worker {
     const std::string& id = inst.id;
     uint32_t index = static_cast<uint32_t>(inst.segments.size());
     std::string killed_run;
-    if (!inst.segments.empty() && inst.segments.back().end.empty()) {
-      // Its worker died while it ran (or between its park's snapshot and Park).
+    // Its worker died while it ran (or between its park's snapshot and
+    // Park). A last segment already marked killed is continued too: the
+    // recovery that marked it died before its own segment was noted (it was
+    // re-executed from its snapshot instead, repeating a file append: found
+    // by scripts/durable-chaos under ASan's slower timing).
+    if (!inst.segments.empty() &&
+        (inst.segments.back().end.empty() || inst.segments.back().end == "killed")) {
       Segment killed = inst.segments.back();
-      killed.end = "killed";
-      (void)store.NoteSegmentStart(claim, killed);
       // Started from the same snapshot this segment starts from: its log is
-      // this segment's prefix (not so when the park's snapshot stood).
-      if (killed.snapshot == inst.snapshot) killed_run = killed.run_id;
+      // this segment's prefix and its output is made again. Otherwise its
+      // park's snapshot stood: nothing of it is redone, so its output stays
+      // in `deja logs` (it was left out: found by scripts/durable-chaos).
+      bool stood = killed.snapshot != inst.snapshot;
+      if (killed.end.empty()) {
+        killed.end = stood ? "parked (killed)" : "killed";
+        (void)store.NoteSegmentStart(claim, killed);
+      }
+      if (!stood) killed_run = killed.run_id;
     }
     if (claim.recovered) {
       Say("instance " + id + ": its worker died; resuming from " +
@@ -254,11 +265,38 @@ class Worker {
       wait.until_ns = static_cast<int64_t>(ReadClock(*system, 0) + wait_ns);
       // Recorded before the snapshot is written: a crash after it is
       // complete still parks (crash matrix). If the store cannot take it,
-      // the guest just sleeps here.
+      // the guest just sleeps here. The request cursor goes first, under the
+      // snapshot's name: a park that stands after a crash resumes with it
+      // (without it the guest's next requests reused keys from 0, and took
+      // old signals and children again: found by scripts/durable-chaos).
+      if (api.ok() && !(*api)->Suspended().ok()) return false;
+      // Crash tests only (api_worker_test.cc): SIGKILL while the segment
+      // runs, its earlier calls in the log (past the 20 ms flush), once the
+      // guest has made a request.
+      if (const char* at = ::getenv("DEJA_TEST_KILL_AT");
+          at != nullptr && std::strcmp(at, "sleep-requested") == 0 && api.ok() &&
+          (*api)->api().next_request() > 0) {
+        ::usleep(100000);
+        ::raise(SIGKILL);
+      }
       if (!store.PreparePark(claim, wait, spec.snapshot_to).ok()) return false;
       floor = ReadClock(*system, 1) + wait_ns;
       ctx.park.Request(wait);
       return true;
+    };
+    // A wait of the guest API (signal, children, message) is recorded
+    // before its snapshot is written, as a durable sleep's is: a kill after
+    // the snapshot is complete then resumes from it, with its request
+    // cursor, instead of re-executing the segment (whose log cannot be
+    // continued: it ended). It is recorded as pending, not waiting: no
+    // AfterPark re-check follows a recovery, so the resumed guest asks again
+    // (a spurious wake-up) rather than risk a lost one. Found by
+    // scripts/durable-chaos (a file append made twice).
+    ctx.park.on_request = [&](const WaitCondition& wait) {
+      if (wait.signal.empty() && wait.children.empty()) return;  // a sleep: park_sleep did it
+      if (api.ok() && (*api)->Suspended().ok()) {
+        (void)store.PreparePark(claim, WaitCondition{}, spec.snapshot_to);
+      }
     };
     spec.on_store = [&](Store* s) {
       std::lock_guard<std::mutex> lock(running_mu_);
@@ -280,8 +318,17 @@ class Worker {
     // Recovery replays what the killed segment recorded, then goes live: the
     // host calls it made are answered from its log, not made again.
     spec.continue_from = killed_run;
+    // The continued log's requests are answered from it: the live calls
+    // after them take the numbers that follow (they reused them, and took
+    // a message twice: found by scripts/durable-chaos).
+    const u64 first_request = api.ok() ? (*api)->api().next_request() : 0;
+    if (!killed_run.empty() && api.ok()) {
+      Result<u64> used = ApiSegment::RequestsIn(opt_.home, killed_run);
+      if (used.ok()) (*api)->api().set_next_request(first_request + *used);
+    }
     session::RunResult r = session::Run(spec, io);
     if (r.outcome == session::RunOutcome::kNotStarted && !killed_run.empty()) {
+      if (api.ok()) (*api)->api().set_next_request(first_request);
       Say("instance " + id + ": cannot continue the killed run " + killed_run + " (" +
           (r.messages.empty() ? std::string("refused") : r.messages.back()) +
           "); re-executing from " + (inst.snapshot.empty() ? "the module" : "the snapshot"));
@@ -311,6 +358,15 @@ class Worker {
     if (r.outcome == session::RunOutcome::kSuspended && r.snapshot_path && !cancel) {
       std::optional<WaitCondition> wait = ctx.park.Take();
       seg.end = wait ? "parked" : (stop_ ? "drained" : "checkpoint");
+      // Crash tests only (api_worker_test.cc): SIGKILL with a park's
+      // snapshot complete, before the park commits, once the guest has made
+      // a request (so that its cursor matters): a durable sleep's park
+      // (sleep-snapshotted) or a guest API wait's (wait-snapshotted).
+      if (const char* at = ::getenv("DEJA_TEST_KILL_AT");
+          at != nullptr && wait && api.ok() && (*api)->api().next_request() > 0 &&
+          std::strcmp(at, wait->until_ns ? "sleep-snapshotted" : "wait-snapshotted") == 0) {
+        ::raise(SIGKILL);
+      }
       if (api.ok()) {
         if (Status s = (*api)->Suspended(); !s.ok()) {
           Say("instance " + id + ": cannot save its request cursor: " + s.ToString());

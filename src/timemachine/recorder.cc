@@ -68,6 +68,24 @@ class OutputCaptureSystem : public DelegatingSystem {
   HostWriteSink* sink_;
 };
 
+// Whether a WASI call may have changed something outside the guest that
+// making it again would change twice (see Recorder::set_flush_effects).
+// Writes to stdout and stderr are left out: their bytes are in the record.
+bool ChangesWorld(const char* name, const std::vector<u64>& args) {
+  static constexpr const char* kEffects[] = {
+      "fd_pwrite",           "path_open",           "path_create_directory",
+      "path_unlink_file",    "path_remove_directory", "path_rename",
+      "path_symlink",        "path_link",           "path_filestat_set_times",
+      "fd_filestat_set_size", "fd_filestat_set_times", "fd_allocate",
+      "sock_send",           "sock_recv",
+      "sock_accept",         "sock_shutdown",       "sock_connect"};
+  if (std::strcmp(name, "fd_write") == 0) return args.empty() || args[0] > 2;
+  for (const char* e : kEffects) {
+    if (std::strcmp(name, e) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 class Recorder::Capture : public wasi::AccessLog, public HostWriteSink {
@@ -245,12 +263,27 @@ HostAction Recorder::Intercept(HostCall& call, const wasi::HostBinding& binding,
   rec_.duration_ns = clock_.Now() - t0;
   writer_.Append(rec_);
   ++calls_;
+  // A suspending call goes out too, with all before it: the snapshot written
+  // next may stand alone after a crash, and the log must hold its output.
+  if (flush_effects_ && (action == HostAction::kSuspend ||
+                         (binding.def != nullptr && ChangesWorld(binding.def->name, rec_.args)))) {
+    (void)writer_.Flush();  // an error stays in the writer; Finish reports it
+  }
   return action;
 }
 
 void Recorder::Copy(const CallRecord& rec) {
   writer_.Append(rec);
   ++calls_;
+  // A copied effect goes out at once too: if this run is killed in turn,
+  // the next continuation must find it, or it would make it live again
+  // (found by scripts/durable-chaos: a chain of kills repeated an append).
+  if (flush_effects_) {
+    static const std::vector<std::string> names = WasiCallNames();
+    if (rec.call < names.size() && ChangesWorld(names[rec.call].c_str(), rec.args)) {
+      (void)writer_.Flush();
+    }
+  }
 }
 
 }  // namespace deja::tm

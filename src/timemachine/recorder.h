@@ -34,6 +34,14 @@ class Recorder : public wasi::CallInterceptor {
   // this run's next call.
   void Copy(const CallRecord& rec);
 
+  // With this on, a call that may change the world outside the guest (a
+  // write to a file or socket, a file created, renamed or removed, ...) is
+  // written out to the log before the guest goes on, instead of within the
+  // writer's flush interval: a durable worker killed after such a call
+  // finds it in the log and its recovery does not make it again
+  // (docs/DURABLE.md, "Chaos test").
+  void set_flush_effects(bool on) { flush_effects_ = on; }
+
   u64 calls() const { return calls_; }
   // Monotonic time the recording started (CallRecord::time_ns is relative to it).
   std::chrono::steady_clock::time_point start() const { return start_; }
@@ -44,6 +52,7 @@ class Recorder : public wasi::CallInterceptor {
   CallRecord rec_;
   std::unique_ptr<Capture> capture_;
   u64 calls_ = 0;
+  bool flush_effects_ = false;
   std::chrono::steady_clock::time_point start_;
   RecordClock clock_;  // after start_: its zero is (about) the same instant
 };
