@@ -43,6 +43,20 @@ constexpr SimdShape SimdShapeOf(Opcode op) {
   }
 }
 
+// The table's `n` column for `op` (bytes for memory shapes, lanes for lane
+// shapes); 0 for opcodes outside the table.
+constexpr u32 SimdTableN(Opcode op) {
+  switch (op) {
+#define DEJA_SIMD(name, sub, imm, text, sig, shape, n) \
+  case Opcode::k##name:                                \
+    return n;
+#include "engine/simd/simd_opcodes.def"
+#undef DEJA_SIMD
+    default:
+      return 0;
+  }
+}
+
 // Memory shapes: bytes accessed; 0 for the others.
 constexpr u32 SimdAccessBytes(Opcode op) {
   switch (SimdShapeOf(op)) {
@@ -54,15 +68,7 @@ constexpr u32 SimdAccessBytes(Opcode op) {
     default:
       return 0;
   }
-  switch (op) {
-#define DEJA_SIMD(name, sub, imm, text, sig, shape, n) \
-  case Opcode::k##name:                                \
-    return n;
-#include "engine/simd/simd_opcodes.def"
-#undef DEJA_SIMD
-    default:
-      return 0;
-  }
+  return SimdTableN(op);
 }
 
 // The number of lanes a lane immediate of `op` may name (its lane index is
@@ -78,15 +84,7 @@ constexpr u32 SimdLaneCount(Opcode op) {
     default:
       return 0;
   }
-  switch (op) {
-#define DEJA_SIMD(name, sub, imm, text, sig, shape, n) \
-  case Opcode::k##name:                                \
-    return n;
-#include "engine/simd/simd_opcodes.def"
-#undef DEJA_SIMD
-    default:
-      return 0;
-  }
+  return SimdTableN(op);
 }
 
 static_assert(SimdLaneCount(Opcode::kV128Load16Lane) == 8);
